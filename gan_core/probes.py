@@ -1,0 +1,162 @@
+"""What a frame shows, computed from a Trainer without changing its run.
+
+Every draw here comes from a snapshot generator re-seeded from config.seed on each call, so
+the same state gives the same frame (points move smoothly from frame to frame instead of
+flickering) and the trainer's own generator is never touched. Networks are read in eval mode
+(dropout off, batch-norm running statistics, no spectral-norm power iteration) and restored.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from gan_core.config import ConfigError
+from gan_core.models import sample_noise
+from gan_core.snapshot import Snapshot, SnapshotOptions
+
+if TYPE_CHECKING:
+    from gan_core.trainer import Trainer
+
+# Offset of the snapshot generator's seed from config.seed: any fixed value apart from 0 keeps
+# the frame's noise different from the training batches' noise.
+SNAPSHOT_SEED_OFFSET = 1_000_003
+
+
+def check_options(opts: SnapshotOptions, dim: int) -> None:
+    """Bad view options get a ConfigError naming the option (the server passes them through)."""
+    if not 1 <= opts.samples <= 4096:
+        raise ConfigError("samples: must be between 1 and 4096", "samples")
+    hi = 128 if dim == 2 else 512
+    if not 8 <= opts.grid <= hi:
+        raise ConfigError(f"grid: must be between 8 and {hi} for a {dim}D target", "grid")
+    if not 0 <= opts.manifold <= 64:
+        raise ConfigError("manifold: must be between 0 and 64", "manifold")
+
+
+def kde(samples: torch.Tensor, points: torch.Tensor, min_bw: float) -> torch.Tensor:
+    """Gaussian KDE of `samples` (n, dim) at `points` (m, dim), Scott's bandwidth per axis (>= min_bw)."""
+    n, dim = samples.shape
+    std = samples.std(dim=0) if n > 1 else torch.zeros(dim)
+    bw = (std * n ** (-1.0 / (dim + 4))).clamp(min=min_bw)
+    diff = (points[:, None, :] - samples[None, :, :]) / bw
+    log_k = -0.5 * (diff * diff).sum(-1) - dim * 0.5 * math.log(2 * math.pi) - torch.log(bw).sum()
+    return torch.exp(torch.logsumexp(log_k, dim=1) - math.log(n))
+
+
+def _grid(bounds, dim: int, g: int):
+    xmin, xmax, ymin, ymax = bounds
+    xs = torch.linspace(xmin, xmax, g)
+    if dim == 1:
+        return xs, None, xs[:, None]
+    ys = torch.linspace(ymin, ymax, g)
+    yy, xx = torch.meshgrid(ys, xs, indexing="ij")  # row i is y = ys[i]: the frame's y-major layout
+    return xs, ys, torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
+
+
+def noise_grid(m: int, noise_dim: int, distribution: str) -> tuple[torch.Tensor, tuple[int, int]]:
+    """Noise points whose images draw the generator's transformation, and the (rows, cols) layout.
+
+    Noise dim 1: a line of m points; dim >= 2: an m x m grid over the first two coordinates
+    (row i: z2 = u[i], column j: z1 = u[j]), the others 0. The span is +-2 std for Gaussian noise
+    (95% of the mass) and the whole [-1, 1] for uniform noise.
+    """
+    span = 1.0 if distribution == "uniform" else 2.0
+    u = torch.linspace(-span, span, m)
+    if noise_dim == 1:
+        return u[:, None], (m, 1)
+    z = torch.zeros(m * m, noise_dim)
+    z2, z1 = torch.meshgrid(u, u, indexing="ij")
+    z[:, 0] = z1.reshape(-1)
+    z[:, 1] = z2.reshape(-1)
+    return z, (m, m)
+
+
+def _np(x: torch.Tensor) -> np.ndarray:
+    return x.detach().to("cpu", torch.float32).numpy()
+
+
+def _dirac(t: Trainer) -> tuple[float, ...] | None:
+    if t.config.generator.kind != "point" or t.config.discriminator.kind != "linear":
+        return None
+    return (*t.G.theta.detach().cpu().tolist(), *t.D.psi.detach().cpu().tolist())
+
+
+def _summary(t: Trainer, fake: np.ndarray, real: np.ndarray, d_real: float, d_fake: float) -> dict[str, float]:
+    try:  # TEMPORARY until engine-A's metrics lands
+        from gan_core import metrics
+    except ImportError:
+        return {"d_real_mean": d_real, "d_fake_mean": d_fake}
+    return metrics.summary(fake, real, t.target, d_real, d_fake, dirac=_dirac(t))
+
+
+def take_snapshot(t: Trainer, opts: SnapshotOptions) -> Snapshot:
+    target, cfg, dev = t.target, t.config, t.device
+    dim = target.dim
+    check_options(opts, dim)
+    gen = torch.Generator().manual_seed(cfg.seed + SNAPSHOT_SEED_OFFSET)
+    obj_cfg = cfg.objective
+    d_value, g_loss = t._p.d_value, t._p.g_loss
+    n = opts.samples
+    modes = (t.G.training, t.D.training)
+    t.G.eval()
+    t.D.eval()
+    try:
+        real = target.sample(n, gen).to(dev, torch.float32)
+        z = sample_noise(n, cfg.noise.dim, cfg.noise.distribution, gen).to(dev)
+        xs, ys, pts = _grid(target.bounds, dim, opts.grid)
+        with torch.no_grad():
+            fake = t.G(z)
+            d_real = float(d_value(t.D(real)).mean())
+            d_fake = float(d_value(t.D(fake)).mean())
+            surface = d_value(t.D(pts.to(dev)))
+            surface = surface.reshape(len(ys), len(xs)) if dim == 2 else surface
+            manifold = None
+            if opts.manifold:
+                zg, shape = noise_grid(opts.manifold, cfg.noise.dim, cfg.noise.distribution)
+                manifold = _np(t.G(zg.to(dev)).reshape(*shape, dim))
+        fake_grad = None
+        if opts.gradients:
+            with torch.enable_grad():
+                x = fake.detach().requires_grad_(True)
+                # Times n: each sample's own loss term, so arrow length does not depend on the count.
+                (g,) = torch.autograd.grad(g_loss(t.D(x), obj_cfg) * n, x)
+            fake_grad = _np(-g)
+    finally:
+        t.G.train(modes[0])
+        t.D.train(modes[1])
+    real_np, fake_np = _np(real), _np(fake)
+    # A KDE bandwidth floor of 1/200 of the plot width keeps a collapsed generator's curve finite.
+    min_bw = (target.bounds[1] - target.bounds[0]) / 200.0
+    d_optimal = None
+    if opts.optimal_d:
+        log_p = target.log_density(pts)
+        if log_p is not None:
+            p_data = torch.exp(log_p)
+            p_g = kde(fake.detach().cpu(), pts, min_bw)
+            d_opt = p_data / (p_data + p_g).clamp(min=1e-30)
+            d_optimal = _np(d_opt.reshape(len(ys), len(xs)) if dim == 2 else d_opt)
+    density_x = density_real = density_fake = None
+    if opts.density and dim == 1:
+        density_x = _np(xs)
+        density_real = _np(kde(real.cpu(), pts, min_bw))
+        density_fake = _np(kde(fake.detach().cpu(), pts, min_bw))
+    metrics = _summary(t, fake_np, real_np, d_real, d_fake) if opts.metrics else {}
+    return Snapshot(
+        iteration=t.iteration, status=t.status, status_message=t.status_message, dim=dim,
+        bounds=tuple(float(b) for b in target.bounds), real=real_np, fake=fake_np, fake_grad=fake_grad,
+        grid_x=_np(xs), grid_y=None if ys is None else _np(ys), d_surface=_np(surface),
+        d_kind=t._p.d_kind, d_optimal=d_optimal, manifold=manifold, density_x=density_x,
+        density_real=density_real, density_fake=density_fake, losses=t.losses, metrics=metrics,
+        dirac=_dirac(t), rebuilt=t.rebuilt,
+    )
+
+
+def evaluate(t: Trainer, n: int) -> dict[str, float]:
+    """metrics.summary() on n fresh samples from the snapshot generator (the run is not disturbed)."""
+    snap = take_snapshot(t, SnapshotOptions(samples=min(max(n, 1), 4096), grid=8, manifold=0,
+                                            gradients=False, density=False, metrics=True))
+    return snap.metrics

@@ -1,0 +1,392 @@
+"""Trainer: owns the target, both networks, their optimizers and one torch.Generator.
+
+One iteration = k_d discriminator updates then k_g generator updates (alternating), or
+joint updates where both gradients come from the same parameters (simultaneous). The trainer
+knows nothing about who watches it: `snapshot()` returns plain numpy data, drawn from its own
+generator so watching never changes the training run.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from gan_core import regularizers as reg
+from gan_core.config import (
+    REBUILD_SECTIONS,
+    ConfigError,
+    ExperimentConfig,
+    apply_patch,
+    changed_sections,
+    parse_config,
+    target_dim,
+)
+from gan_core.dynamics import lookahead, make_optimizer, update_optimizer
+from gan_core.models import build_discriminator, build_generator, sample_noise
+from gan_core.objectives import OBJECTIVES
+from gan_core.snapshot import Snapshot, SnapshotOptions
+from gan_core.targets import build_target
+
+# The history keeps at most this many per-iteration dicts (about 200 bytes each); older halves
+# are dropped so a lab left running for days does not grow without bound.
+HISTORY_LIMIT = 200_000
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Everything the hot loop reads, resolved once per config (not per step)."""
+
+    batch: int
+    k_d: int
+    k_g: int
+    simultaneous: bool
+    unroll: int
+    noise_dim: int
+    noise_dist: str
+    d_loss: Any
+    g_loss: Any
+    d_value: Any
+    d_kind: str
+    smoothing: float
+    gp: float  # gradient penalty weight (regularizers.gradient_penalty + wgan-gp's gp_weight)
+    r1: float
+    dragan: float
+    noise_std: float
+    noise_anneal: int
+    clip: float  # 0: off
+    consensus: float
+    hist: float
+    plain: bool  # no regularizer at all on D: the lean path
+
+
+def _plan(cfg: ExperimentConfig) -> _Plan:
+    r, o = cfg.regularizers, cfg.objective
+    obj = OBJECTIVES[o.name]
+    gp = r.gradient_penalty + (o.gp_weight if o.name == "wgan-gp" else 0.0)
+    clip = r.weight_clip or (o.clip if o.name == "wasserstein" else 0.0)
+    return _Plan(
+        batch=cfg.training.batch_size, k_d=cfg.training.k_d, k_g=cfg.training.k_g,
+        simultaneous=cfg.training.update == "simultaneous", unroll=cfg.training.unroll,
+        noise_dim=cfg.noise.dim, noise_dist=cfg.noise.distribution,
+        d_loss=obj.d_loss, g_loss=obj.g_loss, d_value=obj.d_value, d_kind=obj.d_kind, smoothing=r.label_smoothing,
+        gp=gp, r1=r.r1, dragan=r.dragan, noise_std=r.instance_noise, noise_anneal=r.instance_noise_anneal,
+        clip=clip, consensus=r.consensus, hist=r.historical_averaging,
+        plain=not (gp or r.r1 or r.dragan or r.instance_noise or r.historical_averaging),
+    )
+
+
+def _check_device(cfg: ExperimentConfig) -> None:
+    if cfg.device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device: 'cuda' was asked for but no CUDA device is available here", "device")
+
+
+class Trainer:
+    """Train a toy GAN described by an ExperimentConfig (see the module docstring)."""
+
+    def __init__(self, config: ExperimentConfig | dict | None = None):
+        cfg = config if isinstance(config, ExperimentConfig) else parse_config(config)
+        _check_device(cfg)
+        self.config = cfg
+        self.rebuilt = False
+        self.reset()
+
+    # ---- building -------------------------------------------------------------------------
+
+    def reset(self, seed: int | None = None) -> None:
+        """New networks and optimizers from the seed (a given seed replaces config.seed)."""
+        if seed is not None:
+            self.config = apply_patch(self.config, {"seed": seed})
+        cfg = self.config
+        self.device = torch.device(cfg.device)
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.target = build_target(cfg.target)
+        self._build_networks()
+        self.iteration = 0
+        self.history: list[dict[str, float]] = []
+        self.status = "ok"
+        self.status_message = ""
+        self._last = {"d_loss": math.nan, "g_loss": math.nan, "d_real": math.nan, "d_fake": math.nan}
+
+    def _build_networks(self) -> None:
+        cfg = self.config
+        dim = self.target.dim
+        self.G = build_generator(cfg.generator, cfg.noise.dim, dim, self.gen).to(self.device)
+        self.D = build_discriminator(cfg.discriminator, dim, self.gen).to(self.device)
+        self.g_params = list(self.G.parameters())
+        self.d_params = list(self.D.parameters())
+        self.opt_g = make_optimizer(self.g_params, cfg.optimizer_g)
+        self.opt_d = make_optimizer(self.d_params, cfg.optimizer_d)
+        self._hist_g = reg.HistoricalAverage(self.g_params)
+        self._hist_d = reg.HistoricalAverage(self.d_params)
+        self._p = _plan(cfg)
+
+    def apply(self, patch: dict) -> bool:
+        """Validate the patched config as a whole and apply it live; True when the networks were rebuilt.
+
+        Learning rates, betas, loss, k, regularizers, batch size and a target of the same dimension
+        change without touching the networks or the optimizers' state. Generator, discriminator,
+        noise, device, seed, or a target of another dimension rebuild them (iteration restarts at 0).
+        Raises ConfigError (field, message) and leaves the trainer as it was.
+        """
+        new = apply_patch(self.config, patch)
+        _check_device(new)
+        old = self.config
+        changed = changed_sections(old, new)
+        rebuild = bool(changed & {*REBUILD_SECTIONS, "device", "seed"}) or (
+            target_dim(new.target) != target_dim(old.target))
+        if rebuild:
+            self.config = new
+            self.reset()
+            self.rebuilt = True
+            return True
+        if "target" in changed:
+            self.target = build_target(new.target)
+        for name, opt, params in (("optimizer_g", "opt_g", self.g_params), ("optimizer_d", "opt_d", self.d_params)):
+            if name in changed:
+                ocfg = getattr(new, name)
+                if ocfg.name != getattr(old, name).name:
+                    setattr(self, opt, make_optimizer(params, ocfg))
+                else:
+                    update_optimizer(getattr(self, opt), ocfg)
+        self.config = new
+        self._p = _plan(new)
+        self.rebuilt = False
+        return False
+
+    # ---- one update -----------------------------------------------------------------------
+
+    def _noise(self, n: int) -> torch.Tensor:
+        return sample_noise(n, self._p.noise_dim, self._p.noise_dist, self.gen).to(self.device)
+
+    def _real(self, n: int) -> torch.Tensor:
+        return self.target.sample(n, self.gen).to(self.device, torch.float32)
+
+    def _inst_std(self) -> float:
+        p = self._p
+        return reg.instance_noise_std(p.noise_std, p.noise_anneal, self.iteration) if p.noise_std else 0.0
+
+    def _d_loss(self, real: torch.Tensor, fake: torch.Tensor):
+        """D's regularised loss on one batch; returns (loss, raw outputs on real, on fake)."""
+        p, D = self._p, self.D
+        if p.plain:
+            ro, fo = D(real), D(fake)
+            return p.d_loss(ro, fo, self.config.objective, p.smoothing), ro, fo
+        std = self._inst_std()
+        if std:
+            real = reg.add_instance_noise(real, std, self.gen)
+            fake = reg.add_instance_noise(fake, std, self.gen)
+        ro, fo = D(real), D(fake)
+        loss = p.d_loss(ro, fo, self.config.objective, p.smoothing)
+        if p.gp:
+            loss = loss + reg.gradient_penalty(D, real, fake, p.gp, self.gen)
+        if p.r1:
+            loss = loss + reg.r1_penalty(D, real, p.r1)
+        if p.dragan:
+            loss = loss + reg.dragan_penalty(D, real, p.dragan, self.gen)
+        if p.hist:
+            loss = loss + self._hist_d.penalty(self.d_params, p.hist)
+        return loss, ro, fo
+
+    def _g_loss(self, fake: torch.Tensor) -> torch.Tensor:
+        p = self._p
+        std = self._inst_std()
+        if std:
+            fake = reg.add_instance_noise(fake, std, self.gen)
+        loss = p.g_loss(self.D(fake), self.config.objective)
+        if p.hist:
+            loss = loss + self._hist_g.penalty(self.g_params, p.hist)
+        return loss
+
+    def _after_d(self) -> None:
+        if self._p.clip:
+            reg.clip_weights(self.D, self._p.clip)
+        if self._p.hist:
+            self._hist_d.update(self.d_params)
+
+    def _after_g(self) -> None:
+        if self._p.hist:
+            self._hist_g.update(self.g_params)
+
+    def _record_d(self, loss, ro, fo) -> None:
+        dv = self._p.d_value
+        with torch.no_grad():
+            self._last["d_loss"] = loss.item()
+            self._last["d_real"] = dv(ro).mean().item()
+            self._last["d_fake"] = dv(fo).mean().item()
+
+    def _d_update(self) -> None:
+        n = self._p.batch
+        real = self._real(n)
+        z = self._noise(n)
+        if self._p.consensus:
+            return self._joint_update(True, False, real, z)
+        with torch.no_grad():
+            fake = self.G(z)
+        loss, ro, fo = self._d_loss(real, fake)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d.step()
+        self._after_d()
+        self._record_d(loss, ro, fo)
+
+    def _g_update(self) -> None:
+        p = self._p
+        z = self._noise(p.batch)
+        if p.consensus:
+            return self._joint_update(False, True, self._real(p.batch), z)
+        if p.unroll:
+            loss = self._unrolled_g_loss(z)
+        else:
+            loss = self._g_loss(self.G(z))
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward(inputs=self.g_params)
+        self.opt_g.step()
+        self._after_g()
+        self._last["g_loss"] = loss.item()
+
+    def _unrolled_g_loss(self, z: torch.Tensor) -> torch.Tensor:
+        p, cfg = self._p, self.config
+
+        def batch():
+            return self._real(p.batch), self.G(self._noise(p.batch))
+
+        def d_plain(ro, fo):
+            return p.d_loss(ro, fo, cfg.objective, p.smoothing)
+
+        params = lookahead(self.D, self.opt_d, cfg.optimizer_d, p.unroll, batch, d_plain)
+        fo = torch.func.functional_call(self.D, params, (self.G(z),))
+        return p.g_loss(fo, cfg.objective)
+
+    def _joint_update(self, do_d: bool, do_g: bool, real: torch.Tensor, z: torch.Tensor) -> None:
+        """Both players' gradients from the same parameters, then the chosen ones step.
+
+        Simultaneous updates use it with do_d = do_g = True; consensus optimization uses it for
+        every update because its penalty needs both players' gradient fields at once.
+        """
+        p = self._p
+        fake = self.G(z)
+        loss_d, ro, fo = self._d_loss(real, fake.detach())
+        loss_g = self._unrolled_g_loss(z) if (p.unroll and do_g) else self._g_loss(fake)
+        total_d, total_g = loss_d, loss_g
+        if p.consensus:
+            c = p.consensus * reg.consensus_penalty(loss_d, loss_g, self.d_params, self.g_params)
+            total_d, total_g = loss_d + c, loss_g + c
+        gd = torch.autograd.grad(total_d, self.d_params, retain_graph=True, allow_unused=True) if do_d else None
+        gg = torch.autograd.grad(total_g, self.g_params, allow_unused=True) if do_g else None
+        if do_d:
+            for q, g in zip(self.d_params, gd, strict=True):
+                q.grad = g
+            self.opt_d.step()
+            self._after_d()
+            self._record_d(loss_d, ro, fo)
+        if do_g:
+            for q, g in zip(self.g_params, gg, strict=True):
+                q.grad = g
+            self.opt_g.step()
+            self._after_g()
+            self._last["g_loss"] = loss_g.item()
+
+    # ---- iterations -----------------------------------------------------------------------
+
+    def _iteration(self) -> None:
+        p = self._p
+        if p.simultaneous:
+            for i in range(max(p.k_d, p.k_g)):
+                n = p.batch
+                self._joint_update(i < p.k_d, i < p.k_g, self._real(n), self._noise(n))
+        else:
+            for _ in range(p.k_d):
+                self._d_update()
+            for _ in range(p.k_g):
+                self._g_update()
+        self._finish_iteration()
+
+    def _finish_iteration(self) -> None:
+        self.iteration += 1
+        last = self._last
+        self.history.append({"iteration": self.iteration, **last})
+        if len(self.history) > HISTORY_LIMIT:
+            del self.history[: HISTORY_LIMIT // 2]
+        if not (math.isfinite(last["d_loss"]) and math.isfinite(last["g_loss"])):
+            self._diverge(f"loss became non-finite at iteration {self.iteration} "
+                          f"(d_loss={last['d_loss']:.3g}, g_loss={last['g_loss']:.3g}); reset to recover")
+
+    def _diverge(self, message: str) -> None:
+        self.status = "diverged"
+        self.status_message = message
+
+    def _params_finite(self) -> bool:
+        return all(bool(torch.isfinite(q).all()) for q in (*self.g_params, *self.d_params))
+
+    def step(self, n: int = 1) -> None:
+        """Run n iterations; stops early (no exception) once the run has diverged."""
+        if self.status != "ok":
+            return
+        for _ in range(n):
+            self._iteration()
+            if self.status != "ok":
+                return
+        if not self._params_finite():
+            self._diverge(f"parameters became non-finite by iteration {self.iteration}; reset to recover")
+
+    def step_part(self, part: str) -> None:
+        """One D update ("d") or one G update ("g") for slow motion; "g" completes an iteration."""
+        if part not in ("d", "g"):
+            raise ConfigError("part: must be 'd' or 'g'", "part")
+        if self.status != "ok":
+            return
+        if part == "d":
+            self._d_update()
+        else:
+            self._g_update()
+            self._finish_iteration()
+
+    # ---- observing ------------------------------------------------------------------------
+
+    def snapshot(self, opts: SnapshotOptions | None = None) -> Snapshot:
+        """One frame of plain numpy data (see gan_core.snapshot); never changes the training run."""
+        from gan_core.probes import take_snapshot
+
+        return take_snapshot(self, opts or SnapshotOptions())
+
+    def evaluate(self, n: int = 2048) -> dict[str, float]:
+        """metrics.summary() on n fresh samples; merged into the latest history entry."""
+        from gan_core.probes import evaluate
+
+        out = evaluate(self, n)
+        if self.history and self.history[-1]["iteration"] == self.iteration:
+            self.history[-1].update(out)
+        return out
+
+    @property
+    def losses(self) -> dict[str, float]:
+        return {"d_loss": self._last["d_loss"], "g_loss": self._last["g_loss"]}
+
+    # ---- export ---------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "config": self.config.model_dump(),
+            "iteration": self.iteration,
+            "generator": self.G.state_dict(),
+            "discriminator": self.D.state_dict(),
+            "optimizer_g": self.opt_g.state_dict(),
+            "optimizer_d": self.opt_d.state_dict(),
+            "rng": self.gen.get_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore weights, optimizer state and RNG (rebuilds the networks for the saved config)."""
+        cfg = parse_config(state["config"])
+        _check_device(cfg)
+        self.config = cfg
+        self.reset()
+        self.G.load_state_dict(state["generator"])
+        self.D.load_state_dict(state["discriminator"])
+        self.opt_g.load_state_dict(state["optimizer_g"])
+        self.opt_d.load_state_dict(state["optimizer_d"])
+        self.gen.set_state(state["rng"])
+        self.iteration = int(state["iteration"])

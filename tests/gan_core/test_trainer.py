@@ -1,0 +1,148 @@
+"""Trainer: trains, is reproducible bit for bit, applies live changes, detects divergence, snapshots."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from gan_core.config import ConfigError
+from gan_core.snapshot import SnapshotOptions
+from gan_core.trainer import Trainer
+
+SMALL = {"generator": {"depth": 1, "width": 16}, "discriminator": {"depth": 1, "width": 16},
+         "training": {"batch_size": 64}}
+
+
+def _cfg(**sections):
+    out = {k: dict(v) for k, v in SMALL.items()}
+    for k, v in sections.items():
+        out[k] = {**out.get(k, {}), **v} if isinstance(v, dict) else v
+    return out
+
+
+def _params(t):
+    return [p.detach().clone() for p in (*t.G.parameters(), *t.D.parameters())]
+
+
+def test_basic_training_records_history_and_moves_parameters():
+    t = Trainer(_cfg())
+    before = _params(t)
+    t.step(5)
+    assert t.iteration == 5 and t.status == "ok"
+    assert [h["iteration"] for h in t.history] == [1, 2, 3, 4, 5]
+    for h in t.history:
+        assert set(h) >= {"iteration", "d_loss", "g_loss", "d_real", "d_fake"}
+        assert all(math.isfinite(v) for v in h.values())
+        assert 0.0 <= h["d_real"] <= 1.0  # non-saturating: a probability
+    assert all(not torch.equal(a, b) for a, b in zip(before, _params(t), strict=True))
+
+
+def test_same_config_and_seed_is_bit_identical_and_other_seed_differs():
+    a, b, c = Trainer(_cfg(seed=3)), Trainer(_cfg(seed=3)), Trainer(_cfg(seed=4))
+    for t in (a, b, c):
+        t.step(20)
+    assert all(torch.equal(x, y) for x, y in zip(_params(a), _params(b), strict=True))
+    assert a.history == b.history
+    assert not torch.equal(_params(a)[0], _params(c)[0])
+
+
+def test_training_ignores_the_global_seed():
+    torch.manual_seed(1)
+    a = Trainer(_cfg(generator={"dropout": 0.2}))
+    a.step(5)
+    torch.manual_seed(2)
+    b = Trainer(_cfg(generator={"dropout": 0.2}))
+    b.step(5)
+    assert all(torch.equal(x, y) for x, y in zip(_params(a), _params(b), strict=True))
+
+
+def test_observing_does_not_change_the_run():
+    watched, blind = Trainer(_cfg(discriminator={"batch_norm": True, "dropout": 0.1})), \
+        Trainer(_cfg(discriminator={"batch_norm": True, "dropout": 0.1}))
+    for _ in range(5):
+        watched.step(2)
+        watched.snapshot(SnapshotOptions(optimal_d=True))
+        watched.evaluate(256)
+        blind.step(2)
+    assert all(torch.equal(x, y) for x, y in zip(_params(watched), _params(blind), strict=True))
+    assert [h["d_loss"] for h in watched.history] == [h["d_loss"] for h in blind.history]
+
+
+def test_snapshot_2d_shapes_and_values():
+    t = Trainer(_cfg())
+    t.step(3)
+    s = t.snapshot(SnapshotOptions(samples=100, grid=16, manifold=5, optimal_d=True))
+    assert s.iteration == 3 and s.dim == 2 and s.status == "ok"
+    assert s.real.shape == (100, 2) and s.fake.shape == (100, 2) and s.fake_grad.shape == (100, 2)
+    assert s.grid_x.shape == (16,) and s.grid_y.shape == (16,) and s.d_surface.shape == (16, 16)
+    assert s.d_kind == "probability" and ((s.d_surface >= 0) & (s.d_surface <= 1)).all()
+    assert s.manifold.shape == (5, 5, 2)
+    assert s.d_optimal is not None and s.d_optimal.shape == (16, 16)
+    assert ((s.d_optimal >= 0) & (s.d_optimal <= 1)).all()
+    assert s.density_x is None and s.dirac is None
+    assert set(s.losses) == {"d_loss", "g_loss"}
+    # same state -> same frame (the snapshot generator is re-seeded each call)
+    s2 = t.snapshot(SnapshotOptions(samples=100, grid=16, manifold=5))
+    assert np.array_equal(s.fake, s2.fake) and np.array_equal(s.d_surface, s2.d_surface)
+
+
+def test_snapshot_surface_is_d_on_the_grid_row_y():
+    t = Trainer(_cfg())
+    s = t.snapshot(SnapshotOptions(grid=8, metrics=False))
+    i, j = 2, 5
+    x = torch.tensor([[s.grid_x[j], s.grid_y[i]]])
+    t.D.eval()
+    with torch.no_grad():
+        want = torch.sigmoid(t.D(x)).item()
+    assert s.d_surface[i, j] == pytest.approx(want, rel=1e-5)
+
+
+def test_snapshot_1d_has_curves():
+    t = Trainer(_cfg(target={"name": "mixture-1d"}, noise={"dim": 1}))
+    t.step(2)
+    s = t.snapshot(SnapshotOptions(grid=100, samples=50, manifold=7))
+    assert s.dim == 1 and s.d_surface.shape == (100,) and s.grid_y is None
+    assert s.manifold.shape == (7, 1, 1)
+    assert s.density_real.shape == (100,) and s.density_fake.shape == (100,)
+    # a density integrates to about 1 over a plot window that holds the data
+    dx = s.density_x[1] - s.density_x[0]
+    assert float(s.density_real.sum() * dx) == pytest.approx(1.0, abs=0.1)
+
+
+def test_fake_grad_points_where_the_generator_update_moves_samples():
+    # A fixed linear D scoring x[0] as "real": non-saturating G moves samples towards +x.
+    t = Trainer(_cfg(target={"name": "dirac", "dim": 2, "mean": [0.0, 0.0]}, generator={"kind": "point"},
+                     discriminator={"kind": "linear", "init": [1.0, 0.0], "bias": False}))
+    s = t.snapshot(SnapshotOptions(samples=4, grid=8))
+    assert (s.fake_grad[:, 0] > 0).all() and np.allclose(s.fake_grad[:, 1], 0)
+    assert s.dirac is not None and len(s.dirac) == 4
+
+
+def test_bad_snapshot_options_name_the_option():
+    t = Trainer(_cfg())
+    with pytest.raises(ConfigError) as e:
+        t.snapshot(SnapshotOptions(grid=1000))
+    assert e.value.field == "grid"
+
+
+def test_reset_restarts_and_new_seed_changes_the_run():
+    t = Trainer(_cfg())
+    t.step(3)
+    first = _params(t)
+    t.reset()
+    assert t.iteration == 0 and t.history == []
+    t.step(3)
+    assert all(torch.equal(x, y) for x, y in zip(first, _params(t), strict=True))
+    t.reset(seed=9)
+    assert t.config.seed == 9
+    t.step(3)
+    assert not torch.equal(first[0], _params(t)[0])
+
+
+def test_cuda_unavailable_is_a_config_error_on_device():
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device exists here; the error path cannot be reached")
+    with pytest.raises(ConfigError) as e:
+        Trainer(_cfg(device="cuda"))
+    assert e.value.field == "device"

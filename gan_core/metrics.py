@@ -1,0 +1,259 @@
+"""Metrics: pure numpy functions of sample arrays (n, dim) and a target's centres. No torch, no I/O.
+
+Coverage (the ring/grid benchmarks of Unrolled GAN, VEEGAN, PacGAN): a sample is *high quality*
+when it lies within 3 std of a mode centre; a mode is *captured* when enough samples do.
+Distances: exact 1D Wasserstein-1 and a deterministic sliced W1 in 2D, plus the energy distance.
+Every function here is tested against values computed by hand on tiny inputs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+RADIUS_STD = 3.0  # a sample is "on" a mode within this many stds of its centre
+MIN_SHARE_CAP = 0.01  # a mode needs at most 1% of the samples to count as captured ...
+MIN_SHARE_OF_EXPECTED = 0.25  # ... and at most a quarter of the share the target gives it
+KL_EPS = 1e-3  # mode_kl mixes both histograms with this much of the uniform one (no log 0)
+SLICED_PROJECTIONS = 64  # directions for the 2D sliced W1 (angles k*pi/64: fixed, so deterministic)
+
+
+def _as2d(x: Any) -> np.ndarray:
+    a = np.asarray(x, dtype=np.float64)
+    return a.reshape(len(a), -1) if a.ndim != 2 else a
+
+
+def mode_assignment(samples: np.ndarray, centers: np.ndarray, scale: float | np.ndarray,
+                    radius_std: float = RADIUS_STD) -> np.ndarray:
+    """Index of the mode each sample is on, or -1 when it is on none.
+
+    The mode is the centre with the smallest distance in its own stds, |x - c_k| / scale_k
+    (`scale` is one std or one per centre); the sample is on it when that is <= radius_std.
+    """
+    x, c = _as2d(samples), _as2d(centers)
+    s = np.broadcast_to(np.asarray(scale, dtype=np.float64), (len(c),))
+    if len(x) == 0:
+        return np.zeros(0, dtype=np.int64)
+    z = np.sqrt(((x[:, None, :] - c[None, :, :]) ** 2).sum(-1)) / s[None, :]
+    z = np.where(np.isfinite(z), z, np.inf)  # NaN samples (a diverged generator) are on no mode
+    k = z.argmin(1)
+    return np.where(z[np.arange(len(x)), k] <= radius_std, k, -1)
+
+
+def default_min_share(weights: np.ndarray) -> np.ndarray:
+    """Per-mode share of samples needed to capture it: min(1%, a quarter of its expected share).
+
+    1% is PacGAN's rule (20 of 2500 samples = 0.8%) rounded; the quarter keeps the rule fair when
+    there are many modes (64 equal modes expect 1.6% each, so 0.39% suffices).
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    return np.minimum(MIN_SHARE_CAP, MIN_SHARE_OF_EXPECTED * w / w.sum())
+
+
+def mode_counts(samples: np.ndarray, centers: np.ndarray, scale: float | np.ndarray,
+                radius_std: float = RADIUS_STD) -> np.ndarray:
+    """(K,) number of samples on each mode."""
+    k = len(_as2d(centers))
+    a = mode_assignment(samples, centers, scale, radius_std)
+    return np.bincount(a[a >= 0], minlength=k)
+
+
+def modes_captured(samples: np.ndarray, centers: np.ndarray, scale: float | np.ndarray,
+                   min_share: float | np.ndarray | None = None, weights: np.ndarray | None = None,
+                   radius_std: float = RADIUS_STD) -> int:
+    """How many modes hold at least max(1 sample, min_share * n) samples within radius_std stds.
+
+    min_share None: `default_min_share(weights)` (uniform weights when None).
+    """
+    counts = mode_counts(samples, centers, scale, radius_std)
+    n = len(_as2d(samples))
+    if min_share is None:
+        min_share = default_min_share(np.ones(len(counts)) if weights is None else weights)
+    need = np.maximum(1, np.ceil(np.asarray(min_share, dtype=np.float64) * n - 1e-9))
+    return int((counts >= need).sum())
+
+
+def high_quality_fraction(samples: np.ndarray, centers: np.ndarray, scale: float | np.ndarray,
+                          radius_std: float = RADIUS_STD) -> float:
+    """Share of samples within radius_std stds of some mode centre (0 for no samples)."""
+    a = mode_assignment(samples, centers, scale, radius_std)
+    return float((a >= 0).mean()) if len(a) else 0.0
+
+
+def kl(p: np.ndarray, q: np.ndarray) -> float:
+    """KL(p || q) = sum p log(p / q) in nats, over entries with p > 0 (q must be > 0 there)."""
+    p, q = np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)
+    m = p > 0
+    return float((p[m] * np.log(p[m] / q[m])).sum())
+
+
+def mode_kl(samples: np.ndarray, centers: np.ndarray, scale: float | np.ndarray, weights: np.ndarray,
+            eps: float = KL_EPS, radius_std: float = RADIUS_STD) -> float:
+    """KL(q || p) in nats: q is the histogram of high-quality samples over the modes, p the target's
+    weights, both mixed as (1 - eps) h + eps / K so no log 0 appears (a mode the target gives
+    weight 0 may then hold samples). 0 when the shares match; log K when one of K equal modes
+    holds everything (collapse). With no high-quality sample at all it returns the worst value any
+    histogram can get, max_k log(1 / p_k): "nothing on target" scores like the worst collapse.
+    """
+    counts = mode_counts(samples, centers, scale, radius_std).astype(np.float64)
+    k = len(counts)
+    p = np.asarray(weights, dtype=np.float64)
+    p = (1 - eps) * p / p.sum() + eps / k
+    if counts.sum() == 0:
+        return float(np.log(1 / p.min()))
+    q = (1 - eps) * counts / counts.sum() + eps / k
+    return kl(q, p)
+
+
+def wasserstein_1d(a: np.ndarray, b: np.ndarray) -> float:
+    """Exact W1 between two 1D empirical distributions of any sizes: the integral of |F_a - F_b|."""
+    a = np.sort(np.asarray(a, dtype=np.float64).ravel())
+    b = np.sort(np.asarray(b, dtype=np.float64).ravel())
+    if len(a) == 0 or len(b) == 0:
+        raise ValueError("wasserstein_1d: both sample sets must be non-empty")
+    xs = np.concatenate([a, b])
+    xs.sort(kind="mergesort")
+    fa = np.searchsorted(a, xs[:-1], side="right") / len(a)
+    fb = np.searchsorted(b, xs[:-1], side="right") / len(b)
+    return float((np.abs(fa - fb) * np.diff(xs)).sum())
+
+
+def projections(n_proj: int = SLICED_PROJECTIONS, dim: int = 2,
+                rng: np.random.Generator | None = None) -> np.ndarray:
+    """(n_proj, dim) unit directions. 2D without rng: angles k*pi/n_proj (fixed). Else random from rng."""
+    if dim == 1:
+        return np.ones((1, 1))
+    if rng is None and dim == 2:
+        t = np.pi * np.arange(n_proj) / n_proj
+        return np.stack([np.cos(t), np.sin(t)], axis=1)
+    rng = rng if rng is not None else np.random.default_rng(0)
+    v = rng.standard_normal((n_proj, dim))
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def sliced_wasserstein(a: np.ndarray, b: np.ndarray, n_proj: int = SLICED_PROJECTIONS,
+                       rng: np.random.Generator | None = None) -> float:
+    """Mean over directions u of W1(a.u, b.u). Deterministic in 2D unless an rng is passed."""
+    a, b = _as2d(a), _as2d(b)
+    dirs = projections(n_proj, a.shape[1], rng)
+    return float(np.mean([wasserstein_1d(a @ u, b @ u) for u in dirs]))
+
+
+def _mean_dist(x: np.ndarray, y: np.ndarray) -> float:
+    total = 0.0
+    for xc in np.array_split(x, max(1, len(x) // 512)):  # (512, m) blocks keep memory flat
+        total += np.sqrt(((xc[:, None, :] - y[None, :, :]) ** 2).sum(-1)).sum()
+    return total / (len(x) * len(y))
+
+
+def energy_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Squared energy distance 2 E|X - Y| - E|X - X'| - E|Y - Y'| (V-statistic: all pairs, self
+    pairs included), >= 0 and 0 only when the two sample sets are equal as distributions."""
+    a, b = _as2d(a), _as2d(b)
+    return float(2 * _mean_dist(a, b) - _mean_dist(a, a) - _mean_dist(b, b))
+
+
+def sample_distance(fake: np.ndarray, real: np.ndarray) -> float:
+    """1D: exact W1. 2D: sliced W1 over SLICED_PROJECTIONS fixed directions. In data units."""
+    fake, real = _as2d(fake), _as2d(real)
+    if fake.shape[1] == 1:
+        return wasserstein_1d(fake, real)
+    return sliced_wasserstein(fake, real)
+
+
+def silverman_bandwidth(samples: np.ndarray) -> float:
+    """0.9 min(std, IQR / 1.34) n^(-1/5); falls back to whichever spread is > 0, then to 0."""
+    x = np.asarray(samples, dtype=np.float64).ravel()
+    sd = x.std(ddof=1) if len(x) > 1 else 0.0
+    iqr = np.subtract(*np.percentile(x, [75, 25])) / 1.34 if len(x) > 1 else 0.0
+    spread = min(sd, iqr) if min(sd, iqr) > 0 else max(sd, iqr)
+    return float(0.9 * spread * len(x) ** (-0.2)) if len(x) else 0.0
+
+
+def _fallback_bandwidth(grid: np.ndarray) -> float:
+    # All samples on one point (a Dirac target, a collapsed generator): a bump 1/100 of the window wide.
+    span = float(np.ptp(grid)) if len(grid) > 1 else 1.0
+    return span / 100 if span > 0 else 1.0
+
+
+def kde_1d(samples: np.ndarray, xs: np.ndarray, bandwidth: float | None = None) -> np.ndarray:
+    """Gaussian KDE of 1D samples evaluated at xs (Silverman's bandwidth by default)."""
+    x = np.asarray(samples, dtype=np.float64).ravel()
+    xs = np.asarray(xs, dtype=np.float64).ravel()
+    if len(x) == 0:
+        return np.zeros_like(xs)
+    h = bandwidth if bandwidth else silverman_bandwidth(x)
+    h = h if h > 0 else _fallback_bandwidth(xs)
+    z = (xs[:, None] - x[None, :]) / h
+    return np.exp(-0.5 * z**2).sum(1) / (len(x) * h * math.sqrt(2 * math.pi))
+
+
+def kde_2d(samples: np.ndarray, xs: np.ndarray, ys: np.ndarray,
+           bandwidth: tuple[float, float] | None = None) -> np.ndarray:
+    """Gaussian KDE (diagonal bandwidth, Scott's rule std_d n^(-1/6) per axis) on the grid xs x ys;
+    returns (len(ys), len(xs)), y major, like Snapshot.d_surface."""
+    p = _as2d(samples)
+    xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
+    if len(p) == 0:
+        return np.zeros((len(ys), len(xs)))
+    if bandwidth is None:
+        sd = p.std(0, ddof=1) if len(p) > 1 else np.zeros(2)
+        bandwidth = tuple(sd * len(p) ** (-1 / 6))
+    hx = bandwidth[0] if bandwidth[0] > 0 else _fallback_bandwidth(xs)
+    hy = bandwidth[1] if bandwidth[1] > 0 else _fallback_bandwidth(ys)
+    kx = np.exp(-0.5 * ((xs[:, None] - p[None, :, 0]) / hx) ** 2)  # (gx, n)
+    ky = np.exp(-0.5 * ((ys[:, None] - p[None, :, 1]) / hy) ** 2)  # (gy, n)
+    return ky @ kx.T / (len(p) * 2 * math.pi * hx * hy)
+
+
+def dirac_distance(theta: Any, psi: Any) -> float:
+    """Distance of the Dirac game (theta, psi) from its equilibrium (0, 0): sqrt(|theta|^2 + |psi|^2)."""
+    t, s = np.asarray(theta, dtype=np.float64).ravel(), np.asarray(psi, dtype=np.float64).ravel()
+    return float(math.sqrt((t**2).sum() + (s**2).sum()))
+
+
+def summary(fake: np.ndarray, real: np.ndarray, target: Any, d_real_mean: float | None = None,
+            d_fake_mean: float | None = None, grad_norm_g: float | None = None,
+            grad_norm_d: float | None = None, dirac: tuple[float, ...] | None = None) -> dict[str, float]:
+    """Every metric the curves and the CLI show, as plain floats.
+
+    Always: modes_captured, modes_total, high_quality_fraction, mode_kl, sample_distance,
+    fake_mean_x, fake_std (RMS over axes of the per-axis std), fake_finite_fraction; in 2D
+    fake_mean_y. The D means and gradient norms appear when given. `dirac` = (theta..., psi...)
+    adds distance_to_equilibrium = dirac_distance(theta - target point, psi).
+    Rows of `fake` with NaN/inf (a diverging generator) are left out of every statistic;
+    with none left, sample_distance / fake_mean_* / fake_std are NaN.
+    """
+    fake_all, real = _as2d(fake), _as2d(real)
+    finite = np.isfinite(fake_all).all(1)
+    fake = fake_all[finite]
+    c, s, w = target.centers, getattr(target, "scales", target.scale), target.weights
+    out: dict[str, float] = {
+        "modes_captured": float(modes_captured(fake, c, s, weights=w)),
+        "modes_total": float(len(c)),
+        "high_quality_fraction": high_quality_fraction(fake, c, s),
+        "mode_kl": mode_kl(fake, c, s, w),
+        "fake_finite_fraction": float(finite.mean()) if len(finite) else 0.0,
+    }
+    if len(fake) and len(real):
+        out["sample_distance"] = sample_distance(fake, real)
+        out["fake_mean_x"] = float(fake[:, 0].mean())
+        if fake.shape[1] > 1:
+            out["fake_mean_y"] = float(fake[:, 1].mean())
+        out["fake_std"] = float(math.sqrt(fake.var(0).mean()))
+    else:
+        out.update(sample_distance=math.nan, fake_mean_x=math.nan, fake_std=math.nan)
+        if fake_all.shape[1] > 1:
+            out["fake_mean_y"] = math.nan
+    for key, val in (("d_real_mean", d_real_mean), ("d_fake_mean", d_fake_mean),
+                     ("grad_norm_g", grad_norm_g), ("grad_norm_d", grad_norm_d)):
+        if val is not None:
+            out[key] = float(val)
+    if dirac is not None:
+        v = np.asarray(dirac, dtype=np.float64).ravel()
+        half = len(v) // 2
+        point = np.asarray(c[0], dtype=np.float64).ravel()[:half]
+        out["distance_to_equilibrium"] = dirac_distance(v[:half] - point, v[half:])
+    return out

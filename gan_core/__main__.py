@@ -1,0 +1,8 @@
+"""`python -m gan_core run|presets ...`: the headless CLI without the web stack."""
+
+import sys
+
+from gan_core.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

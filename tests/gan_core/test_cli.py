@@ -1,0 +1,197 @@
+"""Headless CLI: the DESIGN.md contract (`run ... --json`, `--set`, `presets`) and clear bad-input errors."""
+
+import json
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+import gan_core
+from gan_core import cli
+from gan_core.config import ConfigError, ExperimentConfig, parse_config
+
+SMALL = ["--set", "generator.width=16", "--set", "discriminator.width=16", "--set", "training.batch_size=64"]
+METRIC_KEYS = {"modes_captured", "modes_total", "high_quality_fraction", "d_real_mean", "d_fake_mean",
+               "sample_distance"}
+
+
+@pytest.fixture
+def ring_file(tmp_path):
+    p = tmp_path / "ring.json"
+    p.write_text(json.dumps({"target": {"name": "ring"}, "seed": 3}))
+    return str(p)
+
+
+def run_cli(capsys, *argv):
+    rc = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def last_json(out):
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_run_json_contract(capsys, ring_file):
+    rc, out, err = run_cli(capsys, "run", "--config", ring_file, "--steps", "20", "--every", "5", "--json",
+                           "--set", "optimizer_d.lr=1e-4", "--set", "objective.name=hinge", *SMALL)
+    assert rc == 0, err
+    lines = out.strip().splitlines()
+    # a progress line every 5 iterations, then the JSON object last
+    assert [ln.split()[1] for ln in lines[:-1]] == ["5/20", "10/20", "15/20", "20/20"]
+    assert all("d_loss" in ln and "modes " in ln for ln in lines[:-1])
+    res = last_json(out)
+    assert res["steps"] == 20 and res["status"] == "ok" and res["seconds"] > 0 and res["its"] > 0
+    assert METRIC_KEYS <= set(res["metrics"])
+    assert res["metrics"]["modes_total"] == 8
+    cfg = parse_config(res["config"])  # the full resolved config, valid as is
+    assert cfg.optimizer_d.lr == 1e-4 and cfg.objective.name == "hinge" and cfg.seed == 3
+    assert cfg.generator.width == 16 and cfg.target.name == "ring"
+
+
+def test_same_config_and_seed_give_the_same_metrics(capsys, ring_file):
+    args = ("run", "--config", ring_file, "--steps", "10", "--json", "--seed", "11", *SMALL)
+    a = last_json(run_cli(capsys, *args)[1])
+    b = last_json(run_cli(capsys, *args)[1])
+    assert a["config"]["seed"] == 11
+    assert a["metrics"] == b["metrics"]
+    c = last_json(run_cli(capsys, *args[:-len(SMALL) - 1], "12", *SMALL)[1])
+    assert c["metrics"] != a["metrics"]
+
+
+def test_without_json_the_last_line_is_progress(capsys, ring_file):
+    rc, out, _ = run_cli(capsys, "run", "--config", ring_file, "--steps", "4", *SMALL)
+    assert rc == 0
+    assert out.strip().splitlines()[-1].startswith("iter 4/4")
+
+
+def test_dirac_game_reports_distance_to_equilibrium(capsys, tmp_path):
+    p = tmp_path / "dirac.json"
+    p.write_text(json.dumps({"target": {"name": "dirac", "dim": 1}, "generator": {"kind": "point", "init": [1.0]},
+                             "discriminator": {"kind": "linear", "bias": False, "init": [0.0]}}))
+    rc, out, err = run_cli(capsys, "run", "--config", str(p), "--steps", "5", "--json")
+    assert rc == 0, err
+    m = last_json(out)["metrics"]
+    assert m["distance_to_equilibrium"] > 0 and "eq_dist" in out
+
+
+def test_a_diverging_run_stops_and_still_ends_with_strict_json(capsys, ring_file):
+    rc, out, _ = run_cli(capsys, "run", "--config", ring_file, "--steps", "50", "--json",
+                         "--set", "objective.name=least-squares", "--set", "optimizer_d.name=sgd",
+                         "--set", "optimizer_d.lr=10", "--set", "optimizer_g.lr=10", *SMALL)
+    assert rc == 0
+    res = json.loads(out.strip().splitlines()[-1], parse_constant=pytest.fail)  # no NaN literals
+    assert res["status"] == "diverged" and res["status_message"] and res["steps"] < 50
+    assert "stopped:" in out
+
+
+@pytest.mark.parametrize("text,value", [
+    ("1e-4", 1e-4), ("3", 3), ("true", True), ("false", False), ("null", None), ("[1, 2]", [1, 2]),
+    ("hinge", "hinge"), ("wgan-gp", "wgan-gp"), ('"7"', "7"), ("", ""),
+])
+def test_set_values_parse_as_json_else_string(text, value):
+    assert cli.parse_value(text) == value
+
+
+def test_set_patch_merges_dotted_paths():
+    assert cli.set_patch(["objective.name=wgan-gp", "optimizer_d.lr=1e-4", "optimizer_d.beta1=0",
+                          "target.means=[-3, 3]"]) == {
+        "objective": {"name": "wgan-gp"}, "optimizer_d": {"lr": 1e-4, "beta1": 0}, "target": {"means": [-3, 3]}}
+    assert cli.set_patch(["a.b=x=y"]) == {"a": {"b": "x=y"}}  # the first '=' splits
+    with pytest.raises(ConfigError):
+        cli.set_patch(["novalue"])
+
+
+BAD = [
+    (["run", "--config", "/nonexistent/x.json"], "config", "cannot read"),
+    (["run", "--config", "{BAD_JSON}"], "config", "not valid JSON"),
+    (["run", "--config", "{LIST_JSON}"], "config", "JSON object"),
+    (["run", "--config", "{RING}", "--set", "target.foo=1"], "target.foo", "Extra inputs"),
+    (["run", "--config", "{RING}", "--set", "optimizer_d.lr=-1"], "optimizer_d.lr", "greater than 0"),
+    (["run", "--config", "{RING}", "--set", "training.k_d=500"], "training.k_d", "less than or equal"),
+    (["run", "--config", "{RING}", "--set", "objective.name=nope"], "objective.name", "Input should be"),
+    (["run", "--config", "{RING}", "--set", "generator.kind=point"], "generator.kind", "Dirac"),
+    (["run", "--config", "{RING}", "--set", "oops"], "--set", "KEY=VALUE"),
+    (["run", "--config", "{RING}", "--steps", "-3"], "--steps", ">= 0"),
+    (["run", "--config", "{RING}", "--steps", "many"], "--steps", "invalid int"),
+    (["run", "--config", "{RING}", "--every", "0"], "--every", ">= 1"),
+    (["run", "--config", "{RING}", "--report", "/nonexistent/dir/r.html"], "--report", "does not exist"),
+    (["run"], "--preset", "required"),
+    (["run", "--preset", "a", "--config", "{RING}"], "--config", "not allowed"),
+    (["fly"], "command", "invalid choice"),
+]
+
+
+@pytest.mark.parametrize("argv,field,reason", BAD)
+def test_bad_input_is_one_clear_line_and_exit_2(capsys, tmp_path, ring_file, argv, field, reason):
+    (tmp_path / "bad.json").write_text("{not json")
+    (tmp_path / "list.json").write_text("[1, 2]")
+    subs = {"{RING}": ring_file, "{BAD_JSON}": str(tmp_path / "bad.json"), "{LIST_JSON}": str(tmp_path / "list.json")}
+    rc, out, err = run_cli(capsys, *[subs.get(a, a) for a in argv])
+    assert rc == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("toygan: error: "), err
+    assert field in lines[0] and reason in lines[0]
+    assert "Traceback" not in err and out == ""
+
+
+@pytest.fixture
+def fake_presets(monkeypatch):
+    """A stand-in for gan_core.presets with its interface: list_presets(), preset_config(name)."""
+    items = [
+        SimpleNamespace(name="ring-collapse", title="Ring: collapse", steps=7,
+                        description="A plain GAN on the ring locks onto a few modes.\nSecond line."),
+        SimpleNamespace(name="dirac-circle", title="Dirac: circling", steps=None, description=""),
+    ]
+
+    def preset_config(name):
+        if name == "ring-collapse":
+            return parse_config({"target": {"name": "ring"}, "generator": {"width": 16},
+                                 "discriminator": {"width": 16}, "training": {"batch_size": 64}})
+        if name == "dirac-circle":
+            return ExperimentConfig()
+        raise KeyError(name)
+
+    mod = SimpleNamespace(list_presets=lambda: items, preset_config=preset_config)
+    monkeypatch.setitem(sys.modules, "gan_core.presets", mod)
+    monkeypatch.setattr(gan_core, "presets", mod, raising=False)
+    return mod
+
+
+def test_presets_lists_one_line_each(capsys, fake_presets):
+    rc, out, _ = run_cli(capsys, "presets")
+    assert rc == 0
+    lines = out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].split()[0] == "ring-collapse" and lines[0].endswith("locks onto a few modes.")
+    assert lines[1].split() == ["dirac-circle", "Dirac:", "circling"]  # no description: the title
+
+
+def test_run_preset_uses_its_suggested_steps_and_set_overrides(capsys, fake_presets):
+    rc, out, err = run_cli(capsys, "run", "--preset", "ring-collapse", "--json", "--set", "optimizer_g.lr=0.002")
+    assert rc == 0, err
+    res = last_json(out)
+    assert res["steps"] == 7 and res["config"]["optimizer_g"]["lr"] == 0.002
+    assert res["config"]["generator"]["width"] == 16
+
+
+def test_unknown_preset_names_the_known_ones(capsys, fake_presets):
+    rc, _, err = run_cli(capsys, "run", "--preset", "nope")
+    assert rc == 2
+    assert err.strip() == "toygan: error: preset: unknown preset 'nope' (known: ring-collapse, dirac-circle)"
+
+
+def test_python_dash_m_runs_without_the_web_stack(ring_file):
+    code = ("import sys; from gan_core.cli import main; rc = main(sys.argv[1:]); "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'server', 'fastapi', 'uvicorn', 'starlette'}); "
+            "assert not bad, bad; sys.exit(rc)")
+    args = ["run", "--config", ring_file, "--steps", "3", "--json", *SMALL]
+    r = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([sys.executable, "-m", "gan_core", *args], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert last_json(r.stdout)["steps"] == 3
+    r = subprocess.run([sys.executable, "-m", "gan_core", "run", "--config", ring_file, "--set", "seed=-1"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "seed" in r.stderr and "Traceback" not in r.stderr

@@ -1,0 +1,60 @@
+// Export: PNG of the main view, config JSON, metrics CSV, saved experiment (config + weights,
+// from the server's `export` answer); import reads either a saved experiment or a config JSON.
+
+export function download(filename, blobOrText, type = "application/json") {
+  const blob = blobOrText instanceof Blob ? blobOrText : new Blob([blobOrText], { type });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+function stamp() {
+  return new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+}
+
+export function exportConfig(config) {
+  download(`toygan-config-${stamp()}.json`, JSON.stringify(config, null, 2) + "\n");
+}
+
+export function exportCsv(history) {
+  download(`toygan-metrics-${stamp()}.csv`, history.toCsv(), "text/csv");
+}
+
+export function exportExperiment(data) {
+  download(`toygan-experiment-${stamp()}.json`, JSON.stringify(data) + "\n");
+}
+
+/** PNG of a view: a canvas directly, a plotly div through Plotly.toImage. */
+export async function exportPng(element) {
+  let blob;
+  if (element instanceof HTMLCanvasElement) {
+    blob = await new Promise((resolve) => element.toBlob(resolve, "image/png"));
+  } else if (window.Plotly) {
+    const url = await window.Plotly.toImage(element, { format: "png" });
+    blob = await (await fetch(url)).blob();
+  }
+  if (blob) download(`toygan-view-${stamp()}.png`, blob, "image/png");
+}
+
+/**
+ * Read an imported file. Returns {kind: "experiment", data} for a saved experiment (it has a
+ * `config` object), {kind: "config", config} for a bare config. Throws a readable Error.
+ */
+export async function readImport(file) {
+  let parsed;
+  try {
+    parsed = JSON.parse(await file.text());
+  } catch (err) {
+    throw new Error(`import: ${file.name} is not JSON (${err.message})`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new Error(`import: ${file.name} must hold a JSON object`);
+  }
+  if (parsed.config && typeof parsed.config === "object") return { kind: "experiment", data: parsed };
+  return { kind: "config", config: parsed };
+}

@@ -1,0 +1,21 @@
+// Presets menu: GET /api/presets -> [{name, title, description, view, config}]. The <select>
+// (testid `preset`) has one option per preset, its value the preset's name.
+
+export function fillPresetSelect(select, presets) {
+  select.replaceChildren();
+  const custom = document.createElement("option");
+  custom.value = "";
+  custom.textContent = "— custom experiment —";
+  select.append(custom);
+  for (const p of presets) {
+    const opt = document.createElement("option");
+    opt.value = p.name;
+    opt.textContent = p.title || p.name;
+    select.append(opt);
+  }
+}
+
+export function describePreset(preset) {
+  if (!preset) return "Your own experiment: change any control on the left.";
+  return preset.description || "";
+}

@@ -1,0 +1,78 @@
+// Loss and metric curves (plotly, redrawn at most every THROTTLE_MS: curves change slowly and
+// plotly costs milliseconds per redraw that the main view needs more).
+const THROTTLE_MS = 500;
+
+const FONT = { family: "system-ui, sans-serif", size: 11 };
+
+export class CurvesView {
+  constructor(lossDiv, metricDiv) {
+    this.lossDiv = lossDiv;
+    this.metricDiv = metricDiv;
+    this.lastDraw = 0;
+    this.drawnVersion = -1;
+    this.drawnLog = null;
+    this.pending = null;
+  }
+
+  available() {
+    return typeof window.Plotly !== "undefined";
+  }
+
+  /** Ask for a redraw; it happens now or within THROTTLE_MS. */
+  update(history, logx) {
+    if (!this.available()) {
+      this.lossDiv.textContent = "Curves need plotly.js (served at vendor/plotly.min.js), which did not load.";
+      return;
+    }
+    if (history.version === this.drawnVersion && logx === this.drawnLog) return;
+    const wait = THROTTLE_MS - (performance.now() - this.lastDraw);
+    if (wait > 0) {
+      if (!this.pending) this.pending = setTimeout(() => {
+        this.pending = null;
+        this.update(history, logx);
+      }, wait);
+      return;
+    }
+    this.lastDraw = performance.now();
+    this.drawnVersion = history.version;
+    this.drawnLog = logx;
+    this.draw(history, logx);
+  }
+
+  draw(history, logx) {
+    const L = history.losses;
+    const xaxis = { title: { text: "iteration" }, type: logx ? "log" : "linear", automargin: true };
+    const layout = (extra) => ({
+      margin: { l: 44, r: 44, t: 24, b: 34 },
+      font: FONT,
+      legend: { orientation: "h", y: 1.18, x: 0, font: { size: 10 } },
+      xaxis,
+      uirevision: "keep", // keep a person's zoom across updates
+      ...extra,
+    });
+    const line = (x, y, name, color, extra = {}) => ({ x, y, name, type: "scatter", mode: "lines", line: { color, width: 1.5 }, ...extra });
+    window.Plotly.react(this.lossDiv, [
+      line(L.iteration, L.d_loss, "D loss", "#b35806"),
+      line(L.iteration, L.g_loss, "G loss", "#0072b2"),
+      line(L.iteration, L.d_real, "mean D(real)", "#111", { yaxis: "y2", line: { dash: "dot", color: "#111", width: 1.2 } }),
+      line(L.iteration, L.d_fake, "mean D(fake)", "#0072b2", { yaxis: "y2", line: { dash: "dot", color: "#56b4e9", width: 1.2 } }),
+    ], layout({
+      yaxis: { title: { text: "loss" }, automargin: true },
+      yaxis2: { title: { text: "mean D" }, overlaying: "y", side: "right", automargin: true, showgrid: false },
+    }), { displayModeBar: false, responsive: true });
+
+    const M = history.metrics;
+    const traces = [];
+    if (M.modes_captured && M.modes_total) {
+      const frac = M.modes_captured.map((v, i) => (v == null || !M.modes_total[i] ? null : v / M.modes_total[i]));
+      traces.push(line(M.iteration, frac, "modes captured (fraction)", "#b35806", { customdata: M.modes_captured, hovertemplate: "%{customdata} modes<extra></extra>" }));
+    }
+    if (M.high_quality_fraction) traces.push(line(M.iteration, M.high_quality_fraction, "high-quality fraction", "#542788"));
+    if (M.sample_distance) traces.push(line(M.iteration, M.sample_distance, "sample distance", "#009e73", { yaxis: "y2" }));
+    if (M.distance_to_equilibrium) traces.push(line(M.iteration, M.distance_to_equilibrium, "distance to equilibrium", "#cc79a7", { yaxis: "y2" }));
+    window.Plotly.react(this.metricDiv, traces, layout({
+      yaxis: { title: { text: "fraction" }, range: [0, 1.05], automargin: true },
+      yaxis2: { title: { text: "distance" }, overlaying: "y", side: "right", automargin: true, showgrid: false, rangemode: "tozero" },
+    }), { displayModeBar: false, responsive: true });
+  }
+}

@@ -1,0 +1,96 @@
+// Dirac-GAN view: the generator's point theta against the discriminator's weight psi, as a
+// trajectory in (theta, psi) space. Alternating steps circle the equilibrium (0, 0),
+// simultaneous ones spiral out, R1 spirals in: the oscillation becomes a picture.
+import { COLORS, drawAxes, drawEmpty, fitCanvas, makeTransform } from "./canvas-util.js";
+
+const MAX_POINTS = 20000; // trajectory points kept; older halves are thinned
+
+export class DiracView {
+  constructor(canvas) {
+    this.canvas = canvas;
+    this.clear();
+  }
+
+  clear() {
+    this.theta = [];
+    this.psi = [];
+    this.lastIteration = -1;
+  }
+
+  /** Record the frame's (theta, psi); called for every frame, drawn or not. */
+  push(header) {
+    const d = header.dirac;
+    if (!d || d.length < 2) return;
+    if (header.iteration < this.lastIteration) this.clear(); // a reset went back in time
+    if (header.iteration === this.lastIteration) return;
+    this.lastIteration = header.iteration;
+    const half = d.length / 2; // (theta..., psi...): plot the first coordinate of each
+    this.theta.push(d[0]);
+    this.psi.push(d[half]);
+    if (this.theta.length > MAX_POINTS) {
+      this.theta = this.theta.filter((_, i) => i % 2 === 0);
+      this.psi = this.psi.filter((_, i) => i % 2 === 0);
+    }
+  }
+
+  render(frame) {
+    const { ctx, w, h } = fitCanvas(this.canvas);
+    if (!frame || !frame.header.dirac) {
+      drawEmpty(ctx, w, h, frame ? "Not a Dirac game: pick the Dirac preset" : "Waiting for the first frame…");
+      return;
+    }
+    const side = Math.max(50, Math.min(w - 60, h - 50));
+    const box = { left: 50, top: 10, width: side, height: side };
+    let m = 0.5;
+    for (let i = 0; i < this.theta.length; i++) m = Math.max(m, Math.abs(this.theta[i]), Math.abs(this.psi[i]));
+    m = Number.isFinite(m) ? m * 1.15 : 1;
+    const T = makeTransform(box, -m, m, -m, m);
+    ctx.clearRect(0, 0, w, h);
+    drawAxes(ctx, T, { xLabel: "θ (generator's point)", yLabel: "ψ (discriminator's weight)" });
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(box.left, box.top, box.width, box.height);
+    ctx.clip();
+    const n = this.theta.length;
+    // Older segments fade: the direction of travel stays readable after many turns.
+    const chunks = 8;
+    for (let c = 0; c < chunks; c++) {
+      const a = Math.floor((c * (n - 1)) / chunks);
+      const b = Math.floor(((c + 1) * (n - 1)) / chunks);
+      if (b <= a) continue;
+      ctx.strokeStyle = `rgba(0, 114, 178, ${0.2 + (0.8 * (c + 1)) / chunks})`;
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      ctx.moveTo(T.px(this.theta[a]), T.py(this.psi[a]));
+      for (let i = a + 1; i <= b; i++) ctx.lineTo(T.px(this.theta[i]), T.py(this.psi[i]));
+      ctx.stroke();
+    }
+    ctx.fillStyle = COLORS.dStar;
+    ctx.beginPath();
+    ctx.arc(T.px(0), T.py(0), 5, 0, 2 * Math.PI);
+    ctx.fill();
+    if (n) {
+      ctx.fillStyle = COLORS.dCurve;
+      ctx.beginPath();
+      ctx.arc(T.px(this.theta[n - 1]), T.py(this.psi[n - 1]), 5, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+    ctx.restore();
+    ctx.font = "12px system-ui, sans-serif";
+    ctx.fillStyle = "#333";
+    ctx.textAlign = "left";
+    ctx.textBaseline = "top";
+    const last = frame.header.dirac;
+    const dist = frame.header.metrics && frame.header.metrics.distance_to_equilibrium;
+    ctx.fillText(`θ = ${fmt(last[0])}, ψ = ${fmt(last[last.length / 2])}`, box.left + 6, box.top + 4);
+    if (dist !== undefined) ctx.fillText(`distance to equilibrium ${fmt(dist)}`, box.left + 6, box.top + 20);
+    ctx.fillStyle = COLORS.dStar;
+    ctx.fillText("● equilibrium (0, 0)", box.left + 6, box.top + box.height - 34);
+    ctx.fillStyle = COLORS.dCurve;
+    ctx.fillText("● now", box.left + 6, box.top + box.height - 18);
+  }
+}
+
+function fmt(v) {
+  return typeof v === "number" ? Number(v.toPrecision(3)).toString() : "–";
+}

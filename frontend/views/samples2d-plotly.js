@@ -1,0 +1,68 @@
+// The 2D main view drawn with Plotly.react (heatmap + scattergl), kept so bench/bench_render.py
+// can measure it against the canvas renderer on the same frames. Selected with the view's
+// `renderer: "plotly"` (URL hash); the canvas view is the default because it measured faster.
+import { plotlyColorscale, COLORS } from "./canvas-util.js";
+import { surfaceRange } from "./samples2d.js";
+
+export class Samples2DPlotlyView {
+  constructor(div) {
+    this.div = div;
+  }
+
+  render(frame, view) {
+    if (!frame || frame.header.dim !== 2 || typeof window.Plotly === "undefined") return;
+    const { header, arrays } = frame;
+    const [gy, gx] = arrays.d_surface.shape;
+    const z = [];
+    for (let r = 0; r < gy; r++) z.push(arrays.d_surface.data.subarray(r * gx, (r + 1) * gx));
+    const range = surfaceRange(header, arrays.d_surface);
+    const xy = (a) => {
+      const n = a.length / 2;
+      const x = new Float32Array(n);
+      const y = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        x[i] = a[2 * i];
+        y[i] = a[2 * i + 1];
+      }
+      return [x, y];
+    };
+    const traces = [];
+    if (view.layers.heatmap) {
+      traces.push({ type: "heatmap", x: arrays.grid_x.data, y: arrays.grid_y.data, z, zmin: range.lo, zmax: range.hi,
+        colorscale: plotlyColorscale(), opacity: 0.67, colorbar: { title: { text: "D" }, len: 0.6 } });
+    }
+    if (view.layers.real) {
+      const [x, y] = xy(arrays.real.data);
+      traces.push({ type: "scattergl", mode: "markers", x, y, name: "real", marker: { size: 4, color: COLORS.real } });
+    }
+    if (view.layers.arrows && arrays.fake_grad) {
+      const f = arrays.fake.data;
+      const g = arrays.fake_grad.data;
+      const n = f.length / 2;
+      const x = new Float32Array(3 * n);
+      const y = new Float32Array(3 * n);
+      for (let i = 0; i < n; i++) {
+        x[3 * i] = f[2 * i];
+        y[3 * i] = f[2 * i + 1];
+        x[3 * i + 1] = f[2 * i] + 0.1 * g[2 * i];
+        y[3 * i + 1] = f[2 * i + 1] + 0.1 * g[2 * i + 1];
+        x[3 * i + 2] = NaN; // break between segments
+        y[3 * i + 2] = NaN;
+      }
+      traces.push({ type: "scattergl", mode: "lines", x, y, name: "G grad", line: { color: COLORS.arrow, width: 1 } });
+    }
+    if (view.layers.fake) {
+      const [x, y] = xy(arrays.fake.data);
+      traces.push({ type: "scattergl", mode: "markers", x, y, name: "fake",
+        marker: { size: 5, color: COLORS.fake, line: { color: COLORS.fakeStroke, width: 1 } } });
+    }
+    const [xmin, xmax, ymin, ymax] = header.bounds;
+    window.Plotly.react(this.div, traces, {
+      margin: { l: 36, r: 10, t: 10, b: 30 },
+      xaxis: { range: [xmin, xmax] },
+      yaxis: { range: [ymin, ymax], scaleanchor: "x" },
+      showlegend: false,
+      uirevision: "keep",
+    }, { displayModeBar: false });
+  }
+}

@@ -1,0 +1,316 @@
+// 2D main view on a <canvas>: D's value surface as a heatmap (ImageData, scaled up with
+// smoothing), its D = 0.5 contour, real and generated samples, the generator's gradient arrows,
+// the generator's transformation of a noise grid (manifold), and optionally D* as an inset.
+// bench/bench_render.py measured this against Plotly.react (views/samples2d-plotly.js).
+import { COLORS, divergingLut, drawAxes, drawEmpty, fitCanvas, lutCss, makeTransform } from "./canvas-util.js";
+
+const LEGEND_W = 64; // px reserved right of the plot for the colour bar
+const ARROW_FRACTION = 0.06; // the 95th-percentile arrow is this fraction of the plot width
+
+export class Samples2DView {
+  constructor(canvas) {
+    this.canvas = canvas;
+    this.lut = divergingLut(255);
+    this.surface = document.createElement("canvas"); // gx x gy image of D, upscaled on draw
+    this.inset = document.createElement("canvas"); // the same for D*
+    this.transform = null;
+  }
+
+  /** Data coordinates of a pixel (draw.js maps pointer positions with it). */
+  toData(px, py) {
+    return this.transform ? [this.transform.dx(px), this.transform.dy(py)] : null;
+  }
+
+  render(frame, view) {
+    const { ctx, w, h } = fitCanvas(this.canvas);
+    if (!frame || frame.header.dim !== 2) {
+      drawEmpty(ctx, w, h, frame ? "This experiment is 1D: pick the 1D view" : "Waiting for the first frame…");
+      return;
+    }
+    const { header, arrays } = frame;
+    const layers = view.layers;
+    const [xmin, xmax, ymin, ymax] = header.bounds;
+    // A square plot area with equal axis scales, so rings look round.
+    const side = Math.max(50, Math.min(w - LEGEND_W - 44, h - 36));
+    const box = { left: 40, top: 8, width: side, height: side };
+    const span = Math.max(xmax - xmin, ymax - ymin);
+    const cx = (xmin + xmax) / 2;
+    const cy = (ymin + ymax) / 2;
+    const T = makeTransform(box, cx - span / 2, cx + span / 2, cy - span / 2, cy + span / 2);
+    this.transform = T;
+    ctx.clearRect(0, 0, w, h);
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(box.left, box.top, box.width, box.height);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(box.left, box.top, box.width, box.height);
+    ctx.clip();
+    const range = surfaceRange(header, arrays.d_surface);
+    if (layers.heatmap && arrays.d_surface) this.drawSurface(ctx, T, arrays, arrays.d_surface, range, this.surface);
+    if (arrays.d_surface) drawContour(ctx, T, arrays, arrays.d_surface, range.mid, "rgba(0,0,0,0.55)", []);
+    if (layers.dstar && arrays.d_optimal) drawContour(ctx, T, arrays, arrays.d_optimal, 0.5, COLORS.dStar, [5, 4]);
+    if (layers.manifold && arrays.manifold) drawManifold(ctx, T, arrays.manifold);
+    if (layers.real && arrays.real) drawPoints(ctx, T, arrays.real.data, COLORS.real, null, 2.2);
+    if (layers.arrows && arrays.fake_grad && arrays.fake) drawArrows(ctx, T, arrays.fake.data, arrays.fake_grad.data);
+    if (layers.fake && arrays.fake) drawPoints(ctx, T, arrays.fake.data, COLORS.fake, COLORS.fakeStroke, 2.6);
+    ctx.restore();
+    drawAxes(ctx, T);
+    if (layers.dstar && arrays.d_optimal) this.drawInset(ctx, T, arrays, { lo: 0, hi: 1, mid: 0.5 });
+    this.drawLegend(ctx, box, range, header.d_kind, layers, Boolean(arrays.d_optimal));
+  }
+
+  drawSurface(ctx, T, arrays, surf, range, target) {
+    const [gy, gx] = surf.shape;
+    if (target.width !== gx || target.height !== gy) {
+      target.width = gx;
+      target.height = gy;
+    }
+    const sctx = target.getContext("2d");
+    const img = sctx.createImageData(gx, gy);
+    const px = img.data;
+    const lut = this.lut;
+    const scale = 255 / (range.hi - range.lo || 1);
+    const data = surf.data;
+    for (let r = 0; r < gy; r++) {
+      const row = (gy - 1 - r) * gx; // image rows run top-down; grid rows run up in y
+      for (let c = 0; c < gx; c++) {
+        let i = Math.round((data[r * gx + c] - range.lo) * scale);
+        i = (i < 0 ? 0 : i > 255 ? 255 : i) * 4;
+        const o = (row + c) * 4;
+        px[o] = lut[i];
+        px[o + 1] = lut[i + 1];
+        px[o + 2] = lut[i + 2];
+        px[o + 3] = 170; // let the white page show through: points stay readable on top
+      }
+    }
+    sctx.putImageData(img, 0, 0);
+    const gxs = arrays.grid_x.data;
+    const gys = arrays.grid_y.data;
+    const hx = gx > 1 ? (gxs[gx - 1] - gxs[0]) / (gx - 1) / 2 : 0.5; // half a cell: grid values are centres
+    const hy = gy > 1 ? (gys[gy - 1] - gys[0]) / (gy - 1) / 2 : 0.5;
+    const x0 = T.px(gxs[0] - hx);
+    const y0 = T.py(gys[gy - 1] + hy);
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(target, x0, y0, T.px(gxs[gx - 1] + hx) - x0, T.py(gys[0] - hy) - y0);
+  }
+
+  drawInset(ctx, T, arrays, range) {
+    const { box } = T;
+    const s = Math.round(box.width * 0.28);
+    const ib = { left: box.left + box.width - s - 6, top: box.top + 6, width: s, height: s };
+    const IT = makeTransform(ib, T.x0, T.x1, T.y0, T.y1);
+    ctx.save();
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(ib.left, ib.top, s, s);
+    ctx.beginPath();
+    ctx.rect(ib.left, ib.top, s, s);
+    ctx.clip();
+    this.drawSurface(ctx, IT, arrays, arrays.d_optimal, range, this.inset);
+    ctx.restore();
+    ctx.strokeStyle = COLORS.dStar;
+    ctx.strokeRect(ib.left, ib.top, s, s);
+    ctx.fillStyle = COLORS.dStar;
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.textAlign = "left";
+    ctx.textBaseline = "top";
+    ctx.fillText("D* (optimal)", ib.left + 3, ib.top + 3);
+  }
+
+  drawLegend(ctx, box, range, kind, layers, hasOptimal) {
+    const x = box.left + box.width + 14;
+    const top = box.top + 4;
+    const barH = Math.min(180, box.height * 0.5);
+    for (let i = 0; i < barH; i++) {
+      ctx.fillStyle = lutCss(this.lut, 1 - i / (barH - 1));
+      ctx.fillRect(x, top + i, 14, 1);
+    }
+    ctx.strokeStyle = "#999";
+    ctx.strokeRect(x, top, 14, barH);
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.fillStyle = "#333";
+    ctx.textAlign = "left";
+    ctx.textBaseline = "middle";
+    const label = (v) => (kind === "probability" ? String(v) : Number(v.toPrecision(2)).toString());
+    ctx.fillText(label(range.hi), x + 18, top);
+    ctx.fillText(label(range.lo), x + 18, top + barH);
+    // The undecided level: D = 0.5 (or the critic's midpoint), the contour drawn on the plot.
+    const midY = top + barH * (1 - (range.mid - range.lo) / (range.hi - range.lo || 1));
+    ctx.fillRect(x - 3, midY, 20, 1.5);
+    ctx.fillText(kind === "probability" ? "0.5" : label(range.mid), x + 18, midY);
+    ctx.save();
+    ctx.translate(x - 6, top + barH / 2);
+    ctx.rotate(-Math.PI / 2);
+    ctx.textAlign = "center";
+    ctx.textBaseline = "bottom";
+    ctx.fillText(kind === "probability" ? "D(x): real →" : "critic score →", 0, 0);
+    ctx.restore();
+    let y = top + barH + 22;
+    const row = (drawSym, text) => {
+      drawSym(x + 7, y);
+      ctx.fillStyle = "#333";
+      ctx.fillText(text, x + 18, y);
+      y += 17;
+    };
+    if (layers.real) row((a, b) => dot(ctx, a, b, 3, COLORS.real, null), "real");
+    if (layers.fake) row((a, b) => dot(ctx, a, b, 3.2, COLORS.fake, COLORS.fakeStroke), "fake");
+    if (layers.arrows) row((a, b) => arrowSeg(ctx, a - 6, b, a + 6, b), "G grad");
+    if (layers.manifold) row((a, b) => line(ctx, a - 7, b, a + 7, b, COLORS.manifold, []), "G(z grid)");
+    row((a, b) => line(ctx, a - 7, b, a + 7, b, "rgba(0,0,0,0.55)", []), "D = ½");
+    if (layers.dstar && hasOptimal) row((a, b) => line(ctx, a - 7, b, a + 7, b, COLORS.dStar, [3, 2]), "D* = ½");
+  }
+}
+
+/** Colour range: [0, 1] around 0.5 for probabilities; symmetric around 0 for a critic's scores. */
+export function surfaceRange(header, surf) {
+  if (header.d_kind !== "score" || !surf) return { lo: 0, hi: 1, mid: 0.5 };
+  let m = 1e-6;
+  for (const v of surf.data) if (Number.isFinite(v) && Math.abs(v) > m) m = Math.abs(v);
+  return { lo: -m, hi: m, mid: 0 };
+}
+
+function dot(ctx, x, y, r, fill, stroke) {
+  ctx.beginPath();
+  ctx.arc(x, y, r, 0, 2 * Math.PI);
+  ctx.fillStyle = fill;
+  ctx.fill();
+  if (stroke) {
+    ctx.strokeStyle = stroke;
+    ctx.lineWidth = 1.2;
+    ctx.stroke();
+  }
+}
+
+function line(ctx, x0, y0, x1, y1, color, dash) {
+  ctx.save();
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 1.5;
+  ctx.setLineDash(dash);
+  ctx.beginPath();
+  ctx.moveTo(x0, y0);
+  ctx.lineTo(x1, y1);
+  ctx.stroke();
+  ctx.restore();
+}
+
+function arrowSeg(ctx, x0, y0, x1, y1) {
+  ctx.strokeStyle = COLORS.arrow;
+  ctx.lineWidth = 1.2;
+  ctx.beginPath();
+  ctx.moveTo(x0, y0);
+  ctx.lineTo(x1, y1);
+  const a = Math.atan2(y1 - y0, x1 - x0);
+  ctx.moveTo(x1, y1);
+  ctx.lineTo(x1 - 4 * Math.cos(a - 0.5), y1 - 4 * Math.sin(a - 0.5));
+  ctx.moveTo(x1, y1);
+  ctx.lineTo(x1 - 4 * Math.cos(a + 0.5), y1 - 4 * Math.sin(a + 0.5));
+  ctx.stroke();
+}
+
+function drawPoints(ctx, T, data, fill, stroke, r) {
+  // One path for all points: hundreds of separate fill() calls would dominate the frame time.
+  ctx.beginPath();
+  for (let i = 0; i + 1 < data.length; i += 2) {
+    const x = T.px(data[i]);
+    const y = T.py(data[i + 1]);
+    ctx.moveTo(x + r, y);
+    ctx.arc(x, y, r, 0, 2 * Math.PI);
+  }
+  ctx.fillStyle = fill;
+  ctx.fill();
+  if (stroke) {
+    ctx.strokeStyle = stroke;
+    ctx.lineWidth = 1;
+    ctx.stroke();
+  }
+}
+
+function drawArrows(ctx, T, fake, grad) {
+  const n = Math.min(fake.length, grad.length) / 2;
+  const norms = new Float32Array(n);
+  for (let i = 0; i < n; i++) norms[i] = Math.hypot(grad[2 * i], grad[2 * i + 1]);
+  const sorted = Float32Array.from(norms).sort();
+  const ref = sorted[Math.floor(0.95 * (n - 1))] || 0;
+  if (!(ref > 0) || !Number.isFinite(ref)) return;
+  const scale = (ARROW_FRACTION * T.box.width) / ref; // px per unit of gradient
+  ctx.strokeStyle = COLORS.arrow;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (let i = 0; i < n; i++) {
+    const len = Math.min(norms[i] * scale, 2.5 * ARROW_FRACTION * T.box.width);
+    if (!(len > 1)) continue;
+    const x0 = T.px(fake[2 * i]);
+    const y0 = T.py(fake[2 * i + 1]);
+    const ux = grad[2 * i] / norms[i];
+    const uy = -grad[2 * i + 1] / norms[i]; // screen y points down
+    const x1 = x0 + ux * len;
+    const y1 = y0 + uy * len;
+    ctx.moveTo(x0, y0);
+    ctx.lineTo(x1, y1);
+    const head = Math.min(4, len * 0.4);
+    ctx.moveTo(x1, y1);
+    ctx.lineTo(x1 - head * (ux * 0.88 - uy * 0.47), y1 - head * (uy * 0.88 + ux * 0.47));
+    ctx.moveTo(x1, y1);
+    ctx.lineTo(x1 - head * (ux * 0.88 + uy * 0.47), y1 - head * (uy * 0.88 - ux * 0.47));
+  }
+  ctx.stroke();
+}
+
+function drawManifold(ctx, T, manifold) {
+  const [m1, m2, dim] = manifold.shape;
+  if (dim !== 2) return;
+  const d = manifold.data;
+  const at = (i, j) => (i * m2 + j) * 2;
+  ctx.strokeStyle = COLORS.manifold;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (let i = 0; i < m1; i++) {
+    for (let j = 0; j < m2; j++) {
+      const o = at(i, j);
+      if (j === 0) ctx.moveTo(T.px(d[o]), T.py(d[o + 1]));
+      else ctx.lineTo(T.px(d[o]), T.py(d[o + 1]));
+    }
+  }
+  if (m2 > 1) {
+    for (let j = 0; j < m2; j++) {
+      for (let i = 0; i < m1; i++) {
+        const o = at(i, j);
+        if (i === 0) ctx.moveTo(T.px(d[o]), T.py(d[o + 1]));
+        else ctx.lineTo(T.px(d[o]), T.py(d[o + 1]));
+      }
+    }
+  }
+  ctx.stroke();
+}
+
+/** The `level` contour of a (gy, gx) surface by marching squares, as line segments. */
+function drawContour(ctx, T, arrays, surf, level, color, dash) {
+  const [gy, gx] = surf.shape;
+  const v = surf.data;
+  const xs = arrays.grid_x.data;
+  const ys = arrays.grid_y.data;
+  ctx.save();
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 1.5;
+  ctx.setLineDash(dash);
+  ctx.beginPath();
+  const lerp = (p, q, va, vb) => p + (va / (va - vb)) * (q - p); // va, vb already minus level
+  for (let r = 0; r + 1 < gy; r++) {
+    for (let c = 0; c + 1 < gx; c++) {
+      const a = v[r * gx + c] - level; // corners: a (c, r), b (c+1, r), d (c+1, r+1), e (c, r+1)
+      const b = v[r * gx + c + 1] - level;
+      const d = v[(r + 1) * gx + c + 1] - level;
+      const e = v[(r + 1) * gx + c] - level;
+      const pts = [];
+      if ((a < 0) !== (b < 0)) pts.push([lerp(xs[c], xs[c + 1], a, b), ys[r]]);
+      if ((b < 0) !== (d < 0)) pts.push([xs[c + 1], lerp(ys[r], ys[r + 1], b, d)]);
+      if ((d < 0) !== (e < 0)) pts.push([lerp(xs[c + 1], xs[c], d, e), ys[r + 1]]);
+      if ((e < 0) !== (a < 0)) pts.push([xs[c], lerp(ys[r + 1], ys[r], e, a)]);
+      for (let k = 0; k + 1 < pts.length; k += 2) {
+        ctx.moveTo(T.px(pts[k][0]), T.py(pts[k][1]));
+        ctx.lineTo(T.px(pts[k + 1][0]), T.py(pts[k + 1][1]));
+      }
+    }
+  }
+  ctx.stroke();
+  ctx.restore();
+}

@@ -8,12 +8,12 @@ flickering) and the trainer's own generator is never touched. Networks are read 
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
+from gan_core import metrics
 from gan_core.config import ConfigError
 from gan_core.models import sample_noise
 from gan_core.snapshot import Snapshot, SnapshotOptions
@@ -35,16 +35,6 @@ def check_options(opts: SnapshotOptions, dim: int) -> None:
         raise ConfigError(f"grid: must be between 8 and {hi} for a {dim}D target", "grid")
     if not 0 <= opts.manifold <= 64:
         raise ConfigError("manifold: must be between 0 and 64", "manifold")
-
-
-def kde(samples: torch.Tensor, points: torch.Tensor, min_bw: float) -> torch.Tensor:
-    """Gaussian KDE of `samples` (n, dim) at `points` (m, dim), Scott's bandwidth per axis (>= min_bw)."""
-    n, dim = samples.shape
-    std = samples.std(dim=0) if n > 1 else torch.zeros(dim)
-    bw = (std * n ** (-1.0 / (dim + 4))).clamp(min=min_bw)
-    diff = (points[:, None, :] - samples[None, :, :]) / bw
-    log_k = -0.5 * (diff * diff).sum(-1) - dim * 0.5 * math.log(2 * math.pi) - torch.log(bw).sum()
-    return torch.exp(torch.logsumexp(log_k, dim=1) - math.log(n))
 
 
 def _grid(bounds, dim: int, g: int):
@@ -86,10 +76,6 @@ def _dirac(t: Trainer) -> tuple[float, ...] | None:
 
 
 def _summary(t: Trainer, fake: np.ndarray, real: np.ndarray, d_real: float, d_fake: float) -> dict[str, float]:
-    try:  # TEMPORARY until engine-A's metrics lands
-        from gan_core import metrics
-    except ImportError:
-        return {"d_real_mean": d_real, "d_fake_mean": d_fake}
     return metrics.summary(fake, real, t.target, d_real, d_fake, dirac=_dirac(t))
 
 
@@ -129,28 +115,30 @@ def take_snapshot(t: Trainer, opts: SnapshotOptions) -> Snapshot:
         t.G.train(modes[0])
         t.D.train(modes[1])
     real_np, fake_np = _np(real), _np(fake)
-    # A KDE bandwidth floor of 1/200 of the plot width keeps a collapsed generator's curve finite.
-    min_bw = (target.bounds[1] - target.bounds[0]) / 200.0
+    xs_np = _np(xs)
     d_optimal = None
     if opts.optimal_d:
         log_p = target.log_density(pts)
         if log_p is not None:
-            p_data = torch.exp(log_p)
-            p_g = kde(fake.detach().cpu(), pts, min_bw)
-            d_opt = p_data / (p_data + p_g).clamp(min=1e-30)
-            d_optimal = _np(d_opt.reshape(len(ys), len(xs)) if dim == 2 else d_opt)
+            p_data = np.exp(_np(log_p).astype(np.float64))
+            if dim == 2:
+                p_data = p_data.reshape(len(ys), len(xs))
+                p_g = metrics.kde_2d(fake_np, xs_np, _np(ys))
+            else:
+                p_g = metrics.kde_1d(fake_np, xs_np)
+            d_optimal = (p_data / np.maximum(p_data + p_g, 1e-300)).astype(np.float32)
     density_x = density_real = density_fake = None
     if opts.density and dim == 1:
-        density_x = _np(xs)
-        density_real = _np(kde(real.cpu(), pts, min_bw))
-        density_fake = _np(kde(fake.detach().cpu(), pts, min_bw))
-    metrics = _summary(t, fake_np, real_np, d_real, d_fake) if opts.metrics else {}
+        density_x = xs_np
+        density_real = metrics.kde_1d(real_np, xs_np).astype(np.float32)
+        density_fake = metrics.kde_1d(fake_np, xs_np).astype(np.float32)
+    summary = _summary(t, fake_np, real_np, d_real, d_fake) if opts.metrics else {}
     return Snapshot(
         iteration=t.iteration, status=t.status, status_message=t.status_message, dim=dim,
         bounds=tuple(float(b) for b in target.bounds), real=real_np, fake=fake_np, fake_grad=fake_grad,
-        grid_x=_np(xs), grid_y=None if ys is None else _np(ys), d_surface=_np(surface),
+        grid_x=xs_np, grid_y=None if ys is None else _np(ys), d_surface=_np(surface),
         d_kind=t._p.d_kind, d_optimal=d_optimal, manifold=manifold, density_x=density_x,
-        density_real=density_real, density_fake=density_fake, losses=t.losses, metrics=metrics,
+        density_real=density_real, density_fake=density_fake, losses=t.losses, metrics=summary,
         dirac=_dirac(t), rebuilt=t.rebuilt,
     )
 

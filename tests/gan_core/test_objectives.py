@@ -1,0 +1,101 @@
+"""Every loss: the right value on hand-computed cases, gradients pointing the right way, stable at extremes."""
+
+import math
+
+import pytest
+import torch
+
+from gan_core.config import ObjectiveConfig
+from gan_core.objectives import OBJECTIVES, d_kind, d_loss, d_value, g_loss
+
+NAMES = list(OBJECTIVES)
+
+
+def _grad(f, x):
+    x = torch.tensor(x, requires_grad=True)
+    (g,) = torch.autograd.grad(f(x), x)
+    return g
+
+
+def test_registry_covers_every_configurable_objective():
+    from typing import get_args
+
+    from gan_core.config import ObjectiveName
+
+    assert set(OBJECTIVES) == set(get_args(ObjectiveName))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_raising_d_on_real_and_lowering_it_on_fake_lowers_d_loss(name):
+    cfg = ObjectiveConfig(name=name)
+    # D not yet sure: real below the LS/hinge target 1, fake above the LS target 0, inside the margins
+    real, fake = [0.3, -0.2], [0.1, 0.4]
+    g_real = _grad(lambda r: d_loss(r, torch.tensor(fake), cfg), real)
+    g_fake = _grad(lambda f: d_loss(torch.tensor(real), f, cfg), fake)
+    assert (g_real < 0).all(), name  # gradient descent raises D on real
+    assert (g_fake > 0).all(), name  # ... and lowers it on fake
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_raising_d_on_fake_lowers_g_loss(name):
+    cfg = ObjectiveConfig(name=name)
+    g = _grad(lambda f: g_loss(f, cfg), [0.1, -0.4])
+    assert (g < 0).all(), name
+
+
+def test_logistic_losses_match_cross_entropy_by_hand():
+    cfg = ObjectiveConfig(name="non-saturating")
+    r, f = torch.tensor([2.0]), torch.tensor([-1.0])
+    want = -math.log(1 / (1 + math.exp(-2.0))) - math.log(1 - 1 / (1 + math.exp(1.0)))
+    assert d_loss(r, f, cfg).item() == pytest.approx(want, rel=1e-6)
+    assert g_loss(f, cfg).item() == pytest.approx(-math.log(1 / (1 + math.exp(1.0))), rel=1e-6)
+    mm = ObjectiveConfig(name="minimax")
+    assert g_loss(f, mm).item() == pytest.approx(math.log(1 - 1 / (1 + math.exp(1.0))), rel=1e-6)
+
+
+def test_minimax_saturates_where_non_saturating_does_not():
+    # D confidently rejects the fakes (logit -8): the saturating loss has almost no gradient.
+    weak = _grad(lambda f: g_loss(f, ObjectiveConfig(name="minimax")), [-8.0]).abs().item()
+    strong = _grad(lambda f: g_loss(f, ObjectiveConfig(name="non-saturating")), [-8.0]).abs().item()
+    assert weak < 1e-3 < 0.9 < strong
+
+
+@pytest.mark.parametrize("name", ["minimax", "non-saturating"])
+def test_logistic_losses_stay_finite_on_huge_logits(name):
+    cfg = ObjectiveConfig(name=name)
+    big = torch.tensor([1e4, -1e4], requires_grad=True)
+    loss = d_loss(big, -big, cfg) + g_loss(big, cfg)
+    loss.backward()
+    assert math.isfinite(loss.item()) and torch.isfinite(big.grad).all()
+
+
+def test_label_smoothing_moves_the_real_target():
+    cfg = ObjectiveConfig(name="non-saturating")
+    # With real label 0.9 the loss on real is minimised at logit log(0.9 / 0.1), not at +inf.
+    best = math.log(0.9 / 0.1)
+    g = _grad(lambda r: d_loss(r, torch.tensor([-50.0]), cfg, smoothing=0.1), [best])
+    assert g.abs().item() < 1e-5
+    ls = ObjectiveConfig(name="least-squares")
+    g = _grad(lambda r: d_loss(r, torch.tensor([0.0]), ls, smoothing=0.2), [0.8])
+    assert g.abs().item() < 1e-6
+
+
+def test_least_squares_wasserstein_hinge_energy_values():
+    r, f = torch.tensor([1.0, 3.0]), torch.tensor([0.5, -2.0])
+    assert d_loss(r, f, ObjectiveConfig(name="least-squares")).item() == pytest.approx(
+        0.5 * (0 + 4) / 2 + 0.5 * (0.25 + 4) / 2)
+    assert d_loss(r, f, ObjectiveConfig(name="wasserstein")).item() == pytest.approx(-0.75 - 2.0)
+    assert d_loss(r, f, ObjectiveConfig(name="hinge")).item() == pytest.approx(0.0 + (1.5 + 0.0) / 2)
+    m = 1.0
+    energy = lambda o: math.log1p(math.exp(-o))  # noqa: E731
+    want = (energy(1.0) + energy(3.0)) / 2 + (max(0, m - energy(0.5)) + max(0, m - energy(-2.0))) / 2
+    assert d_loss(r, f, ObjectiveConfig(name="energy", margin=m)).item() == pytest.approx(want, rel=1e-6)
+
+
+def test_displayed_values():
+    out = torch.tensor([-3.0, 0.0, 2.5])
+    assert torch.allclose(d_value(out, ObjectiveConfig(name="minimax")), torch.sigmoid(out))
+    assert d_value(out, ObjectiveConfig(name="least-squares")).tolist() == [0.0, 0.0, 1.0]
+    assert torch.equal(d_value(out, ObjectiveConfig(name="hinge")), out)
+    assert d_kind(ObjectiveConfig(name="least-squares")) == "probability"
+    assert d_kind(ObjectiveConfig(name="wgan-gp")) == "score"

@@ -195,3 +195,13 @@ def test_python_dash_m_runs_without_the_web_stack(ring_file):
     r = subprocess.run([sys.executable, "-m", "gan_core", "run", "--config", ring_file, "--set", "seed=-1"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "seed" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_run_writes_a_report(capsys, ring_file, tmp_path):
+    out_path = tmp_path / "run.html"
+    rc, out, err = run_cli(capsys, "run", "--config", ring_file, "--steps", "6", "--every", "3", "--json",
+                           "--report", str(out_path), *SMALL)
+    assert rc == 0, err
+    assert f"report: {out_path}" in out and last_json(out)["steps"] == 6
+    page = out_path.read_text()
+    assert "Plotly.newPlot" in page and "iteration 6" in page

@@ -23,7 +23,7 @@ export function decodeFrame(buffer) {
   const view = new DataView(buffer);
   const headerLength = view.getUint32(4, true);
   if (8 + headerLength > buffer.byteLength) throw new FrameError("frame: header length past the end");
-  const header = JSON.parse(decoder.decode(bytes.subarray(8, 8 + headerLength)));
+  const header = parseHeader(decoder.decode(bytes.subarray(8, 8 + headerLength)));
   if (header.v !== 1) throw new FrameError(`frame: unsupported version ${header.v}`);
   const payloadStart = Math.ceil((8 + headerLength) / 4) * 4;
   const arrays = {};
@@ -38,6 +38,18 @@ export function decodeFrame(buffer) {
     arrays[entry.name] = { data, shape: entry.shape };
   }
   return { header, arrays };
+}
+
+// Python's json writes NaN / Infinity for a diverged loss; strict JSON has no such tokens.
+// Read them as null rather than dropping the very frame that shows the divergence.
+function parseHeader(text) {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const fixed = text.replace(/(?<=[:,\[]\s*)(?:NaN|-?Infinity)(?=\s*[,}\]])/g, "null");
+    if (fixed === text) throw new FrameError(`frame: header is not JSON (${err.message})`);
+    return JSON.parse(fixed);
+  }
 }
 
 function swapToHost(buffer, start, count) {

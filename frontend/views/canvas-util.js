@@ -80,7 +80,8 @@ export function ticks(lo, hi, count = 5) {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw);
   const out = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * span; v += step) out.push(Number(v.toPrecision(10)));
+  // Multiply, never accumulate: repeated += step drifts to ticks like -6e-17.
+  for (let k = Math.ceil(lo / step); k * step <= hi + 1e-9 * span; k++) out.push(Number((k * step).toPrecision(10)));
   return out;
 }
 

@@ -48,6 +48,8 @@ export class CurvesView {
       legend: { orientation: "h", y: 1.18, x: 0, font: { size: 10 } },
       xaxis,
       uirevision: "keep", // keep a person's zoom across updates
+      // The series arrays grow in place; plotly only re-reads them when this changes.
+      datarevision: history.version,
       ...extra,
     });
     const line = (x, y, name, color, extra = {}) => ({ x, y, name, type: "scatter", mode: "lines", line: { color, width: 1.5 }, ...extra });

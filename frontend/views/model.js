@@ -53,7 +53,7 @@ export class ModelView {
     const regs = Object.entries(config.regularizers || {}).filter(([k, v]) => v > 0 && k !== "instance_noise_anneal").map(([k]) => k.replace(/_/g, " "));
     const t = config.training;
     const steps = `k_D=${t.k_d}, k_G=${t.k_g}${t.unroll ? `, unroll ${t.unroll}` : ""}, ${t.update}`;
-    set("loss", `loss: ${config.objective.name}`, `${regs.length ? regs.join(", ") + "; " : ""}${steps}`);
+    set("loss", "loss", `${config.objective.name}; ${regs.length ? regs.join(", ") + "; " : ""}${steps}`);
   }
 
   /** Highlight the stages of one slow-motion phase (none: clear). */

@@ -4,7 +4,7 @@
 // bench/bench_render.py measured this against Plotly.react (views/samples2d-plotly.js).
 import { COLORS, divergingLut, drawAxes, drawEmpty, fitCanvas, lutCss, makeTransform } from "./canvas-util.js";
 
-const LEGEND_W = 64; // px reserved right of the plot for the colour bar
+const LEGEND_W = 84; // px reserved right of the plot for the colour bar
 const ARROW_FRACTION = 0.06; // the 95th-percentile arrow is this fraction of the plot width
 
 export class Samples2DView {
@@ -118,7 +118,12 @@ export class Samples2DView {
 
   drawLegend(ctx, box, range, kind, layers, hasOptimal) {
     const x = box.left + box.width + 14;
-    const top = box.top + 4;
+    const top = box.top + 22;
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.fillStyle = "#333";
+    ctx.textAlign = "left";
+    ctx.textBaseline = "middle";
+    ctx.fillText(kind === "probability" ? "D(x)" : "critic", x - 2, box.top + 8);
     const barH = Math.min(180, box.height * 0.5);
     for (let i = 0; i < barH; i++) {
       ctx.fillStyle = lutCss(this.lut, 1 - i / (barH - 1));
@@ -131,19 +136,12 @@ export class Samples2DView {
     ctx.textAlign = "left";
     ctx.textBaseline = "middle";
     const label = (v) => (kind === "probability" ? String(v) : Number(v.toPrecision(2)).toString());
-    ctx.fillText(label(range.hi), x + 18, top);
-    ctx.fillText(label(range.lo), x + 18, top + barH);
+    ctx.fillText(`${label(range.hi)} real`, x + 18, top);
+    ctx.fillText(`${label(range.lo)} fake`, x + 18, top + barH);
     // The undecided level: D = 0.5 (or the critic's midpoint), the contour drawn on the plot.
     const midY = top + barH * (1 - (range.mid - range.lo) / (range.hi - range.lo || 1));
     ctx.fillRect(x - 3, midY, 20, 1.5);
     ctx.fillText(kind === "probability" ? "0.5" : label(range.mid), x + 18, midY);
-    ctx.save();
-    ctx.translate(x - 6, top + barH / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.textAlign = "center";
-    ctx.textBaseline = "bottom";
-    ctx.fillText(kind === "probability" ? "D(x): real →" : "critic score →", 0, 0);
-    ctx.restore();
     let y = top + barH + 22;
     const row = (drawSym, text) => {
       drawSym(x + 7, y);

@@ -8,6 +8,7 @@ generator so watching never changes the training run.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -368,7 +369,8 @@ class Trainer:
     # ---- export ---------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
-        return {
+        """A deep copy (optimizers' state_dict aliases live tensors; an export must not move with the run)."""
+        return copy.deepcopy({
             "config": self.config.model_dump(),
             "iteration": self.iteration,
             "generator": self.G.state_dict(),
@@ -376,7 +378,7 @@ class Trainer:
             "optimizer_g": self.opt_g.state_dict(),
             "optimizer_d": self.opt_d.state_dict(),
             "rng": self.gen.get_state(),
-        }
+        })
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore weights, optimizer state and RNG (rebuilds the networks for the saved config)."""

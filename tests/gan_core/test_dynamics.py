@@ -1,0 +1,253 @@
+"""Training dynamics: k steps, simultaneous vs alternating, unrolling, the Dirac game, live changes."""
+
+import math
+
+import pytest
+import torch
+
+from gan_core.config import ConfigError, OptimizerConfig
+from gan_core.dynamics import lookahead, make_optimizer
+from gan_core.models import LinearDiscriminator
+from gan_core.objectives import logistic_d_loss, minimax_g_loss
+from gan_core.trainer import Trainer
+
+SMALL = {"generator": {"depth": 1, "width": 16}, "discriminator": {"depth": 1, "width": 16},
+         "training": {"batch_size": 64}}
+
+
+def _cfg(**sections):
+    out = {k: dict(v) for k, v in SMALL.items()}
+    for k, v in sections.items():
+        out[k] = {**out.get(k, {}), **v} if isinstance(v, dict) else v
+    return out
+
+
+def _dirac(update="alternating", lr=0.1, r1=0.0, name="minimax", theta=1.0, psi=0.0, **extra):
+    sgd = {"name": "sgd", "lr": lr}
+    return Trainer({"target": {"name": "dirac", "dim": 1}, "generator": {"kind": "point", "init": [theta]},
+                    "discriminator": {"kind": "linear", "init": [psi], "bias": False},
+                    "objective": {"name": name}, "regularizers": {"r1": r1}, "optimizer_g": sgd,
+                    "optimizer_d": sgd, "training": {"update": update, "batch_size": 8}, **extra})
+
+
+def _dist(t):
+    return math.hypot(t.G.theta.item(), t.D.psi.item())
+
+
+# ---- the Dirac game (Mescheder et al. 2018, figure 1) -----------------------------------------
+
+def test_dirac_simultaneous_sgd_spirals_out():
+    t = _dirac("simultaneous")
+    d = [_dist(t)]
+    for _ in range(10):
+        t.step(20)
+        d.append(_dist(t))
+    assert all(b > a for a, b in zip(d, d[1:], strict=False))
+    assert d[-1] > 1.2 * d[0]
+
+
+def test_dirac_alternating_sgd_stays_bounded():
+    t = _dirac("alternating")
+    d = []
+    for _ in range(20):
+        t.step(25)
+        d.append(_dist(t))
+    assert max(d) < 1.3 and min(d) > 0.7  # circles the equilibrium: neither escapes nor converges
+
+
+def test_dirac_r1_converges():
+    for update in ("alternating", "simultaneous"):
+        t = _dirac(update, r1=1.0)
+        t.step(500)
+        assert _dist(t) < 0.1, update
+        assert t.snapshot().metrics["distance_to_equilibrium"] == pytest.approx(_dist(t), rel=1e-5)
+
+
+def test_dirac_consensus_converges_where_simultaneous_diverges():
+    t = _dirac("simultaneous", regularizers={"consensus": 1.0, "r1": 0.0})
+    t.step(500)
+    assert _dist(t) < 0.5
+
+
+def test_simultaneous_step_uses_the_same_parameters_for_both_players():
+    theta, psi, lr = 1.0, 0.5, 0.1
+    s = torch.sigmoid(torch.tensor(psi * theta)).item()
+    # minimax, real point 0: dL_D/dpsi = sigmoid(psi theta) theta, dL_G/dtheta = -sigmoid(psi theta) psi
+    sim = _dirac("simultaneous", theta=theta, psi=psi, lr=lr)
+    sim.step(1)
+    assert sim.D.psi.item() == pytest.approx(psi - lr * s * theta, rel=1e-6)
+    assert sim.G.theta.item() == pytest.approx(theta + lr * s * psi, rel=1e-6)
+    alt = _dirac("alternating", theta=theta, psi=psi, lr=lr)
+    alt.step(1)
+    psi1 = psi - lr * s * theta
+    s1 = torch.sigmoid(torch.tensor(psi1 * theta)).item()
+    assert alt.G.theta.item() == pytest.approx(theta + lr * s1 * psi1, rel=1e-6)  # G sees the moved D
+
+
+# ---- k steps, step_part, unrolling --------------------------------------------------------------
+
+def test_k_d_and_k_g_count_updates():
+    t = Trainer(_cfg(training={"k_d": 3, "k_g": 2}))
+    t.step(2)
+    step_of = lambda opt: int(next(iter(opt.state.values()))["step"])  # noqa: E731
+    assert (step_of(t.opt_d), step_of(t.opt_g), t.iteration) == (6, 4, 2)
+    t = Trainer(_cfg(training={"k_d": 3, "k_g": 2, "update": "simultaneous"}))
+    t.step(2)
+    assert (step_of(t.opt_d), step_of(t.opt_g)) == (6, 4)
+
+
+def test_step_part_moves_one_player_and_g_completes_the_iteration():
+    t = Trainer(_cfg())
+    g0 = [p.clone() for p in t.G.parameters()]
+    d0 = [p.clone() for p in t.D.parameters()]
+    t.step_part("d")
+    assert t.iteration == 0 and all(torch.equal(a, b) for a, b in zip(g0, t.G.parameters(), strict=True))
+    assert not torch.equal(d0[0], next(t.D.parameters()))
+    d1 = [p.clone() for p in t.D.parameters()]
+    t.step_part("g")
+    assert t.iteration == 1 and len(t.history) == 1
+    assert all(torch.equal(a, b) for a, b in zip(d1, t.D.parameters(), strict=True))
+    with pytest.raises(ConfigError):
+        t.step_part("x")
+
+
+@pytest.mark.parametrize("opt", ["sgd", "momentum", "adam", "rmsprop"])
+def test_unrolled_gradient_flows_through_the_look_ahead(opt):
+    # Dirac game, 2 look-ahead steps: autograd's d(G loss)/d(theta) equals a finite difference of the
+    # whole unrolled computation, and differs from the gradient against a frozen look-ahead D.
+    cfg = OptimizerConfig(name=opt, lr=0.5)
+    d = LinearDiscriminator(torch.tensor([0.3]), bias=False).double()
+    dopt = make_optimizer(d.parameters(), cfg)
+    # Give the optimizer history (from zero state Adam's first step is ~lr*sign(g), flat in theta);
+    # lr 0 while priming keeps psi where it is.
+    dopt.param_groups[0]["lr"] = 0.0
+    for scale in (0.2, 0.1):
+        dopt.zero_grad()
+        (scale * d.psi.sum()).backward()
+        dopt.step()
+    dopt.param_groups[0]["lr"] = cfg.lr
+    psi = d.psi.item()
+
+    def g_loss(theta, frozen=False):
+        real = torch.zeros(4, 1, dtype=torch.float64)
+        params = lookahead(d, dopt, cfg, 2, lambda: (real, theta.expand(4, 1)),
+                           lambda r, f: logistic_d_loss(r, f, None))
+        if frozen:
+            params = {k: v.detach() for k, v in params.items()}
+        from torch.func import functional_call
+        return minimax_g_loss(functional_call(d, params, (theta.expand(4, 1),)), None)
+
+    theta = torch.tensor([0.8], dtype=torch.float64, requires_grad=True)
+    (auto,) = torch.autograd.grad(g_loss(theta), theta)
+    h = 1e-6
+    fd = (g_loss(theta.detach() + h) - g_loss(theta.detach() - h)).item() / (2 * h)
+    assert auto.item() == pytest.approx(fd, rel=1e-6)
+    (frozen,) = torch.autograd.grad(g_loss(theta, frozen=True), theta)
+    assert abs(frozen.item() - auto.item()) > 5e-3 * abs(auto.item())
+    assert d.psi.item() == psi  # the real D did not move
+
+
+def test_unrolled_generator_update_leaves_d_alone():
+    t = Trainer(_cfg(training={"unroll": 3}, discriminator={"batch_norm": True, "spectral_norm": True}))
+    t.step(2)
+    d0 = {k: v.clone() for k, v in t.D.state_dict().items()}
+    t.step_part("g")
+    assert all(torch.equal(d0[k], v) for k, v in t.D.state_dict().items())
+    assert t.status == "ok"
+
+
+# ---- live changes -------------------------------------------------------------------------------
+
+def test_apply_hyperparameters_keeps_networks_and_optimizer_state():
+    t = Trainer(_cfg())
+    t.step(3)
+    params = [p.clone() for p in t.G.parameters()]
+    opt_d, state = t.opt_d, {k: v["exp_avg"].clone() for k, v in t.opt_d.state.items()}
+    patch = {"optimizer_d": {"lr": 0.01, "beta1": 0.1}, "objective": {"name": "hinge"},
+             "training": {"k_d": 2, "batch_size": 32}, "regularizers": {"r1": 1.0},
+             "target": {"name": "grid", "modes": 3}}
+    assert t.apply(patch) is False and not t.rebuilt
+    assert t.iteration == 3 and t.opt_d is opt_d
+    assert opt_d.param_groups[0]["lr"] == 0.01 and opt_d.param_groups[0]["betas"] == (0.1, 0.999)
+    assert all(torch.equal(a, b) for a, b in zip(params, t.G.parameters(), strict=True))
+    assert all(torch.equal(state[k], v["exp_avg"]) for k, v in opt_d.state.items())
+    assert len(t.target.centers) == 9
+    t.step(1)
+    assert t.snapshot().d_kind == "score" and t.status == "ok"
+
+
+def test_apply_architecture_or_dimension_rebuilds():
+    t = Trainer(_cfg())
+    t.step(2)
+    assert t.apply({"generator": {"width": 8}}) is True and t.rebuilt and t.iteration == 0
+    assert t.G.net[0].out_features == 8
+    t.step(1)
+    assert t.apply({"target": {"name": "gaussian-1d"}}) is True and t.target.dim == 1
+    t.step(1)
+    assert t.snapshot().dim == 1
+    assert t.apply({"optimizer_g": {"name": "sgd"}}) is False
+    assert isinstance(t.opt_g, torch.optim.SGD)
+
+
+def test_apply_rejects_bad_patches_and_keeps_the_old_config():
+    t = Trainer(_cfg())
+    before = t.config
+    for patch, field in (({"optimizer_d": {"lr": -1}}, "optimizer_d.lr"),
+                         ({"training": {"k_d": 0}}, "training.k_d"),
+                         ({"objective": {"nmae": "hinge"}}, "objective.nmae"),
+                         ({"generator": {"kind": "point"}}, "generator.kind")):
+        with pytest.raises(ConfigError) as e:
+            t.apply(patch)
+        assert e.value.field == field
+    assert t.config is before
+    t.step(1)
+
+
+def test_live_change_is_reproducible():
+    runs = []
+    for _ in range(2):
+        t = Trainer(_cfg())
+        t.step(3)
+        t.apply({"optimizer_g": {"lr": 0.003}, "regularizers": {"instance_noise": 0.1}})
+        t.step(3)
+        runs.append([p.clone() for p in t.G.parameters()])
+    assert all(torch.equal(a, b) for a, b in zip(*runs, strict=True))
+
+
+# ---- divergence ---------------------------------------------------------------------------------
+
+def test_divergence_is_detected_stops_training_and_reset_recovers():
+    t = _dirac("simultaneous", lr=10.0, name="hinge")
+    t.step(1000)
+    assert t.status == "diverged" and t.iteration < 1000
+    assert "non-finite" in t.status_message and "\n" not in t.status_message
+    it = t.iteration
+    t.step(5)
+    assert t.iteration == it
+    snap = t.snapshot()
+    assert snap.status == "diverged" and snap.status_message == t.status_message
+    t.reset()
+    assert t.status == "ok" and t.status_message == "" and t.iteration == 0
+    t.step(3)
+    assert t.status == "ok"
+
+
+def test_nan_parameters_are_detected():
+    t = Trainer(_cfg())
+    with torch.no_grad():
+        next(t.G.parameters())[0, 0] = float("nan")
+    t.step(1)
+    assert t.status == "diverged"
+
+
+# ---- state export -------------------------------------------------------------------------------
+
+def test_state_dict_round_trip_continues_identically():
+    a = Trainer(_cfg())
+    a.step(4)
+    b = Trainer(_cfg(seed=99))
+    b.load_state_dict(a.state_dict())
+    assert b.iteration == 4 and b.config == a.config
+    a.step(3)
+    b.step(3)
+    assert all(torch.equal(x, y) for x, y in zip(a.G.parameters(), b.G.parameters(), strict=True))

@@ -13,7 +13,7 @@ from gan_core.config import ConfigError, ExperimentConfig, parse_config
 
 SMALL = ["--set", "generator.width=16", "--set", "discriminator.width=16", "--set", "training.batch_size=64"]
 METRIC_KEYS = {"modes_captured", "modes_total", "high_quality_fraction", "d_real_mean", "d_fake_mean",
-               "sample_distance"}
+               "sample_distance", "mode_kl", "js_grid", "kl_grid"}
 
 
 @pytest.fixture
@@ -45,6 +45,7 @@ def test_run_json_contract(capsys, ring_file):
     assert res["steps"] == 20 and res["status"] == "ok" and res["seconds"] > 0 and res["its"] > 0
     assert METRIC_KEYS <= set(res["metrics"])
     assert res["metrics"]["modes_total"] == 8
+    assert 0 <= res["metrics"]["js_grid"] <= 0.6932  # ln 2 bounds JS
     cfg = parse_config(res["config"])  # the full resolved config, valid as is
     assert cfg.optimizer_d.lr == 1e-4 and cfg.objective.name == "hinge" and cfg.seed == 3
     assert cfg.generator.width == 16 and cfg.target.name == "ring"

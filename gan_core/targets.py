@@ -300,6 +300,25 @@ BUILDERS: Mapping[str, Callable[[TargetConfig], Target]] = MappingProxyType({
 })
 
 
+# Parameters that suit each target when a person picks it fresh. TargetConfig is one flat table whose
+# defaults (modes 8, std 0.02) are the ring's; the 5x5 grid of the literature (spacing 2, std 0.05)
+# or a visible 1D Gaussian need others. Read-only; apply with `target_defaults(name)`.
+TARGET_DEFAULTS: Mapping[str, Mapping[str, object]] = MappingProxyType({
+    "gaussian-1d": MappingProxyType({"std": 0.5}),
+    "gaussian-2d": MappingProxyType({"std": 0.5}),
+    "grid": MappingProxyType({"modes": 5, "spacing": 2.0, "std": 0.05}),
+    "moons": MappingProxyType({"std": 0.05}),
+    "spiral": MappingProxyType({"std": 0.05}),
+    "line": MappingProxyType({"std": 0.05}),
+    "drawn": MappingProxyType({"std": 0.05}),
+})
+
+
+def target_defaults(name: str) -> dict[str, object]:
+    """A `target` patch that switches to `name` with parameters that suit it (see TARGET_DEFAULTS)."""
+    return {"name": name, **TARGET_DEFAULTS.get(name, {})}
+
+
 def build_target(tcfg: TargetConfig) -> Target:
     """The Target that `tcfg` describes (validated by TargetConfig; unknown names cannot get here)."""
     return BUILDERS[tcfg.name](tcfg)

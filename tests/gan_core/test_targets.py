@@ -243,3 +243,15 @@ def test_dirac_point_defaults_to_origin_in_its_dimension():
     assert t1.dim == 1 and np.allclose(t1.centers, [[0.0]])
     assert t2.dim == 2 and np.allclose(t2.centers, [[0.0, 0.0]])
     assert torch.equal(t2.sample(3, gen()), torch.zeros(3, 2))
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if n != "drawn"])
+def test_target_defaults_are_valid_patches(name):
+    from gan_core.config import apply_patch
+    from gan_core.targets import target_defaults
+
+    cfg = apply_patch(parse_config({}), {"target": target_defaults(name)})
+    t = build_target(cfg.target)
+    assert t.name == name
+    if name == "grid":
+        assert len(t.centers) == 25 and t.scale == 0.05  # the benchmark 5x5 grid

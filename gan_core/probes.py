@@ -79,46 +79,68 @@ def _summary(t: Trainer, fake: np.ndarray, real: np.ndarray, d_real: float, d_fa
     return metrics.summary(fake, real, t.target, d_real, d_fake, dirac=_dirac(t))
 
 
+def _inputs(t: Trainer, opts: SnapshotOptions):
+    """Real samples, noise, grid and noise grid of a frame: fixed for a given seed, target and options,
+    so they are drawn once and kept on the trainer until one of those changes."""
+    cfg, target, dev = t.config, t.target, t.device
+    key = (cfg.seed, opts.samples, cfg.noise.dim, cfg.noise.distribution, opts.grid, opts.manifold, str(dev))
+    cache = t.probe_cache
+    if cache.get("target") is not target or cache.get("key") != key:
+        gen = torch.Generator().manual_seed(cfg.seed + SNAPSHOT_SEED_OFFSET)
+        real = target.sample(opts.samples, gen).to(dev, torch.float32)
+        z = sample_noise(opts.samples, cfg.noise.dim, cfg.noise.distribution, gen).to(dev)
+        xs, ys, pts = _grid(target.bounds, target.dim, opts.grid)
+        zgrid = None
+        if opts.manifold:
+            zg, shape = noise_grid(opts.manifold, cfg.noise.dim, cfg.noise.distribution)
+            zgrid = (zg.to(dev), shape)
+        cache.clear()
+        cache.update(target=target, key=key, inputs=(real, z, xs, ys, pts.to(dev), zgrid))
+    return cache["inputs"]
+
+
 def take_snapshot(t: Trainer, opts: SnapshotOptions) -> Snapshot:
-    target, cfg, dev = t.target, t.config, t.device
+    target, cfg = t.target, t.config
     dim = target.dim
     check_options(opts, dim)
-    gen = torch.Generator().manual_seed(cfg.seed + SNAPSHOT_SEED_OFFSET)
     obj_cfg = cfg.objective
     d_value, g_loss = t._p.d_value, t._p.g_loss
     n = opts.samples
+    real, z, xs, ys, pts, zgrid = _inputs(t, opts)
     modes = (t.G.training, t.D.training)
-    t.G.eval()
-    t.D.eval()
+    if t.has_train_mode_layers:
+        t.G.eval()
+        t.D.eval()
     try:
-        real = target.sample(n, gen).to(dev, torch.float32)
-        z = sample_noise(n, cfg.noise.dim, cfg.noise.distribution, gen).to(dev)
-        xs, ys, pts = _grid(target.bounds, dim, opts.grid)
         with torch.no_grad():
             fake = t.G(z)
-            d_real = float(d_value(t.D(real)).mean())
-            d_fake = float(d_value(t.D(fake)).mean())
-            surface = d_value(t.D(pts.to(dev)))
+            surface = d_value(t.D(pts))
             surface = surface.reshape(len(ys), len(xs)) if dim == 2 else surface
             manifold = None
-            if opts.manifold:
-                zg, shape = noise_grid(opts.manifold, cfg.noise.dim, cfg.noise.distribution)
-                manifold = _np(t.G(zg.to(dev)).reshape(*shape, dim))
-        fake_grad = None
-        if opts.gradients:
-            with torch.enable_grad():
-                x = fake.detach().requires_grad_(True)
+            if zgrid is not None:
+                manifold = _np(t.G(zgrid[0]).reshape(*zgrid[1], dim))
+        # One pass of D over real and fake rows gives both means and, with gradients on, the
+        # generator's gradient at each fake sample (rows do not interact: D is in eval mode).
+        with torch.enable_grad():
+            x = torch.cat([real, fake]).requires_grad_(opts.gradients)
+            out = t.D(x)
+            fake_grad = None
+            if opts.gradients:
                 # Times n: each sample's own loss term, so arrow length does not depend on the count.
-                (g,) = torch.autograd.grad(g_loss(t.D(x), obj_cfg) * n, x)
-            fake_grad = _np(-g)
+                (g,) = torch.autograd.grad(g_loss(out[n:], obj_cfg) * n, x)
+                fake_grad = _np(-g[n:])
+            with torch.no_grad():
+                vals = d_value(out.detach())
+                d_real, d_fake = float(vals[:n].mean()), float(vals[n:].mean())
     finally:
-        t.G.train(modes[0])
-        t.D.train(modes[1])
+        if t.has_train_mode_layers:
+            t.G.train(modes[0])
+            t.D.train(modes[1])
     real_np, fake_np = _np(real), _np(fake)
     xs_np = _np(xs)
     d_optimal = None
     if opts.optimal_d:
-        log_p = target.log_density(pts)
+        log_p = target.log_density(pts.cpu())
         if log_p is not None:
             p_data = np.exp(_np(log_p).astype(np.float64))
             if dim == 2:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch import nn
 
 from gan_core import regularizers as reg
 from gan_core.config import (
@@ -26,7 +27,7 @@ from gan_core.config import (
     target_dim,
 )
 from gan_core.dynamics import lookahead, make_optimizer, update_optimizer
-from gan_core.models import build_discriminator, build_generator, sample_noise
+from gan_core.models import SeededDropout, build_discriminator, build_generator, sample_noise
 from gan_core.objectives import OBJECTIVES
 from gan_core.snapshot import Snapshot, SnapshotOptions
 from gan_core.targets import build_target
@@ -123,6 +124,12 @@ class Trainer:
         self._hist_g = reg.HistoricalAverage(self.g_params)
         self._hist_d = reg.HistoricalAverage(self.d_params)
         self._p = _plan(cfg)
+        # Dropout, batch norm and spectral norm behave differently in eval mode; plain MLPs do not,
+        # so snapshots skip the mode switch for them.
+        self.has_train_mode_layers = any(
+            isinstance(m, SeededDropout | nn.BatchNorm1d) or hasattr(m, "parametrizations")
+            for m in (*self.G.modules(), *self.D.modules()))
+        self.probe_cache: dict[str, Any] = {}  # the snapshot's fixed inputs (gan_core.probes)
 
     def apply(self, patch: dict) -> bool:
         """Validate the patched config as a whole and apply it live; True when the networks were rebuilt.

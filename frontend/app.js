@@ -97,7 +97,7 @@ export class App {
         break;
       case "error":
         this.status.error(msg.message || "error", msg.field);
-        if (this.config) this.form.update(this.config); // put the control back to what runs
+        if (this.config) this.form.update(this.config, true); // put the control back to what runs
         break;
       case "export":
         if (this.pendingExport) {

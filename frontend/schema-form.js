@@ -97,12 +97,13 @@ export function buildForm(root, schema, onChange) {
     host.append(field.el);
   }
 
-  function update(config) {
+  /** Show `config` in the controls; `force` also overwrites the control being edited (after an error). */
+  function update(config, force = false) {
     const context = new Set([getPath(config, "target.name"), getPath(config, "objective.name")]);
     for (const field of fields.values()) {
       const only = field.only;
       field.el.hidden = field.el.classList.contains("classroom-hidden") || (only && !only.some((v) => context.has(v)));
-      field.set(getPath(config, field.path));
+      field.set(getPath(config, field.path), force);
     }
   }
   return { update, fields };
@@ -154,7 +155,7 @@ function buildField(path, prop0, onChange) {
     const numeric = prop.type === "integer" || prop.type === "number";
     select.addEventListener("change", () => commit(numeric ? Number(select.value) : select.value));
     set = (v) => {
-      if (document.activeElement !== select) select.value = String(v);
+      select.value = String(v);
     };
     wrap.append(select);
   } else if (widget === "checkbox") {
@@ -174,14 +175,20 @@ function buildField(path, prop0, onChange) {
     input.id = id;
     input.dataset.testid = testid;
     input.placeholder = nullable ? "default" : "comma-separated numbers";
+    // `editing`: typed into but not committed yet; the server's updates must not clobber that.
+    let editing = false;
+    input.addEventListener("input", () => {
+      editing = true;
+    });
     input.addEventListener("change", () => {
+      editing = false;
       const text = input.value.trim();
       if (!text && nullable) return commit(null);
       // Send what was typed; the server names the field and the reason if it is wrong.
       commit(text.split(/[\s,]+/).filter(Boolean).map((t) => (Number.isNaN(Number(t)) ? t : Number(t))));
     });
-    set = (v) => {
-      if (document.activeElement !== input) input.value = Array.isArray(v) ? v.join(", ") : "";
+    set = (v, force) => {
+      if (force || !editing) input.value = Array.isArray(v) ? v.join(", ") : "";
     };
     wrap.append(input);
   } else {
@@ -199,7 +206,14 @@ function buildField(path, prop0, onChange) {
       const n = Number(text);
       return text.trim() === "" || Number.isNaN(n) ? text : n;
     };
-    number.addEventListener("change", () => commit(parse(number.value)));
+    let editing = false; // typed into but not committed: the server's updates must not clobber it
+    number.addEventListener("input", () => {
+      editing = true;
+    });
+    number.addEventListener("change", () => {
+      editing = false;
+      commit(parse(number.value));
+    });
     let range = null;
     let toRange = (v) => v;
     let fromRange = (v) => v;
@@ -231,8 +245,8 @@ function buildField(path, prop0, onChange) {
       });
       range.addEventListener("change", () => commit(fromRange(Number(range.value))));
     }
-    set = (v) => {
-      if (document.activeElement !== number) number.value = v == null ? "" : formatNumber(v);
+    set = (v, force) => {
+      if (force || !editing) number.value = v == null ? "" : formatNumber(v);
       if (range && typeof v === "number" && document.activeElement !== range) range.value = String(toRange(v));
     };
     const row = document.createElement("div");

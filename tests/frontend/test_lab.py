@@ -1,0 +1,219 @@
+"""The lab page against a real server: train, change knobs live, presets, shared links,
+drawing, export/import, errors. Each test waits on what the page shows, never on sleeps alone."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CONFIG = "window.__toygan.config"
+
+
+def canvas_pixels(page, testid: str) -> str:
+    return page.eval_on_selector(f"[data-testid={testid}]", "c => c.toDataURL()")
+
+
+def wait_config(page, js_condition: str, timeout_ms: int = 15000):
+    page.wait_for_function(f"(() => {{ const c = {CONFIG}; return {js_condition}; }})()", timeout=timeout_ms)
+
+
+def iteration(page) -> int:
+    return int(page.inner_text("[data-testid=iteration]"))
+
+
+def test_first_load_is_ring_and_play_trains(lab_page, open_lab, lab_url):
+    page = lab_page
+    open_lab(page, lab_url)
+    assert page.input_value("[data-testid=target]") == "ring"
+    assert "Paused" in page.inner_text("[data-testid=status]")
+    before = canvas_pixels(page, "view-2d")
+    page.click("[data-testid=play]")
+    page.wait_for_function("Number(document.querySelector('[data-testid=iteration]').textContent) > 20",
+                           timeout=20000)
+    page.wait_for_function("window.__toygan.renderCount > 3", timeout=10000)
+    assert "Running" in page.inner_text("[data-testid=status]")
+    assert canvas_pixels(page, "view-2d") != before, "the 2D view did not change while training"
+    page.click("[data-testid=pause]")
+    page.wait_for_function("document.querySelector('[data-testid=status]').textContent.includes('Paused')")
+    stopped = iteration(page)
+    page.wait_for_timeout(500)
+    assert iteration(page) == stopped, "iterations went on after pause"
+    # The loss curve got data and was drawn by plotly.
+    assert page.evaluate("window.__toygan.history.losses.iteration.length") > 0
+    assert page.locator("[data-testid=view-losses] .scatterlayer .trace").count() >= 2
+    assert page.errors == []
+
+
+def test_step_buttons_and_keyboard(lab_page, open_lab, lab_url):
+    page = lab_page
+    open_lab(page, lab_url)
+    start = iteration(page)
+    page.click("[data-testid=step]")
+    page.wait_for_function(f"Number(document.querySelector('[data-testid=iteration]').textContent) === {start + 1}")
+    page.locator("body").press("ArrowRight")
+    page.wait_for_function(f"Number(document.querySelector('[data-testid=iteration]').textContent) === {start + 2}")
+    page.locator("body").press(" ")
+    page.wait_for_function("document.querySelector('[data-testid=status]').textContent.includes('Running')")
+    page.locator("body").press(" ")
+    page.wait_for_function("document.querySelector('[data-testid=status]').textContent.includes('Paused')")
+
+
+def test_learning_rate_change_applies_live(lab_page, open_lab, lab_url):
+    page = lab_page
+    open_lab(page, lab_url)
+    page.fill("[data-testid=lr-d]", "0.02")
+    page.press("[data-testid=lr-d]", "Enter")
+    wait_config(page, "c.optimizer_d.lr === 0.02")
+    assert float(page.input_value("[data-testid=lr-d]")) == 0.02
+    assert "c=" in page.evaluate("location.hash")
+    # An optimizer change keeps the networks; an architecture change rebuilds them and says so.
+    assert page.locator("[data-testid=notice]").is_hidden()
+    page.click("details[data-key=generator] > summary")
+    page.fill("[data-testid='field-generator.width']", "32")
+    page.press("[data-testid='field-generator.width']", "Enter")
+    wait_config(page, "c.generator.width === 32")
+    page.wait_for_function("!document.querySelector('[data-testid=notice]').hidden")
+    assert "new networks" in page.inner_text("[data-testid=notice]")
+
+
+def test_each_preset_loads_with_its_explanation(lab_page, open_lab, lab_url):
+    page = lab_page
+    open_lab(page, lab_url)
+    presets = page.evaluate("fetch('api/presets').then(r => r.json())")
+    assert presets, "the server lists no presets"
+    options = page.eval_on_selector_all("[data-testid=preset] option", "os => os.map(o => o.value)")
+    assert [p["name"] for p in presets] == [o for o in options if o]
+    view_testid = {"1d": "view-1d", "2d": "view-2d", "dirac": "view-dirac"}
+    for p in presets:
+        page.select_option("[data-testid=preset]", p["name"])
+        want_target = p["config"].get("target", {}).get("name", "ring")
+        wait_config(page, f"c.target.name === {json.dumps(want_target)}")
+        assert page.input_value("[data-testid=target]") == want_target
+        assert page.inner_text("[data-testid=preset-description]").strip() == p["description"].strip()
+        page.click("[data-testid=step]")
+        page.wait_for_function("window.__toygan.frame && window.__toygan.renderCount > 0")
+        page.locator(f"[data-testid={view_testid[p['view']]}]").wait_for(state="visible", timeout=10000)
+    assert page.errors == []
+
+
+def test_shared_url_reproduces_the_experiment(lab_page, open_lab, lab_browser, lab_url):
+    page = lab_page
+    open_lab(page, lab_url)
+    page.select_option("[data-testid=objective]", "hinge")
+    wait_config(page, "c.objective.name === 'hinge'")
+    page.fill("[data-testid=lr-g]", "0.005")
+    page.press("[data-testid=lr-g]", "Enter")
+    page.fill("[data-testid=seed]", "7")
+    page.press("[data-testid=seed]", "Enter")
+    wait_config(page, "c.optimizer_g.lr === 0.005 && c.seed === 7")
+    page.uncheck("[data-testid=layer-arrows]")
+    config = page.evaluate(CONFIG)
+    url = page.url
+    assert "#" in url
+    other = lab_browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+    try:
+        open_lab(other, url)
+        assert other.evaluate(CONFIG) == config
+        assert other.input_value("[data-testid=objective]") == "hinge"
+        assert other.input_value("[data-testid=seed]") == "7"
+        assert not other.is_checked("[data-testid=layer-arrows]")
+    finally:
+        other.context.close()
+
+
+def test_classroom_link_hides_chosen_controls(lab_page, open_lab, lab_url):
+    page = lab_page
+    open_lab(page, lab_url)
+    page.click("[data-testid=classroom-link]")
+    page.check("[data-testid=hide-regularizers]")
+    page.check("[data-testid=hide-presets]")
+    link = page.input_value("[data-testid=share-url]")
+    assert "hide=" in link
+    open_lab(page, link)
+    assert page.locator("details[data-key=regularizers]").is_hidden()
+    assert page.locator("[data-testid=preset]").is_hidden()
+    assert page.locator("[data-testid=objective]").is_visible()
+
+
+def test_draw_a_target(lab_page, open_lab, lab_url):
+    page = lab_page
+    open_lab(page, lab_url)
+    page.click("#draw-section > summary")
+    canvas = page.locator("[data-testid=draw-canvas]")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx - 60, cy)
+    page.mouse.down()
+    for i in range(30):
+        page.mouse.move(cx - 60 + 4 * i, cy - 40 + 3 * i)
+    page.mouse.up()
+    count = int(page.inner_text("[data-testid=draw-count]").split()[0])
+    assert count >= 10
+    page.click("[data-testid=draw-apply]")
+    wait_config(page, "c.target.name === 'drawn'")
+    points = page.evaluate(f"{CONFIG}.target.points")
+    assert len(points) == count
+    # The strokes went down-right on screen: y falls as x grows in data coordinates.
+    assert points[-1][0] > points[0][0] and points[-1][1] < points[0][1]
+    assert page.input_value("[data-testid=target]") == "drawn"
+
+
+def test_export_and_reimport(lab_page, open_lab, lab_url, tmp_path):
+    page = lab_page
+    open_lab(page, lab_url)
+    page.fill("[data-testid=lr-d]", "0.003")
+    page.press("[data-testid=lr-d]", "Enter")
+    wait_config(page, "c.optimizer_d.lr === 0.003")
+    page.click("[data-testid=step]")
+    page.wait_for_function("window.__toygan.history.losses.iteration.length > 0")
+    with page.expect_download() as dl:
+        page.click("[data-testid=export-config]")
+    exported_config = json.loads(open(dl.value.path()).read())
+    assert exported_config == page.evaluate(CONFIG)
+    with page.expect_download() as dl:
+        page.click("[data-testid=export-csv]")
+    assert open(dl.value.path()).readline().startswith("iteration,d_loss,g_loss")
+    with page.expect_download() as dl:
+        page.click("[data-testid=export-experiment]")
+    saved = tmp_path / "experiment.json"
+    dl.value.save_as(saved)
+    assert json.loads(saved.read_text())["config"]["optimizer_d"]["lr"] == 0.003
+    with page.expect_download() as dl:
+        page.click("[data-testid=export-png]")
+    assert open(dl.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+    page.fill("[data-testid=lr-d]", "0.05")
+    page.press("[data-testid=lr-d]", "Enter")
+    wait_config(page, "c.optimizer_d.lr === 0.05")
+    page.set_input_files("[data-testid=import]", str(saved))
+    wait_config(page, "c.optimizer_d.lr === 0.003")
+    assert float(page.input_value("[data-testid=lr-d]")) == 0.003
+    # A bare config JSON imports too.
+    bare = tmp_path / "config.json"
+    bare.write_text(json.dumps({**exported_config, "objective": {**exported_config["objective"], "name": "least-squares"}}))
+    page.set_input_files("[data-testid=import]", str(bare))
+    wait_config(page, "c.objective.name === 'least-squares'")
+
+
+def test_server_error_is_shown_readably_and_the_session_lives_on(lab_page, open_lab, lab_url):
+    page = lab_page
+    open_lab(page, lab_url)
+    banner = page.locator("[data-testid=error-banner]")
+    assert banner.is_hidden()
+    page.fill("[data-testid=lr-d]", "50")  # the schema's bound is lr <= 10
+    page.press("[data-testid=lr-d]", "Enter")
+    banner.wait_for(state="visible", timeout=10000)
+    text = banner.inner_text()
+    assert "optimizer_d.lr" in text and "10" in text, text
+    # The control shows what actually runs again, and the session still answers.
+    page.wait_for_function("Number(document.querySelector('[data-testid=lr-d]').value) === 0.001")
+    start = iteration(page)
+    page.click("[data-testid=step]")
+    page.wait_for_function(f"Number(document.querySelector('[data-testid=iteration]').textContent) > {start}")
+    # A broken shared link also gets a readable message, not a blank page.
+    open_lab(page, lab_url + "#c=%%%not-base64")
+    assert "could not be read" in banner.inner_text()

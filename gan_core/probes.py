@@ -165,8 +165,36 @@ def take_snapshot(t: Trainer, opts: SnapshotOptions) -> Snapshot:
     )
 
 
+def _norm(grads) -> float:
+    return float(torch.sqrt(sum((g * g).sum() for g in grads if g is not None)))
+
+
 def evaluate(t: Trainer, n: int) -> dict[str, float]:
-    """metrics.summary() on n fresh samples from the snapshot generator (the run is not disturbed)."""
-    snap = take_snapshot(t, SnapshotOptions(samples=min(max(n, 1), 4096), grid=8, manifold=0,
-                                            gradients=False, density=False, metrics=True))
-    return snap.metrics
+    """metrics.summary() on n samples generated now, with the gradient norms of both players' losses.
+
+    Draws come from a generator of its own and the networks are read in eval mode, so the run is
+    not disturbed. grad_norm_d / grad_norm_g: L2 norm over all parameters of dL_D/dphi and dL_G/dtheta
+    on this batch (unregularised losses).
+    """
+    cfg, target, dev, p = t.config, t.target, t.device, t._p
+    n = max(int(n), 1)
+    gen = torch.Generator().manual_seed(cfg.seed + SNAPSHOT_SEED_OFFSET + 1)
+    real = target.sample(n, gen).to(dev, torch.float32)
+    z = sample_noise(n, cfg.noise.dim, cfg.noise.distribution, gen).to(dev)
+    modes = (t.G.training, t.D.training)
+    t.G.eval()
+    t.D.eval()
+    try:
+        fake = t.G(z)
+        real_out, fake_out = t.D(real), t.D(fake)
+        loss_d = p.d_loss(real_out, t.D(fake.detach()), cfg.objective, p.smoothing)
+        grad_d = torch.autograd.grad(loss_d, t.d_params, allow_unused=True)
+        grad_g = torch.autograd.grad(p.g_loss(fake_out, cfg.objective), t.g_params, allow_unused=True)
+        with torch.no_grad():
+            d_real = float(p.d_value(real_out).mean())
+            d_fake = float(p.d_value(fake_out).mean())
+    finally:
+        t.G.train(modes[0])
+        t.D.train(modes[1])
+    return metrics.summary(_np(fake), _np(real), target, d_real, d_fake, grad_norm_g=_norm(grad_g),
+                           grad_norm_d=_norm(grad_d), dirac=_dirac(t))

@@ -146,3 +146,26 @@ def test_cuda_unavailable_is_a_config_error_on_device():
     with pytest.raises(ConfigError) as e:
         Trainer(_cfg(device="cuda"))
     assert e.value.field == "device"
+
+
+def test_evaluate_merges_metrics_into_the_latest_history_entry():
+    t = Trainer(_cfg())
+    t.step(4)
+    m = t.evaluate(300)
+    assert {"modes_captured", "modes_total", "high_quality_fraction", "d_real_mean", "d_fake_mean",
+            "grad_norm_g", "grad_norm_d"} <= set(m)
+    assert m["modes_total"] == 8 and m["grad_norm_g"] > 0 and m["grad_norm_d"] > 0
+    assert t.history[-1]["iteration"] == 4 and t.history[-1]["modes_captured"] == m["modes_captured"]
+    assert "modes_captured" not in t.history[-2]
+
+
+def test_grad_norm_of_the_dirac_game_by_hand():
+    # theta = 1, psi = 2, no bias, minimax: |dL_G/dtheta| = sigmoid(2) * 2, |dL_D/dpsi| = sigmoid(2) * 1
+    t = Trainer({"target": {"name": "dirac", "dim": 1}, "generator": {"kind": "point", "init": [1.0]},
+                 "discriminator": {"kind": "linear", "init": [2.0], "bias": False},
+                 "objective": {"name": "minimax"}})
+    m = t.evaluate(16)
+    s = torch.sigmoid(torch.tensor(2.0)).item()
+    assert m["grad_norm_g"] == pytest.approx(2 * s, rel=1e-5)
+    assert m["grad_norm_d"] == pytest.approx(s, rel=1e-5)
+    assert m["distance_to_equilibrium"] == pytest.approx(math.sqrt(5), rel=1e-6)

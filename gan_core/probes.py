@@ -103,6 +103,7 @@ def take_snapshot(t: Trainer, opts: SnapshotOptions) -> Snapshot:
     target, cfg = t.target, t.config
     dim = target.dim
     check_options(opts, dim)
+    t.check_parameters()
     obj_cfg = cfg.objective
     d_value, g_loss = t._p.d_value, t._p.g_loss
     n = opts.samples

@@ -326,8 +326,15 @@ class Trainer:
         self.status = "diverged"
         self.status_message = message
 
-    def _params_finite(self) -> bool:
-        return all(bool(torch.isfinite(q).all()) for q in (*self.g_params, *self.d_params))
+    def check_parameters(self) -> bool:
+        """Mark the run diverged if any parameter is NaN/inf; True when all are finite.
+
+        Not called per step (about 0.1 ms, 4% of an iteration): a non-finite parameter makes the
+        next iteration's losses non-finite, which step() catches, and snapshot() calls this.
+        """
+        if self.status == "ok" and not all(bool(torch.isfinite(q).all()) for q in (*self.g_params, *self.d_params)):
+            self._diverge(f"parameters became non-finite by iteration {self.iteration}; reset to recover")
+        return self.status == "ok"
 
     def step(self, n: int = 1) -> None:
         """Run n iterations; stops early (no exception) once the run has diverged."""
@@ -337,8 +344,6 @@ class Trainer:
             self._iteration()
             if self.status != "ok":
                 return
-        if not self._params_finite():
-            self._diverge(f"parameters became non-finite by iteration {self.iteration}; reset to recover")
 
     def step_part(self, part: str) -> None:
         """One D update ("d") or one G update ("g") for slow motion; "g" completes an iteration."""

@@ -232,12 +232,16 @@ def test_divergence_is_detected_stops_training_and_reset_recovers():
     assert t.status == "ok"
 
 
-def test_nan_parameters_are_detected():
+def test_nan_parameters_are_detected_by_step_and_by_snapshot():
     t = Trainer(_cfg())
     with torch.no_grad():
         next(t.G.parameters())[0, 0] = float("nan")
     t.step(1)
     assert t.status == "diverged"
+    t = Trainer(_cfg())
+    with torch.no_grad():
+        next(t.D.parameters())[0, 0] = float("inf")
+    assert t.snapshot().status == "diverged" and "parameters" in t.status_message
 
 
 # ---- state export -------------------------------------------------------------------------------

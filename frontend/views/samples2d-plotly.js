@@ -4,14 +4,24 @@
 import { plotlyColorscale, COLORS } from "./canvas-util.js";
 import { surfaceRange } from "./samples2d.js";
 
+function hasWebGL() {
+  try {
+    return Boolean(document.createElement("canvas").getContext("webgl"));
+  } catch {
+    return false;
+  }
+}
+
 export class Samples2DPlotlyView {
   constructor(div) {
     this.div = div;
+    this.scatter = null; // "scattergl" where WebGL works, else SVG "scatter" (headless --disable-gpu)
   }
 
   render(frame, view) {
     if (!frame || frame.header.dim !== 2 || typeof window.Plotly === "undefined") return;
     const { header, arrays } = frame;
+    if (!this.scatter) this.scatter = hasWebGL() ? "scattergl" : "scatter";
     const [gy, gx] = arrays.d_surface.shape;
     const z = [];
     for (let r = 0; r < gy; r++) z.push(arrays.d_surface.data.subarray(r * gx, (r + 1) * gx));
@@ -33,7 +43,7 @@ export class Samples2DPlotlyView {
     }
     if (view.layers.real) {
       const [x, y] = xy(arrays.real.data);
-      traces.push({ type: "scattergl", mode: "markers", x, y, name: "real", marker: { size: 4, color: COLORS.real } });
+      traces.push({ type: this.scatter, mode: "markers", x, y, name: "real", marker: { size: 4, color: COLORS.real } });
     }
     if (view.layers.arrows && arrays.fake_grad) {
       const f = arrays.fake.data;
@@ -49,11 +59,11 @@ export class Samples2DPlotlyView {
         x[3 * i + 2] = NaN; // break between segments
         y[3 * i + 2] = NaN;
       }
-      traces.push({ type: "scattergl", mode: "lines", x, y, name: "G grad", line: { color: COLORS.arrow, width: 1 } });
+      traces.push({ type: this.scatter, mode: "lines", x, y, name: "G grad", line: { color: COLORS.arrow, width: 1 } });
     }
     if (view.layers.fake) {
       const [x, y] = xy(arrays.fake.data);
-      traces.push({ type: "scattergl", mode: "markers", x, y, name: "fake",
+      traces.push({ type: this.scatter, mode: "markers", x, y, name: "fake",
         marker: { size: 5, color: COLORS.fake, line: { color: COLORS.fakeStroke, width: 1 } } });
     }
     const [xmin, xmax, ymin, ymax] = header.bounds;

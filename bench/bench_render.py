@@ -1,0 +1,124 @@
+"""Rendered frames per second of the lab's 2D main view in headless Chromium.
+
+Reference config: ring of 8, 2x64 MLPs (the default experiment), 64x64 D grid, 512 samples.
+Goal: >= 20 frames/s on the 2-core dev machine. Prints, from one run:
+
+  live       frames the page drew per second while the real server trains (end to end:
+             trainer + snapshot + websocket + decode + draw; the server's fps cap applies)
+  canvas     decode + draw of a captured real frame, one per animation frame (capacity)
+  plotly     the same frame through Plotly.react (heatmap + scatter), for the decision
+  ratio      canvas / plotly capacity
+
+Usage: .venv/bin/python bench/bench_render.py [--url http://127.0.0.1:8000/] [--seconds 8]
+Without --url it starts `python -m server.cli serve` on a free port and stops it after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+GOAL_FPS = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"server exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url + "healthz", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.25)
+    sys.exit(f"server did not answer {url}healthz in {timeout_s:.0f} s")
+
+
+def measure(url: str, seconds: float) -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("TOYGAN_CHROMIUM", "/usr/bin/chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(url)
+        page.wait_for_function("window.__toygan && window.__toygan.config", timeout=60000)
+        cfg = page.evaluate("window.__toygan.config")
+        view = page.evaluate("window.__toygan.view")
+        assert cfg["target"]["name"] == "ring" and cfg["target"]["modes"] == 8, "not the reference target"
+        assert (cfg["generator"]["depth"], cfg["generator"]["width"]) == (2, 64), "not the reference G"
+        assert (cfg["discriminator"]["depth"], cfg["discriminator"]["width"]) == (2, 64), "not the reference D"
+        assert (view["grid"], view["samples"]) == (64, 512), "not the reference view"
+
+        page.click("[data-testid=play]")
+        page.wait_for_function("window.__toygan.renderCount > 5", timeout=30000)
+        time.sleep(1.0)  # warm-up: JIT, plotly's first curve draws
+        r0, f0, i0, t0 = page.evaluate("[__toygan.renderCount, __toygan.frameCount, "
+                                       "Number(document.querySelector('[data-testid=iteration]').textContent), "
+                                       "performance.now()]")
+        time.sleep(seconds)
+        r1, f1, i1, t1 = page.evaluate("[__toygan.renderCount, __toygan.frameCount, "
+                                       "Number(document.querySelector('[data-testid=iteration]').textContent), "
+                                       "performance.now()]")
+        page.click("[data-testid=pause]")
+        elapsed = (t1 - t0) / 1000
+        shape = page.evaluate("__toygan.frame.arrays.d_surface.shape")
+        assert shape == [64, 64], f"frame grid is {shape}"
+        # Capacity on a captured real frame, without the server in the loop.
+        page.evaluate("window.__benchBuf = __toygan.frame.arrays.real.data.buffer.slice(0)")
+        canvas = page.evaluate("__toygan.benchRender(window.__benchBuf, 180, 'canvas')")
+        plotly = page.evaluate("__toygan.benchRender(window.__benchBuf, 40, 'plotly')")
+        browser.close()
+    return {
+        "live_fps": (r1 - r0) / elapsed, "frames_in_fps": (f1 - f0) / elapsed, "its": (i1 - i0) / elapsed,
+        "canvas_fps": canvas["fps"], "canvas_ms": canvas["msPerRender"],
+        "plotly_fps": plotly["fps"], "plotly_ms": plotly["msPerRender"],
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--url", help="an already running lab (default: start one)")
+    ap.add_argument("--seconds", type=float, default=8.0, help="live measurement window")
+    args = ap.parse_args()
+    proc = None
+    url = args.url
+    if not url:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/"
+        proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port",
+                                 str(port)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_healthy(url, proc)
+    try:
+        r = measure(url.rstrip("/") + "/", args.seconds)
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait(timeout=10)
+    print("reference: ring of 8, G and D 2x64 MLPs, 64x64 D grid, 512 samples; headless Chromium 1280x720")
+    print(f"live (end to end)   {r['live_fps']:6.1f} frames drawn/s  ({r['frames_in_fps']:.1f} frames received/s, "
+          f"{r['its']:.0f} it/s)")
+    print(f"canvas (capacity)   {r['canvas_fps']:6.1f} frames/s  ({r['canvas_ms']:.1f} ms decode+draw)")
+    print(f"plotly (capacity)   {r['plotly_fps']:6.1f} frames/s  ({r['plotly_ms']:.1f} ms decode+Plotly.react)")
+    print(f"canvas/plotly ratio {r['canvas_fps'] / max(r['plotly_fps'], 1e-9):6.2f}x")
+    ok = r["live_fps"] >= GOAL_FPS and r["canvas_fps"] >= GOAL_FPS
+    print(f"goal >= {GOAL_FPS:.0f} fps (live and canvas): {'MET' if ok else 'NOT MET'}")
+
+
+if __name__ == "__main__":
+    main()

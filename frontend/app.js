@@ -93,10 +93,22 @@ export class App {
         this.syncTransport();
         break;
       case "config":
+        if (msg.preset !== undefined) this.preset = msg.preset;
         this.setConfig(msg.config, Boolean(msg.rebuilt));
+        break;
+      case "notice":
+        this.status.notice(msg.message || "");
         break;
       case "error":
         this.status.error(msg.message || "error", msg.field);
+        if (!this.socket.ready && msg.field !== "resume" && (this.initialConfig || this.preset)) {
+          // The link's experiment was refused (say, made with an older schema): say why, and
+          // start the default experiment rather than leave an empty page.
+          this.status.error(`${msg.message} — the default experiment loaded instead.`, msg.field);
+          this.initialConfig = null;
+          this.preset = null;
+          this.socket.resendHello({});
+        }
         if (this.config) this.form.update(this.config, true); // put the control back to what runs
         break;
       case "export":
@@ -117,6 +129,7 @@ export class App {
     this.history.push(h);
     this.views.dirac.push(h);
     $("iteration").textContent = String(h.iteration);
+    if (typeof h.its === "number") $("its").textContent = h.state === "running" ? `${Math.round(h.its)} it/s` : "";
     if (h.status === "diverged") this.status.set("diverged", h.status_message || "");
     this.requestRender();
   }

@@ -20,7 +20,7 @@ export class History {
 
   push(header) {
     const it = header.iteration;
-    if (it < this.lastLossIt || it < this.lastMetricIt) this.clear(); // reset: time went back
+    if (it < this.lastLossIt) this.clear(); // reset: time went back
     for (const point of header.history || []) {
       if (point.iteration <= this.lastLossIt) continue;
       this.lastLossIt = point.iteration;
@@ -34,11 +34,14 @@ export class History {
       for (const k of LOSS_KEYS) this.losses[k].push(finite(header.losses[k]));
       this.version++;
     }
+    // Metrics are computed every so often; metrics_iteration (when the server sends it) says at
+    // which iteration, so a value repeated over several frames is recorded once, where it belongs.
     const m = header.metrics || {};
-    if (Object.keys(m).length && it > this.lastMetricIt) {
-      this.lastMetricIt = it;
+    const mit = typeof header.metrics_iteration === "number" ? header.metrics_iteration : it;
+    if (Object.keys(m).length && mit > this.lastMetricIt) {
+      this.lastMetricIt = mit;
       const n = this.metrics.iteration.length;
-      this.metrics.iteration.push(it);
+      this.metrics.iteration.push(mit);
       for (const [k, v] of Object.entries(m)) {
         if (!this.metrics[k]) this.metrics[k] = new Array(n).fill(null);
         this.metrics[k].push(finite(v));

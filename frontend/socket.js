@@ -83,6 +83,13 @@ export class LabSocket {
     };
   }
 
+  /** Say hello again on the open socket (after the server refused the first one's config). */
+  resendHello(fields) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN && !this.ready) {
+      this.ws.send(JSON.stringify({ type: "hello", ...fields }));
+    }
+  }
+
   scheduleReconnect(ms) {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.connect(), ms);

@@ -3,6 +3,7 @@ drawing, export/import, errors. Each test waits on what the page shows, never on
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -217,3 +218,10 @@ def test_server_error_is_shown_readably_and_the_session_lives_on(lab_page, open_
     # A broken shared link also gets a readable message, not a blank page.
     open_lab(page, lab_url + "#c=%%%not-base64")
     assert "could not be read" in banner.inner_text()
+    # A link whose config the server refuses: its reason shows, and the default experiment runs.
+    bad = base64.urlsafe_b64encode(json.dumps({"optimizer_d": {"lr": 50}}).encode()).decode().rstrip("=")
+    open_lab(page, lab_url + "#c=" + bad)
+    text = banner.inner_text()
+    assert "optimizer_d.lr" in text and "default experiment" in text, text
+    assert page.evaluate(f"{CONFIG}.optimizer_d.lr") == 0.001
+    assert page.errors == []

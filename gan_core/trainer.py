@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -26,58 +25,14 @@ from gan_core.config import (
     parse_config,
     target_dim,
 )
-from gan_core.dynamics import lookahead, make_optimizer, update_optimizer
+from gan_core.dynamics import lookahead, make_optimizer, make_plan, update_optimizer
 from gan_core.models import SeededDropout, build_discriminator, build_generator, sample_noise
-from gan_core.objectives import OBJECTIVES
 from gan_core.snapshot import Snapshot, SnapshotOptions
 from gan_core.targets import build_target
 
 # The history keeps at most this many per-iteration dicts (about 200 bytes each); older halves
 # are dropped so a lab left running for days does not grow without bound.
 HISTORY_LIMIT = 200_000
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """Everything the hot loop reads, resolved once per config (not per step)."""
-
-    batch: int
-    k_d: int
-    k_g: int
-    simultaneous: bool
-    unroll: int
-    noise_dim: int
-    noise_dist: str
-    d_loss: Any
-    g_loss: Any
-    d_value: Any
-    d_kind: str
-    smoothing: float
-    gp: float  # gradient penalty weight (regularizers.gradient_penalty + wgan-gp's gp_weight)
-    r1: float
-    dragan: float
-    noise_std: float
-    noise_anneal: int
-    clip: float  # 0: off
-    consensus: float
-    hist: float
-    plain: bool  # no regularizer at all on D: the lean path
-
-
-def _plan(cfg: ExperimentConfig) -> _Plan:
-    r, o = cfg.regularizers, cfg.objective
-    obj = OBJECTIVES[o.name]
-    gp = r.gradient_penalty + (o.gp_weight if o.name == "wgan-gp" else 0.0)
-    clip = r.weight_clip or (o.clip if o.name == "wasserstein" else 0.0)
-    return _Plan(
-        batch=cfg.training.batch_size, k_d=cfg.training.k_d, k_g=cfg.training.k_g,
-        simultaneous=cfg.training.update == "simultaneous", unroll=cfg.training.unroll,
-        noise_dim=cfg.noise.dim, noise_dist=cfg.noise.distribution,
-        d_loss=obj.d_loss, g_loss=obj.g_loss, d_value=obj.d_value, d_kind=obj.d_kind, smoothing=r.label_smoothing,
-        gp=gp, r1=r.r1, dragan=r.dragan, noise_std=r.instance_noise, noise_anneal=r.instance_noise_anneal,
-        clip=clip, consensus=r.consensus, hist=r.historical_averaging,
-        plain=not (gp or r.r1 or r.dragan or r.instance_noise or r.historical_averaging),
-    )
 
 
 def _check_device(cfg: ExperimentConfig) -> None:
@@ -123,7 +78,7 @@ class Trainer:
         self.opt_d = make_optimizer(self.d_params, cfg.optimizer_d)
         self._hist_g = reg.HistoricalAverage(self.g_params)
         self._hist_d = reg.HistoricalAverage(self.d_params)
-        self._p = _plan(cfg)
+        self._p = make_plan(cfg)
         # Dropout, batch norm and spectral norm behave differently in eval mode; plain MLPs do not,
         # so snapshots skip the mode switch for them.
         self.has_train_mode_layers = any(
@@ -160,7 +115,7 @@ class Trainer:
                 else:
                     update_optimizer(getattr(self, opt), ocfg)
         self.config = new
-        self._p = _plan(new)
+        self._p = make_plan(new)
         self.rebuilt = False
         return False
 
@@ -393,14 +348,21 @@ class Trainer:
         })
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore weights, optimizer state and RNG (rebuilds the networks for the saved config)."""
-        cfg = parse_config(state["config"])
-        _check_device(cfg)
-        self.config = cfg
-        self.reset()
-        self.G.load_state_dict(state["generator"])
-        self.D.load_state_dict(state["discriminator"])
-        self.opt_g.load_state_dict(state["optimizer_g"])
-        self.opt_d.load_state_dict(state["optimizer_d"])
-        self.gen.set_state(state["rng"])
-        self.iteration = int(state["iteration"])
+        """Restore weights, optimizer state and RNG (rebuilds the networks for the saved config).
+
+        A state that does not fit its own config raises ConfigError (field "state") and leaves the
+        trainer as it was, so a bad import cannot kill a session.
+        """
+        if not isinstance(state, dict) or "config" not in state:
+            raise ConfigError("state: must be a dict from Trainer.state_dict()", "state")
+        other = Trainer(parse_config(state["config"]))
+        try:
+            other.G.load_state_dict(state["generator"])
+            other.D.load_state_dict(state["discriminator"])
+            other.opt_g.load_state_dict(state["optimizer_g"])
+            other.opt_d.load_state_dict(state["optimizer_d"])
+            other.gen.set_state(state["rng"])
+            other.iteration = int(state["iteration"])
+        except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+            raise ConfigError(f"state: does not match its config ({str(exc).splitlines()[0]})", "state") from None
+        self.__dict__.update(other.__dict__)

@@ -255,3 +255,40 @@ def test_state_dict_round_trip_continues_identically():
     a.step(3)
     b.step(3)
     assert all(torch.equal(x, y) for x, y in zip(a.G.parameters(), b.G.parameters(), strict=True))
+
+
+def test_wasserstein_clips_d_weights_to_objective_clip_and_weight_clip_overrides():
+    t = Trainer(_cfg(objective={"name": "wasserstein", "clip": 0.02}))
+    t.step(5)
+    assert max(p.abs().max().item() for p in t.D.parameters()) <= 0.02
+    t.apply({"regularizers": {"weight_clip": 0.005}, "objective": {"name": "hinge"}})
+    t.step(1)
+    assert max(p.abs().max().item() for p in t.D.parameters()) <= 0.005
+
+
+@pytest.mark.parametrize("extra", [
+    {"training": {"unroll": 2}, "generator": {"dropout": 0.2}},
+    {"training": {"update": "simultaneous"}, "regularizers": {"consensus": 0.5}},
+    {"regularizers": {"instance_noise": 0.2, "gradient_penalty": 1.0, "dragan": 1.0}},
+])
+def test_every_random_path_is_reproducible(extra):
+    a, b = Trainer(_cfg(**extra)), Trainer(_cfg(**extra))
+    a.step(4)
+    b.step(4)
+    assert a.history == b.history
+    assert all(torch.equal(x, y) for x, y in zip(a.D.parameters(), b.D.parameters(), strict=True))
+
+
+def test_loading_a_mismatched_state_is_a_config_error_and_keeps_the_trainer():
+    a = Trainer(_cfg())
+    bad = a.state_dict()
+    bad["config"]["generator"]["width"] = 8  # weights are for width 16
+    t = Trainer(_cfg())
+    t.step(2)
+    before = [p.clone() for p in t.G.parameters()]
+    with pytest.raises(ConfigError) as e:
+        t.load_state_dict(bad)
+    assert e.value.field == "state"
+    assert t.iteration == 2 and all(torch.equal(x, y) for x, y in zip(before, t.G.parameters(), strict=True))
+    t.step(1)
+    assert t.status == "ok"

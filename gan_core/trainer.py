@@ -90,15 +90,18 @@ class Trainer:
         """Validate the patched config as a whole and apply it live; True when the networks were rebuilt.
 
         Learning rates, betas, loss, k, regularizers, batch size and a target of the same dimension
-        change without touching the networks or the optimizers' state. Generator, discriminator,
-        noise, device, seed, or a target of another dimension rebuild them (iteration restarts at 0).
+        change without touching the networks or the optimizers' state; so does the noise distribution.
+        Generator, discriminator, noise dimension, device, seed, or a target of another dimension
+        rebuild them (iteration restarts at 0).
         Raises ConfigError (field, message) and leaves the trainer as it was.
         """
         new = apply_patch(self.config, patch)
         _check_device(new)
         old = self.config
         changed = changed_sections(old, new)
-        rebuild = bool(changed & {*REBUILD_SECTIONS, "device", "seed"}) or (
+        # The noise distribution only changes what is fed in; its dimension changes G's first layer.
+        sections = (set(REBUILD_SECTIONS) - {"noise"}) | {"device", "seed"}
+        rebuild = bool(changed & sections) or new.noise.dim != old.noise.dim or (
             target_dim(new.target) != target_dim(old.target))
         if rebuild:
             self.config = new

@@ -186,6 +186,9 @@ def test_apply_architecture_or_dimension_rebuilds():
     t.step(1)
     assert t.snapshot().dim == 1
     assert t.apply({"optimizer_g": {"name": "sgd"}}) is False
+    assert t.apply({"noise": {"distribution": "uniform"}}) is False
+    assert t.apply({"noise": {"dim": 3}}) is True
+    t.step(1)
     assert isinstance(t.opt_g, torch.optim.SGD)
 
 

@@ -18,7 +18,11 @@ export class DrawPad {
     c.style.touchAction = "none"; // the finger draws; it must not scroll the page
     c.addEventListener("pointerdown", (e) => {
       this.down = true;
-      c.setPointerCapture(e.pointerId);
+      try {
+        c.setPointerCapture(e.pointerId); // keep the stroke when the finger leaves the pad
+      } catch {
+        // synthetic or already-ended pointers cannot be captured; drawing works without it
+      }
       this.add(e, true);
     });
     c.addEventListener("pointermove", (e) => {

@@ -163,6 +163,52 @@ def test_draw_a_target(lab_page, open_lab, lab_url):
     assert page.input_value("[data-testid=target]") == "drawn"
 
 
+def test_draw_with_touch(lab_browser, open_lab, lab_url):
+    context = lab_browser.new_context(viewport={"width": 1280, "height": 720}, has_touch=True)
+    page = context.new_page()
+    try:
+        open_lab(page, lab_url)
+        page.click("#draw-section > summary")
+        page.locator("[data-testid=draw-canvas]").scroll_into_view_if_needed()
+        box = page.locator("[data-testid=draw-canvas]").bounding_box()
+        for dx in (-40, 0, 40):
+            page.touchscreen.tap(box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2)
+        assert page.inner_text("[data-testid=draw-count]").startswith("3 ")
+        page.tap("[data-testid=draw-apply]")
+        wait_config(page, "c.target.name === 'drawn' && c.target.points.length === 3")
+    finally:
+        context.close()
+
+
+def test_every_control_is_labelled(lab_page, open_lab, lab_url):
+    page = lab_page
+    open_lab(page, lab_url)
+    unnamed = page.evaluate("""() => [...document.querySelectorAll('input, select, button, canvas')]
+      .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                    && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+      .map(el => el.outerHTML.slice(0, 80))""")
+    assert unnamed == []
+
+
+def test_reconnect_resumes_the_same_session(lab_page, open_lab, lab_url):
+    page = lab_page
+    open_lab(page, lab_url)
+    page.fill("[data-testid=lr-g]", "0.004")
+    page.press("[data-testid=lr-g]", "Enter")
+    wait_config(page, "c.optimizer_g.lr === 0.004")
+    page.click("[data-testid=step]")
+    page.wait_for_function("Number(document.querySelector('[data-testid=iteration]').textContent) >= 1")
+    before = iteration(page)
+    page.evaluate("window.__toygan.socket.ws.close()")  # the network drops
+    page.wait_for_function("document.querySelector('[data-testid=status]').dataset.state === 'reconnecting'"
+                           " || document.querySelector('[data-testid=notice]').textContent.includes('Reconnected')")
+    page.wait_for_function("document.querySelector('[data-testid=notice]').textContent.includes('Reconnected')",
+                           timeout=15000)
+    assert page.evaluate(f"{CONFIG}.optimizer_g.lr") == 0.004
+    page.click("[data-testid=step]")
+    page.wait_for_function(f"Number(document.querySelector('[data-testid=iteration]').textContent) === {before + 1}")
+
+
 def test_export_and_reimport(lab_page, open_lab, lab_url, tmp_path):
     page = lab_page
     open_lab(page, lab_url)

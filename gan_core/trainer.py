@@ -234,7 +234,8 @@ class Trainer:
         """
         p = self._p
         fake = self.G(z)
-        loss_d, ro, fo = self._d_loss(real, fake.detach())
+        # Consensus differentiates ||dL_D/dphi||^2 w.r.t. theta too, so D's loss must see G's graph.
+        loss_d, ro, fo = self._d_loss(real, fake if p.consensus else fake.detach())
         loss_g = self._unrolled_g_loss(z) if (p.unroll and do_g) else self._g_loss(fake)
         total_d, total_g = loss_d, loss_g
         if p.consensus:

@@ -295,3 +295,21 @@ def test_loading_a_mismatched_state_is_a_config_error_and_keeps_the_trainer():
     assert t.iteration == 2 and all(torch.equal(x, y) for x, y in zip(before, t.G.parameters(), strict=True))
     t.step(1)
     assert t.status == "ok"
+
+
+def test_consensus_step_matches_the_closed_form_dirac_game():
+    theta0, psi0, lr, gamma = 0.7, -0.4, 0.1, 0.5
+    theta = torch.tensor(theta0, dtype=torch.float64, requires_grad=True)
+    psi = torch.tensor(psi0, dtype=torch.float64, requires_grad=True)
+    # minimax, real point 0: L_D = softplus(0) + softplus(psi theta), L_G = -softplus(psi theta)
+    loss_d = torch.nn.functional.softplus(psi * theta) + math.log(2)
+    loss_g = -torch.nn.functional.softplus(psi * theta)
+    (vd,) = torch.autograd.grad(loss_d, psi, create_graph=True)
+    (vg,) = torch.autograd.grad(loss_g, theta, create_graph=True)
+    big_l = 0.5 * (vd ** 2 + vg ** 2)
+    g_psi = torch.autograd.grad(loss_d + gamma * big_l, psi, retain_graph=True)[0].item()
+    g_theta = torch.autograd.grad(loss_g + gamma * big_l, theta)[0].item()
+    t = _dirac("simultaneous", theta=theta0, psi=psi0, lr=lr, regularizers={"consensus": gamma})
+    t.step(1)
+    assert t.D.psi.item() == pytest.approx(psi0 - lr * g_psi, rel=1e-5)
+    assert t.G.theta.item() == pytest.approx(theta0 - lr * g_theta, rel=1e-5)

@@ -169,3 +169,36 @@ def test_grad_norm_of_the_dirac_game_by_hand():
     assert m["grad_norm_g"] == pytest.approx(2 * s, rel=1e-5)
     assert m["grad_norm_d"] == pytest.approx(s, rel=1e-5)
     assert m["distance_to_equilibrium"] == pytest.approx(math.sqrt(5), rel=1e-6)
+
+
+def _affine_1d(mean, std):
+    t = Trainer(_cfg(target={"name": "gaussian-1d", "mean": [mean], "std": std}, generator={"kind": "affine"},
+                     noise={"dim": 1}))
+    with torch.no_grad():  # G(z) = mean + std z: exactly the target
+        t.G.linear.weight.fill_(std)
+        t.G.linear.bias.fill_(mean)
+    return t
+
+
+def test_optimal_d_is_one_half_where_the_generator_matches_the_data():
+    t = _affine_1d(1.0, 0.5)
+    s = t.snapshot(SnapshotOptions(samples=2048, grid=200, optimal_d=True))
+    near = np.abs(s.grid_x - 1.0) < 0.6  # within ~1 std of the mean, where both densities are well sampled
+    assert np.abs(s.d_optimal[near] - 0.5).max() < 0.1
+    # shift G 4 stds away: near 1 only the data lives (D* -> 1), near -1 only the fakes (D* -> 0)
+    with torch.no_grad():
+        t.G.linear.bias.fill_(-1.0)
+    s = t.snapshot(SnapshotOptions(samples=2048, grid=200, optimal_d=True))
+    fake_only = np.abs(s.grid_x + 1.0) < 0.4
+    assert near.sum() > 20 and fake_only.sum() > 20
+    assert (s.d_optimal[np.abs(s.grid_x - 1.0) < 0.4] > 0.95).all()
+    assert (s.d_optimal[fake_only] < 0.05).all()
+
+
+def test_manifold_layout_rows_are_the_second_noise_coordinate():
+    t = Trainer(_cfg(generator={"kind": "affine"}, noise={"dim": 3, "distribution": "uniform"}))
+    s = t.snapshot(SnapshotOptions(manifold=5, grid=8))
+    u = np.linspace(-1, 1, 5)
+    with torch.no_grad():
+        want = t.G(torch.tensor([[u[3], u[1], 0.0]], dtype=torch.float32)).numpy()[0]
+    assert np.allclose(s.manifold[1, 3], want, atol=1e-6)

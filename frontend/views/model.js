@@ -12,7 +12,7 @@ function describeNet(net, kind) {
   if (kind === "d" && net.spectral_norm) extras.push("spectral norm");
   if (net.batch_norm) extras.push("batch norm");
   if (net.dropout > 0) extras.push(`dropout ${net.dropout}`);
-  return `MLP ${net.depth}×${net.width} ${net.activation}${extras.length ? ", " + extras.join(", ") : ""}`;
+  return `MLP ${net.depth}×${net.width} ${net.activation.replace(/_/g, " ")}${extras.length ? ", " + extras.join(", ") : ""}`;
 }
 
 export class ModelView {

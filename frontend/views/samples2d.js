@@ -55,8 +55,9 @@ export class Samples2DView {
     if (layers.fake && arrays.fake) drawPoints(ctx, T, arrays.fake.data, COLORS.fake, COLORS.fakeStroke, 2.6);
     ctx.restore();
     drawAxes(ctx, T);
-    if (layers.dstar && arrays.d_optimal) this.drawInset(ctx, T, arrays, { lo: 0, hi: 1, mid: 0.5 });
-    this.drawLegend(ctx, box, range, header.d_kind, layers, Boolean(arrays.d_optimal));
+    const legendBottom = this.drawLegend(ctx, box, range, header.d_kind, layers, Boolean(arrays.d_optimal));
+    // D* goes beside the plot, under the legend, so it never hides samples.
+    if (layers.dstar && arrays.d_optimal) this.drawInset(ctx, T, arrays, w, h, legendBottom);
   }
 
   drawSurface(ctx, T, arrays, surf, range, target) {
@@ -94,10 +95,12 @@ export class Samples2DView {
     ctx.drawImage(target, x0, y0, T.px(gxs[gx - 1] + hx) - x0, T.py(gys[0] - hy) - y0);
   }
 
-  drawInset(ctx, T, arrays, range) {
+  drawInset(ctx, T, arrays, w, h, top) {
     const { box } = T;
-    const s = Math.round(box.width * 0.28);
-    const ib = { left: box.left + box.width - s - 6, top: box.top + 6, width: s, height: s };
+    const left = box.left + box.width + 10;
+    const s = Math.min(w - left - 4, h - top - 22, 200);
+    if (s < 40) return;
+    const ib = { left, top: top + 16, width: s, height: s };
     const IT = makeTransform(ib, T.x0, T.x1, T.y0, T.y1);
     ctx.save();
     ctx.fillStyle = "#fff";
@@ -105,15 +108,15 @@ export class Samples2DView {
     ctx.beginPath();
     ctx.rect(ib.left, ib.top, s, s);
     ctx.clip();
-    this.drawSurface(ctx, IT, arrays, arrays.d_optimal, range, this.inset);
+    this.drawSurface(ctx, IT, arrays, arrays.d_optimal, { lo: 0, hi: 1, mid: 0.5 }, this.inset);
     ctx.restore();
     ctx.strokeStyle = COLORS.dStar;
     ctx.strokeRect(ib.left, ib.top, s, s);
     ctx.fillStyle = COLORS.dStar;
     ctx.font = "11px system-ui, sans-serif";
     ctx.textAlign = "left";
-    ctx.textBaseline = "top";
-    ctx.fillText("D* (optimal)", ib.left + 3, ib.top + 3);
+    ctx.textBaseline = "bottom";
+    ctx.fillText("optimal D*", ib.left, ib.top - 2);
   }
 
   drawLegend(ctx, box, range, kind, layers, hasOptimal) {
@@ -155,6 +158,7 @@ export class Samples2DView {
     if (layers.manifold) row((a, b) => line(ctx, a - 7, b, a + 7, b, COLORS.manifold, []), "G(z grid)");
     row((a, b) => line(ctx, a - 7, b, a + 7, b, "rgba(0,0,0,0.55)", []), "D = ½");
     if (layers.dstar && hasOptimal) row((a, b) => line(ctx, a - 7, b, a + 7, b, COLORS.dStar, [3, 2]), "D* = ½");
+    return y;
   }
 }
 

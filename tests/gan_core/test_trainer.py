@@ -202,3 +202,13 @@ def test_manifold_layout_rows_are_the_second_noise_coordinate():
     with torch.no_grad():
         want = t.G(torch.tensor([[u[3], u[1], 0.0]], dtype=torch.float32)).numpy()[0]
     assert np.allclose(s.manifold[1, 3], want, atol=1e-6)
+
+
+def test_history_is_capped_by_dropping_the_oldest_half(monkeypatch):
+    import gan_core.trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "HISTORY_LIMIT", 10)
+    t = Trainer(_cfg(training={"batch_size": 8}))
+    t.step(25)
+    its = [h["iteration"] for h in t.history]
+    assert len(its) <= 10 and its[-1] == 25 and its == list(range(its[0], 26))

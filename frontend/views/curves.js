@@ -29,6 +29,10 @@ export class CurvesView {
     this.drawnVersion = -1;
     this.drawnLog = null;
     this.pending = null;
+    // A resized cell needs a redraw even when no new data came (say, paused).
+    new ResizeObserver(() => {
+      this.drawnVersion = -1;
+    }).observe(lossDiv);
   }
 
   available() {

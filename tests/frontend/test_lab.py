@@ -271,3 +271,31 @@ def test_server_error_is_shown_readably_and_the_session_lives_on(lab_page, open_
     assert "optimizer_d.lr" in text and "default experiment" in text, text
     assert page.evaluate(f"{CONFIG}.optimizer_d.lr") == 0.001
     assert page.errors == []
+
+
+def test_slow_motion_walks_through_one_iteration(lab_page, open_lab, lab_url):
+    page = lab_page
+    open_lab(page, lab_url)
+    start = iteration(page)
+    page.click("[data-testid=slow-motion]")
+    stage = page.locator("[data-testid=slowmo-stage]")
+    page.wait_for_function("document.querySelector('[data-testid=slowmo-stage]').textContent.includes('D update')")
+    assert page.locator("[data-testid=model-discriminator]").evaluate("e => e.classList.contains('active')")
+    page.wait_for_function("document.querySelector('[data-testid=slowmo-stage]').textContent.includes('G update')")
+    stage.wait_for(state="hidden", timeout=10000)
+    # One D update plus one G update make one whole iteration.
+    page.wait_for_function(f"Number(document.querySelector('[data-testid=iteration]').textContent) === {start + 1}")
+
+
+def test_diverged_state_explains_and_offers_reset(lab_page, open_lab, lab_url):
+    page = lab_page
+    open_lab(page, lab_url)
+    # What the server sends when the trainer reports NaN (driving a real divergence takes too long
+    # and depends on the engine's guards; here the page's handling of the message is under test).
+    page.evaluate("window.__toygan.onMessage({type: 'status', state: 'diverged', iteration: 12, its: 0, "
+                  "message: 'D loss is NaN: lower the learning rate', rebuilt: false})")
+    status = page.locator("[data-testid=status]")
+    assert "Diverged" in status.inner_text() and "lower the learning rate" in status.inner_text()
+    page.click("[data-testid=diverged-reset]")
+    page.wait_for_function("document.querySelector('[data-testid=status]').dataset.state === 'paused'")
+    assert page.locator("[data-testid=diverged-reset]").is_hidden()

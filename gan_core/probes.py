@@ -95,7 +95,8 @@ def _inputs(t: Trainer, opts: SnapshotOptions):
             zg, shape = noise_grid(opts.manifold, cfg.noise.dim, cfg.noise.distribution)
             zgrid = (zg.to(dev), shape)
         cache.clear()
-        cache.update(target=target, key=key, inputs=(real, z, xs, ys, pts.to(dev), zgrid))
+        pts = pts.to(dev)
+        cache.update(target=target, key=key, inputs=(real, z, xs, ys, pts, torch.cat([pts, real]), zgrid))
     return cache["inputs"]
 
 
@@ -107,7 +108,7 @@ def take_snapshot(t: Trainer, opts: SnapshotOptions) -> Snapshot:
     obj_cfg = cfg.objective
     d_value, g_loss = t._p.d_value, t._p.g_loss
     n = opts.samples
-    real, z, xs, ys, pts, zgrid = _inputs(t, opts)
+    real, z, xs, ys, pts, grid_and_real, zgrid = _inputs(t, opts)
     modes = (t.G.training, t.D.training)
     if t.has_train_mode_layers:
         t.G.eval()
@@ -115,24 +116,26 @@ def take_snapshot(t: Trainer, opts: SnapshotOptions) -> Snapshot:
     try:
         with torch.no_grad():
             fake = t.G(z)
-            surface = d_value(t.D(pts))
+            # One pass of D over the grid and the real samples (rows do not interact in eval mode).
+            vals = d_value(t.D(grid_and_real))
+            surface, d_real = vals[: len(pts)], float(vals[len(pts):].mean())
             surface = surface.reshape(len(ys), len(xs)) if dim == 2 else surface
             manifold = None
             if zgrid is not None:
                 manifold = _np(t.G(zgrid[0]).reshape(*zgrid[1], dim))
-        # One pass of D over real and fake rows gives both means and, with gradients on, the
-        # generator's gradient at each fake sample (rows do not interact: D is in eval mode).
-        with torch.enable_grad():
-            x = torch.cat([real, fake]).requires_grad_(opts.gradients)
-            out = t.D(x)
-            fake_grad = None
-            if opts.gradients:
+        fake_grad = None
+        if opts.gradients:
+            with torch.enable_grad():
+                x = fake.detach().requires_grad_(True)
+                out = t.D(x)
                 # Times n: each sample's own loss term, so arrow length does not depend on the count.
-                (g,) = torch.autograd.grad(g_loss(out[n:], obj_cfg) * n, x)
-                fake_grad = _np(-g[n:])
+                (g,) = torch.autograd.grad(g_loss(out, obj_cfg) * n, x)
+            fake_grad = _np(-g)
+            out = out.detach()
+        else:
             with torch.no_grad():
-                vals = d_value(out.detach())
-                d_real, d_fake = float(vals[:n].mean()), float(vals[n:].mean())
+                out = t.D(fake)
+        d_fake = float(d_value(out).mean())
     finally:
         if t.has_train_mode_layers:
             t.G.train(modes[0])

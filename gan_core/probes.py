@@ -1,8 +1,9 @@
 """What a frame shows, computed from a Trainer without changing its run.
 
-Every draw here comes from a snapshot generator re-seeded from config.seed on each call, so
-the same state gives the same frame (points move smoothly from frame to frame instead of
-flickering) and the trainer's own generator is never touched. Networks are read in eval mode
+Real samples and noise come from a snapshot generator seeded from config.seed, drawn once per
+(seed, target, options) and kept: the same state gives the same frame, generated points move
+smoothly from frame to frame instead of flickering, and the trainer's own generator is never
+touched. Networks are read in eval mode
 (dropout off, batch-norm running statistics, no spectral-norm power iteration) and restored.
 """
 
@@ -140,8 +141,9 @@ def take_snapshot(t: Trainer, opts: SnapshotOptions) -> Snapshot:
         if t.has_train_mode_layers:
             t.G.train(modes[0])
             t.D.train(modes[1])
-    real_np, fake_np = _np(real), _np(fake)
-    xs_np = _np(xs)
+    # Copies of the cached inputs: a caller that edits a frame's arrays must not edit the next frame.
+    real_np, fake_np = _np(real).copy(), _np(fake)
+    xs_np = _np(xs).copy()
     d_optimal = None
     if opts.optimal_d:
         log_p = target.log_density(pts.cpu())
@@ -162,7 +164,7 @@ def take_snapshot(t: Trainer, opts: SnapshotOptions) -> Snapshot:
     return Snapshot(
         iteration=t.iteration, status=t.status, status_message=t.status_message, dim=dim,
         bounds=tuple(float(b) for b in target.bounds), real=real_np, fake=fake_np, fake_grad=fake_grad,
-        grid_x=xs_np, grid_y=None if ys is None else _np(ys), d_surface=_np(surface),
+        grid_x=xs_np, grid_y=None if ys is None else _np(ys).copy(), d_surface=_np(surface),
         d_kind=t._p.d_kind, d_optimal=d_optimal, manifold=manifold, density_x=density_x,
         density_real=density_real, density_fake=density_fake, losses=t.losses, metrics=summary,
         dirac=_dirac(t), rebuilt=t.rebuilt,

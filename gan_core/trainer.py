@@ -1,9 +1,24 @@
 """Trainer: owns the target, both networks, their optimizers and one torch.Generator.
 
+    t = Trainer(cfg)            # ExperimentConfig or dict; ConfigError on bad input
+    t.step(n)                   # n iterations; stops early, no exception, once diverged
+    t.step_part("d" | "g")      # one D update / one G update ("g" completes an iteration)
+    t.apply(patch) -> bool      # live change; True when the networks were rebuilt
+    t.reset(seed=None)          # fresh networks and optimizers from the seed
+    t.snapshot(opts) -> Snapshot, t.evaluate(n) -> dict, t.state_dict() / t.load_state_dict(d)
+    t.config, t.iteration, t.status ("ok" | "diverged"), t.status_message, t.history, t.losses
+
 One iteration = k_d discriminator updates then k_g generator updates (alternating), or
-joint updates where both gradients come from the same parameters (simultaneous). The trainer
-knows nothing about who watches it: `snapshot()` returns plain numpy data, drawn from its own
-generator so watching never changes the training run.
+max(k_d, k_g) joint updates where both gradients come from the same parameters (simultaneous;
+each player stops after its own k). Every random draw (init, noise, real batches, dropout,
+penalty interpolation, instance noise) comes from the trainer's generator, so the same config
+and seed give the same run bit for bit on the CPU. The trainer knows nothing about who watches
+it: `snapshot()` returns plain numpy data drawn from a generator of its own, so watching never
+changes the run.
+
+Regularizers apply to D's loss in its updates; historical averaging and instance noise to
+both players. With training.unroll = k the generator's loss is taken against D after k
+differentiable look-ahead steps of D's plain loss (gan_core.dynamics.lookahead).
 """
 
 from __future__ import annotations

@@ -58,3 +58,29 @@ export async function readImport(file) {
   if (parsed.config && typeof parsed.config === "object") return { kind: "experiment", data: parsed };
   return { kind: "config", config: parsed };
 }
+
+/**
+ * Record a canvas view as WebM (MediaRecorder over canvas.captureStream). Returns a stop()
+ * that resolves once the file has been offered for download. Throws a readable Error where the
+ * browser cannot record.
+ */
+export function startRecording(canvas, fps = 30) {
+  if (!(canvas instanceof HTMLCanvasElement) || !canvas.captureStream || typeof MediaRecorder === "undefined") {
+    throw new Error("recording: this browser cannot record this view (canvas views only)");
+  }
+  const type = ["video/webm;codecs=vp9", "video/webm;codecs=vp8", "video/webm"].find((t) => MediaRecorder.isTypeSupported(t));
+  if (!type) throw new Error("recording: this browser has no WebM encoder");
+  const chunks = [];
+  const recorder = new MediaRecorder(canvas.captureStream(fps), { mimeType: type, videoBitsPerSecond: 2_500_000 });
+  recorder.ondataavailable = (e) => {
+    if (e.data.size) chunks.push(e.data);
+  };
+  recorder.start(250); // a chunk every 250 ms: a long recording never sits in one buffer
+  return () => new Promise((resolve) => {
+    recorder.onstop = () => {
+      download(`toygan-view-${stamp()}.webm`, new Blob(chunks, { type: "video/webm" }), "video/webm");
+      resolve();
+    };
+    recorder.stop();
+  });
+}

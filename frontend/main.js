@@ -3,7 +3,7 @@ import { App } from "./app.js";
 import { readHash, buildHash } from "./state.js";
 import { installKeyboard } from "./keyboard.js";
 import { DrawPad } from "./draw.js";
-import { exportConfig, exportCsv, exportExperiment, exportPng, readImport } from "./export.js";
+import { exportConfig, exportCsv, exportExperiment, exportPng, readImport, startRecording } from "./export.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -97,6 +97,25 @@ function wireView(app) {
 
 function wireIo(app) {
   $("export-png").addEventListener("click", () => exportPng(app.mainElement()));
+  let stopRecording = null;
+  $("export-record").addEventListener("click", async () => {
+    const button = $("export-record");
+    if (stopRecording) {
+      const stop = stopRecording;
+      stopRecording = null;
+      button.classList.remove("active");
+      button.textContent = "● Rec";
+      await stop();
+      return;
+    }
+    try {
+      stopRecording = startRecording(app.mainElement());
+      button.classList.add("active");
+      button.textContent = "■ Stop";
+    } catch (err) {
+      app.status.error(err.message);
+    }
+  });
   $("export-config").addEventListener("click", () => app.config && exportConfig(app.config));
   $("export-csv").addEventListener("click", () => exportCsv(app.history));
   $("export-experiment").addEventListener("click", () => app.requestExport((data) => exportExperiment(data)));

@@ -232,6 +232,13 @@ def test_export_and_reimport(lab_page, open_lab, lab_url, tmp_path):
     with page.expect_download() as dl:
         page.click("[data-testid=export-png]")
     assert open(dl.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    page.click("[data-testid=play]")
+    page.click("[data-testid=export-record]")
+    page.wait_for_timeout(1200)
+    with page.expect_download() as dl:
+        page.click("[data-testid=export-record]")
+    assert open(dl.value.path(), "rb").read(4) == b"\x1a\x45\xdf\xa3"  # WebM (EBML) header
+    page.click("[data-testid=pause]")
 
     page.fill("[data-testid=lr-d]", "0.05")
     page.press("[data-testid=lr-d]", "Enter")

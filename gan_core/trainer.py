@@ -132,6 +132,11 @@ class Trainer:
                     setattr(self, opt, make_optimizer(params, ocfg))
                 else:
                     update_optimizer(getattr(self, opt), ocfg)
+        if new.regularizers.historical_averaging and not old.regularizers.historical_averaging:
+            # The running means are only kept while the penalty is on: restart them from here,
+            # or switching it on would pull both players back towards their initial weights.
+            self._hist_g = reg.HistoricalAverage(self.g_params)
+            self._hist_d = reg.HistoricalAverage(self.d_params)
         self.config = new
         self._p = make_plan(new)
         self.rebuilt = False

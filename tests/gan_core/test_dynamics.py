@@ -313,3 +313,11 @@ def test_consensus_step_matches_the_closed_form_dirac_game():
     t.step(1)
     assert t.D.psi.item() == pytest.approx(psi0 - lr * g_psi, rel=1e-5)
     assert t.G.theta.item() == pytest.approx(theta0 - lr * g_theta, rel=1e-5)
+
+
+def test_switching_historical_averaging_on_starts_the_average_at_the_current_weights():
+    t = Trainer(_cfg())
+    t.step(5)
+    t.apply({"regularizers": {"historical_averaging": 1.0}})
+    assert all(torch.equal(m, q) for m, q in zip(t._hist_g.mean, t.g_params, strict=True))
+    assert t._hist_d.penalty(t.d_params, 1.0).item() == 0.0

@@ -1,0 +1,134 @@
+"""Snapshots and evaluation (gan_core.probes): what a frame holds, computed right, from a Trainer."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from gan_core.config import ConfigError
+from gan_core.snapshot import SnapshotOptions
+from gan_core.trainer import Trainer
+
+SMALL = {"generator": {"depth": 1, "width": 16}, "discriminator": {"depth": 1, "width": 16},
+         "training": {"batch_size": 64}}
+
+
+def _cfg(**sections):
+    out = {k: dict(v) for k, v in SMALL.items()}
+    for k, v in sections.items():
+        out[k] = {**out.get(k, {}), **v} if isinstance(v, dict) else v
+    return out
+
+
+def test_snapshot_2d_shapes_and_values():
+    t = Trainer(_cfg())
+    t.step(3)
+    s = t.snapshot(SnapshotOptions(samples=100, grid=16, manifold=5, optimal_d=True))
+    assert s.iteration == 3 and s.dim == 2 and s.status == "ok"
+    assert s.real.shape == (100, 2) and s.fake.shape == (100, 2) and s.fake_grad.shape == (100, 2)
+    assert s.grid_x.shape == (16,) and s.grid_y.shape == (16,) and s.d_surface.shape == (16, 16)
+    assert s.d_kind == "probability" and ((s.d_surface >= 0) & (s.d_surface <= 1)).all()
+    assert s.manifold.shape == (5, 5, 2)
+    assert s.d_optimal is not None and s.d_optimal.shape == (16, 16)
+    assert ((s.d_optimal >= 0) & (s.d_optimal <= 1)).all()
+    assert s.density_x is None and s.dirac is None
+    assert set(s.losses) == {"d_loss", "g_loss"}
+    # same state -> same frame (the snapshot generator is re-seeded each call)
+    s2 = t.snapshot(SnapshotOptions(samples=100, grid=16, manifold=5))
+    assert np.array_equal(s.fake, s2.fake) and np.array_equal(s.d_surface, s2.d_surface)
+
+
+def test_snapshot_surface_is_d_on_the_grid_row_y():
+    t = Trainer(_cfg())
+    s = t.snapshot(SnapshotOptions(grid=8, metrics=False))
+    i, j = 2, 5
+    x = torch.tensor([[s.grid_x[j], s.grid_y[i]]])
+    t.D.eval()
+    with torch.no_grad():
+        want = torch.sigmoid(t.D(x)).item()
+    assert s.d_surface[i, j] == pytest.approx(want, rel=1e-5)
+
+
+def test_snapshot_1d_has_curves():
+    t = Trainer(_cfg(target={"name": "mixture-1d"}, noise={"dim": 1}))
+    t.step(2)
+    s = t.snapshot(SnapshotOptions(grid=100, samples=50, manifold=7))
+    assert s.dim == 1 and s.d_surface.shape == (100,) and s.grid_y is None
+    assert s.manifold.shape == (7, 1, 1)
+    assert s.density_real.shape == (100,) and s.density_fake.shape == (100,)
+    # a density integrates to about 1 over a plot window that holds the data
+    dx = s.density_x[1] - s.density_x[0]
+    assert float(s.density_real.sum() * dx) == pytest.approx(1.0, abs=0.1)
+
+
+def test_fake_grad_points_where_the_generator_update_moves_samples():
+    # A fixed linear D scoring x[0] as "real": non-saturating G moves samples towards +x.
+    t = Trainer(_cfg(target={"name": "dirac", "dim": 2, "mean": [0.0, 0.0]}, generator={"kind": "point"},
+                     discriminator={"kind": "linear", "init": [1.0, 0.0], "bias": False}))
+    s = t.snapshot(SnapshotOptions(samples=4, grid=8))
+    assert (s.fake_grad[:, 0] > 0).all() and np.allclose(s.fake_grad[:, 1], 0)
+    assert s.dirac is not None and len(s.dirac) == 4
+
+
+def test_bad_snapshot_options_name_the_option():
+    t = Trainer(_cfg())
+    with pytest.raises(ConfigError) as e:
+        t.snapshot(SnapshotOptions(grid=1000))
+    assert e.value.field == "grid"
+
+
+def test_evaluate_merges_metrics_into_the_latest_history_entry():
+    t = Trainer(_cfg())
+    t.step(4)
+    m = t.evaluate(300)
+    assert {"modes_captured", "modes_total", "high_quality_fraction", "d_real_mean", "d_fake_mean",
+            "grad_norm_g", "grad_norm_d"} <= set(m)
+    assert m["modes_total"] == 8 and m["grad_norm_g"] > 0 and m["grad_norm_d"] > 0
+    assert t.history[-1]["iteration"] == 4 and t.history[-1]["modes_captured"] == m["modes_captured"]
+    assert "modes_captured" not in t.history[-2]
+
+
+def test_grad_norm_of_the_dirac_game_by_hand():
+    # theta = 1, psi = 2, no bias, minimax: |dL_G/dtheta| = sigmoid(2) * 2, |dL_D/dpsi| = sigmoid(2) * 1
+    t = Trainer({"target": {"name": "dirac", "dim": 1}, "generator": {"kind": "point", "init": [1.0]},
+                 "discriminator": {"kind": "linear", "init": [2.0], "bias": False},
+                 "objective": {"name": "minimax"}})
+    m = t.evaluate(16)
+    s = torch.sigmoid(torch.tensor(2.0)).item()
+    assert m["grad_norm_g"] == pytest.approx(2 * s, rel=1e-5)
+    assert m["grad_norm_d"] == pytest.approx(s, rel=1e-5)
+    assert m["distance_to_equilibrium"] == pytest.approx(math.sqrt(5), rel=1e-6)
+
+
+def _affine_1d(mean, std):
+    t = Trainer(_cfg(target={"name": "gaussian-1d", "mean": [mean], "std": std}, generator={"kind": "affine"},
+                     noise={"dim": 1}))
+    with torch.no_grad():  # G(z) = mean + std z: exactly the target
+        t.G.linear.weight.fill_(std)
+        t.G.linear.bias.fill_(mean)
+    return t
+
+
+def test_optimal_d_is_one_half_where_the_generator_matches_the_data():
+    t = _affine_1d(1.0, 0.5)
+    s = t.snapshot(SnapshotOptions(samples=2048, grid=200, optimal_d=True))
+    near = np.abs(s.grid_x - 1.0) < 0.6  # within ~1 std of the mean, where both densities are well sampled
+    assert np.abs(s.d_optimal[near] - 0.5).max() < 0.1
+    # shift G 4 stds away: near 1 only the data lives (D* -> 1), near -1 only the fakes (D* -> 0)
+    with torch.no_grad():
+        t.G.linear.bias.fill_(-1.0)
+    s = t.snapshot(SnapshotOptions(samples=2048, grid=200, optimal_d=True))
+    fake_only = np.abs(s.grid_x + 1.0) < 0.4
+    assert near.sum() > 20 and fake_only.sum() > 20
+    assert (s.d_optimal[np.abs(s.grid_x - 1.0) < 0.4] > 0.95).all()
+    assert (s.d_optimal[fake_only] < 0.05).all()
+
+
+def test_manifold_layout_rows_are_the_second_noise_coordinate():
+    t = Trainer(_cfg(generator={"kind": "affine"}, noise={"dim": 3, "distribution": "uniform"}))
+    s = t.snapshot(SnapshotOptions(manifold=5, grid=8))
+    u = np.linspace(-1, 1, 5)
+    with torch.no_grad():
+        want = t.G(torch.tensor([[u[3], u[1], 0.0]], dtype=torch.float32)).numpy()[0]
+    assert np.allclose(s.manifold[1, 3], want, atol=1e-6)

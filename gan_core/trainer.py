@@ -197,11 +197,11 @@ class Trainer:
             self._hist_g.update(self.g_params)
 
     def _record_d(self, loss, ro, fo) -> None:
-        dv = self._p.d_value
-        with torch.no_grad():
-            self._last["d_loss"] = loss.item()
-            self._last["d_real"] = dv(ro).mean().item()
-            self._last["d_fake"] = dv(fo).mean().item()
+        # detach() rather than a no_grad block: entering the context costs more than these three ops.
+        dv, last = self._p.d_value, self._last
+        last["d_loss"] = loss.item()
+        last["d_real"] = dv(ro.detach()).mean().item()
+        last["d_fake"] = dv(fo.detach()).mean().item()
 
     def _d_update(self) -> None:
         n = self._p.batch

@@ -94,6 +94,9 @@ class Trainer:
         self._hist_g = reg.HistoricalAverage(self.g_params)
         self._hist_d = reg.HistoricalAverage(self.d_params)
         self._p = make_plan(cfg)
+        # The Dirac game records its (theta, psi) every iteration: frames come every ~10
+        # iterations, too sparse to draw the orbit without aliasing it into a star.
+        self._dirac_game = cfg.generator.kind == "point" and cfg.discriminator.kind == "linear"
         # Dropout, batch norm and spectral norm behave differently in eval mode; plain MLPs do not,
         # so snapshots skip the mode switch for them.
         self.has_train_mode_layers = any(
@@ -294,7 +297,11 @@ class Trainer:
     def _finish_iteration(self) -> None:
         self.iteration += 1
         last = self._last
-        self.history.append({"iteration": self.iteration, **last})
+        entry = {"iteration": self.iteration, **last}
+        if self._dirac_game:
+            entry["theta"] = float(self.G.theta.detach()[0])
+            entry["psi"] = float(self.D.psi.detach()[0])
+        self.history.append(entry)
         if len(self.history) > HISTORY_LIMIT:
             del self.history[: HISTORY_LIMIT // 2]
         if not (math.isfinite(last["d_loss"]) and math.isfinite(last["g_loss"])):

@@ -69,9 +69,10 @@ export class CurvesView {
     // Size from the container now: the grid row may have changed since the first draw.
     const size = (div) => ({ width: div.clientWidth || undefined, height: div.clientHeight || undefined });
     const layout = (extra) => ({
-      margin: { l: 44, r: 44, t: 24, b: 34 },
+      margin: { l: 44, r: 44, t: 40, b: 34 },
       font: FONT,
-      legend: { orientation: "h", y: 1.18, x: 0, font: { size: 10 } },
+      // Above the plot area, never over the curves.
+      legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom", font: { size: 10 } },
       xaxis,
       uirevision: "keep", // keep a person's zoom across updates
       // The series arrays grow in place; plotly only re-reads them when this changes.

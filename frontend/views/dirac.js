@@ -17,16 +17,26 @@ export class DiracView {
     this.lastIteration = -1;
   }
 
-  /** Record the frame's (theta, psi); called for every frame, drawn or not. */
+  /**
+   * Record (theta, psi); called for every frame, drawn or not. The frame's history carries them
+   * per iteration (theta, psi keys) where the server has them: frames alone come every ~10
+   * iterations and would alias the orbit into a star. Otherwise the frame's own `dirac`.
+   */
   push(header) {
     const d = header.dirac;
     if (!d || d.length < 2) return;
     if (header.iteration < this.lastIteration) this.clear(); // a reset went back in time
-    if (header.iteration === this.lastIteration) return;
-    this.lastIteration = header.iteration;
-    const half = d.length / 2; // (theta..., psi...): plot the first coordinate of each
-    this.theta.push(d[0]);
-    this.psi.push(d[half]);
+    for (const p of header.history || []) {
+      if (typeof p.theta === "number" && typeof p.psi === "number") this.add(p.iteration, p.theta, p.psi);
+    }
+    this.add(header.iteration, d[0], d[d.length / 2]); // (theta..., psi...): the first of each
+  }
+
+  add(iteration, theta, psi) {
+    if (iteration <= this.lastIteration) return;
+    this.lastIteration = iteration;
+    this.theta.push(theta);
+    this.psi.push(psi);
     if (this.theta.length > MAX_POINTS) {
       this.theta = this.theta.filter((_, i) => i % 2 === 0);
       this.psi = this.psi.filter((_, i) => i % 2 === 0);

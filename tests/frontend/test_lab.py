@@ -306,3 +306,25 @@ def test_diverged_state_explains_and_offers_reset(lab_page, open_lab, lab_url):
     page.click("[data-testid=diverged-reset]")
     page.wait_for_function("document.querySelector('[data-testid=status]').dataset.state === 'paused'")
     assert page.locator("[data-testid=diverged-reset]").is_hidden()
+
+
+DIRAC_GAME = {"target": {"name": "dirac"}, "generator": {"kind": "point"},
+              "discriminator": {"kind": "linear", "bias": False},
+              "optimizer_g": {"name": "sgd", "lr": 0.1}, "optimizer_d": {"name": "sgd", "lr": 0.1}}
+
+
+def test_dirac_view_draws_the_orbit_iteration_by_iteration(lab_page, open_lab, lab_url):
+    page = lab_page
+    open_lab(page, lab_url)
+    page.evaluate(f"window.__toygan.configure({json.dumps(DIRAC_GAME)})")
+    wait_config(page, "c.target.name === 'dirac'")
+    page.click("[data-testid=play]")
+    page.wait_for_function("window.__toygan.views.dirac.theta.length > 200", timeout=20000)
+    page.click("[data-testid=pause]")
+    assert page.locator("[data-testid=view-dirac]").is_visible()
+    theta, psi = page.evaluate("[__toygan.views.dirac.theta, __toygan.views.dirac.psi]")
+    # lr 0.1 turns the point by ~0.1 rad per iteration: consecutive points stay close (frames
+    # alone, ~10 iterations apart, would jump across the orbit).
+    radius = max(max(abs(v) for v in theta), max(abs(v) for v in psi))
+    steps = [((theta[i + 1] - theta[i]) ** 2 + (psi[i + 1] - psi[i]) ** 2) ** 0.5 for i in range(len(theta) - 1)]
+    assert max(steps) < 0.3 * radius, (max(steps), radius)

@@ -240,7 +240,13 @@ export class App {
   mainKind() {
     if (this.view.main !== "auto") return this.view.main;
     const h = this.frame && this.frame.header;
-    if (h) return h.dirac ? "dirac" : h.dim === 1 ? "1d" : "2d";
+    if (h) {
+      // The preset's own view where the frame can show it (a 1D Dirac game may prefer densities).
+      const p = this.presets.find((x) => x.name === this.preset);
+      const fits = { dirac: Boolean(h.dirac), "1d": h.dim === 1, "2d": h.dim === 2 };
+      if (p && fits[p.view]) return p.view;
+      return h.dirac ? "dirac" : h.dim === 1 ? "1d" : "2d";
+    }
     const t = this.config && this.config.target;
     if (!t) return "2d";
     if (t.name === "dirac") return "dirac";

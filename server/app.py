@@ -1,0 +1,48 @@
+"""Wiring only: settings -> app with REST routes, the websocket, static files and start-up work."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import torch
+from fastapi import FastAPI
+
+from server.api import PresetSource, build_router
+from server.lag import LagProbe
+from server.manager import SessionManager
+from server.settings import Settings
+from server.static import mount
+from server.ws import websocket_endpoint
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Once per process: tiny models run fastest on one thread; sessions give the parallelism.
+        torch.set_num_threads(settings.threads)
+        tasks = [asyncio.create_task(app.state.lag.run()), asyncio.create_task(app.state.manager.reaper())]
+        log.info("toygan serving: max %d sessions, %d compute slots, %d torch thread(s)",
+                 settings.max_sessions, settings.compute_slots, settings.threads)
+        try:
+            yield
+        finally:
+            for t in tasks:
+                t.cancel()
+            await app.state.manager.close_all()
+
+    app = FastAPI(title="ToyGAN Lab", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.presets = PresetSource()
+    app.state.manager = SessionManager(settings, app.state.presets)
+    app.state.lag = LagProbe()
+    app.include_router(build_router())
+    app.add_api_websocket_route("/ws", websocket_endpoint)
+    mount(app)
+    return app

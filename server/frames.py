@@ -1,0 +1,100 @@
+"""Snapshot -> one binary websocket frame (docs/protocol.md, format v1), and the decoder tests use.
+
+    b"TGF1" | uint32 LE header length H | H bytes UTF-8 JSON | 0..3 zero bytes | float32 LE arrays
+
+JSON for the header (small, self-describing, extensible); raw little-endian float32 for the
+arrays (a 64x64 D surface is 16 KB, as JSON it would be ~80 KB and slow to parse).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from typing import Any
+
+import numpy as np
+
+from gan_core.snapshot import Snapshot
+
+MAGIC = b"TGF1"
+FRAME_VERSION = 1
+ARRAY_NAMES = ("real", "fake", "fake_grad", "grid_x", "grid_y", "d_surface", "d_optimal", "manifold",
+               "density_x", "density_real", "density_fake")
+_LE_F32 = np.dtype("<f4")
+
+
+class FrameError(ValueError):
+    pass
+
+
+def json_safe(obj: Any, short: bool = False) -> Any:
+    """NaN/inf -> null (strict JSON has no spelling for them); `short`: floats to 6 significant digits."""
+    if isinstance(obj, float | np.floating):
+        x = float(obj)
+        if not math.isfinite(x):
+            return None
+        return float(f"{x:.6g}") if short else x
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v, short) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v, short) for v in obj]
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+def encode_frame(snap: Snapshot, history: list[dict[str, float]] | None = None,
+                 extra: dict[str, Any] | None = None) -> bytes:
+    """Pack one snapshot. `history`: loss points since the previous frame; `extra`: more header fields."""
+    arrays = []
+    entries = []
+    offset = 0
+    for name in ARRAY_NAMES:
+        a = getattr(snap, name)
+        if a is None:
+            continue
+        a = np.ascontiguousarray(a, dtype=_LE_F32)
+        entries.append({"name": name, "shape": list(a.shape), "offset": offset})
+        arrays.append(a)
+        offset += a.nbytes
+    header = {
+        "v": FRAME_VERSION, "kind": "frame", "iteration": int(snap.iteration), "dim": int(snap.dim),
+        "status": snap.status, "status_message": snap.status_message, "bounds": list(snap.bounds),
+        "d_kind": snap.d_kind, "losses": snap.losses, "metrics": snap.metrics, "history": history or [],
+        "dirac": None if snap.dirac is None else list(snap.dirac), "rebuilt": bool(snap.rebuilt),
+        **(extra or {}), "arrays": entries,
+    }
+    text = json.dumps(json_safe(header, short=True), separators=(",", ":"), allow_nan=False).encode()
+    pad = -(8 + len(text)) % 4  # the payload starts 4-byte aligned: Float32Array views need it
+    return b"".join([MAGIC, struct.pack("<I", len(text)), text, b"\0" * pad, *(a.tobytes() for a in arrays)])
+
+
+def decode_frame(buf: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Inverse of encode_frame: (header, {name: float32 array}); raises FrameError on a malformed frame."""
+    if len(buf) < 8 or buf[:4] != MAGIC:
+        raise FrameError("not a TGF1 frame")
+    (hlen,) = struct.unpack_from("<I", buf, 4)
+    if 8 + hlen > len(buf):
+        raise FrameError("header length past the end")
+    header = json.loads(buf[8:8 + hlen].decode())
+    if header.get("v") != FRAME_VERSION:
+        raise FrameError(f"unsupported frame version {header.get('v')}")
+    start = 8 + hlen + (-(8 + hlen) % 4)
+    arrays = {}
+    for e in header["arrays"]:
+        count = math.prod(e["shape"])
+        lo = start + e["offset"]
+        if lo % 4 or lo + 4 * count > len(buf):
+            raise FrameError(f"array {e['name']} out of bounds")
+        arrays[e["name"]] = np.frombuffer(buf, dtype=_LE_F32, count=count, offset=lo).reshape(e["shape"])
+    return header, arrays
+
+
+def thin(points: list[dict[str, float]], limit: int) -> list[dict[str, float]]:
+    """At most `limit` points, evenly spaced, always keeping the last (the newest value)."""
+    if len(points) <= limit:
+        return points
+    step = len(points) / limit
+    picked = [points[int(i * step)] for i in range(limit - 1)]
+    return [*picked, points[-1]]

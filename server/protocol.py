@@ -1,0 +1,151 @@
+"""Client -> server websocket messages (docs/protocol.md): one pydantic model per `type`.
+
+`parse_message(text)` turns one text message into a model or raises ProtocolError whose
+`field` is the dotted path of the bad field (null when the whole message is bad) and whose
+`message` says why. The server never evaluates anything a client sends beyond this.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from gan_core.config import MAX_DRAWN_POINTS
+
+PROTOCOL_VERSION = 1
+
+
+class ProtocolError(ValueError):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class _Msg(BaseModel):
+    # Unknown fields are errors that name them: a typo ("sed" for "seed") must not pass silently.
+    model_config = ConfigDict(extra="forbid")
+
+
+class ViewOptions(_Msg):
+    """What frames carry and how often; absent fields keep their current value."""
+
+    samples: int | None = Field(None, ge=1, le=4096, description="real and generated points each")
+    grid: int | None = Field(None, ge=8, le=512, description="D surface side (2D: at most 128)")
+    manifold: int | None = Field(None, ge=0, le=64, description="noise-grid side of the transformation (0: off)")
+    gradients: bool | None = None
+    optimal_d: bool | None = None
+    density: bool | None = None
+    metrics: bool | None = None
+    fps: float | None = Field(None, ge=1, le=60, description="frame cap, frames/s")
+
+
+class Hello(_Msg):
+    type: Literal["hello"]
+    preset: str | None = Field(None, max_length=200)
+    config: dict[str, Any] | None = None
+    resume: str | None = Field(None, max_length=200)
+    view: ViewOptions | None = None
+
+
+class Play(_Msg):
+    type: Literal["play"]
+
+
+class Pause(_Msg):
+    type: Literal["pause"]
+
+
+class Step(_Msg):
+    type: Literal["step"]
+    n: int = Field(1, ge=1, le=1000)
+    part: Literal["iteration", "d", "g"] = "iteration"
+
+
+class Reset(_Msg):
+    type: Literal["reset"]
+    seed: int | None = Field(None, ge=0, le=2**31 - 1)
+
+
+class Configure(_Msg):
+    type: Literal["configure"]
+    patch: dict[str, Any]
+
+
+class Preset(_Msg):
+    type: Literal["preset"]
+    name: str = Field(max_length=200)
+
+
+class SetView(ViewOptions):
+    type: Literal["set_view"]
+
+
+class Draw(_Msg):
+    type: Literal["draw"]
+    points: list[tuple[float, float]] = Field(min_length=1, max_length=MAX_DRAWN_POINTS)
+
+
+class Export(_Msg):
+    type: Literal["export"]
+    weights: bool = True
+
+
+class Import(_Msg):
+    type: Literal["import"]
+    data: dict[str, Any]
+
+
+class Ping(_Msg):
+    type: Literal["ping"]
+
+
+ClientMessage = Annotated[
+    Hello | Play | Pause | Step | Reset | Configure | Preset | SetView | Draw | Export | Import | Ping,
+    Field(discriminator="type"),
+]
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientMessage)
+MESSAGE_TYPES = ("hello", "play", "pause", "step", "reset", "configure", "preset", "set_view", "draw",
+                 "export", "import", "ping")
+
+
+def _first_error(exc: ValidationError) -> ProtocolError:
+    err = exc.errors(include_url=False)[0]
+    loc = [str(p) for p in err.get("loc", ())]
+    if loc and loc[0] in MESSAGE_TYPES:  # the union's tag, not a field of the message
+        loc = loc[1:]
+    field = ".".join(loc) or None
+    kind, msg = err.get("type", ""), str(err.get("msg", "invalid"))
+    if kind == "extra_forbidden":
+        msg = "unknown field"
+    elif kind == "missing":
+        msg = "required field is missing"
+    return ProtocolError(f"{field}: {msg}" if field else msg, field)
+
+
+def parse_message(text: str) -> Any:
+    """One client text message -> a message model; raises ProtocolError naming the field."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ProtocolError(f"message is not valid JSON ({exc})", None) from None
+    if not isinstance(data, dict):
+        raise ProtocolError("message must be a JSON object with a 'type'", None)
+    kind = data.get("type")
+    if kind is None:
+        raise ProtocolError("type: required field is missing", "type")
+    if kind not in MESSAGE_TYPES:
+        raise ProtocolError(f"type: unknown message type {str(kind)[:40]!r} (known: {', '.join(MESSAGE_TYPES)})",
+                            "type")
+    try:
+        # Strict: "5" is not a number and 1.5 not an integer (JSON input still turns lists into tuples).
+        return _ADAPTER.validate_json(text, strict=True)
+    except ValidationError as exc:
+        raise _first_error(exc) from None
+
+
+def error(message: str, field: str | None = None) -> dict[str, Any]:
+    """The server's error reply (contract: type, message, field)."""
+    return {"type": "error", "message": message, "field": field}

@@ -1,0 +1,294 @@
+"""One lab session: its own Trainer on its own thread, fed by a control queue, read by frames.
+
+The thread loops: drain control messages (between steps, never during one), train for one
+quantum while it holds a turn from the FairScheduler, and when a frame is due take a snapshot,
+pack it and drop it in the bridge's single-slot mailbox. Training rate and frame rate are
+decoupled: frames come at most at the client's fps cap and only once the previous one was
+taken, and a change (configure, step, reset, ...) gets a frame right away so it shows at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import secrets
+import threading
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from gan_core.snapshot import SnapshotOptions
+from server import controls
+from server.frames import encode_frame, json_safe, thin
+
+if TYPE_CHECKING:
+    from gan_core.trainer import Trainer
+    from server.bridge import Bridge
+    from server.scheduler import FairScheduler
+    from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+HISTORY_PER_FRAME = 32  # loss points per frame at most (curves stay smooth; header stays ~3 KB)
+HISTORY_SCAN = 50_000  # entries walked back per frame at most (a reset restarts the cursor anyway)
+_STOP = ("stop",)
+
+
+class Session:
+    def __init__(self, trainer: Trainer, settings: Settings, scheduler: FairScheduler,
+                 presets: Any, preset: str | None = None):
+        self.id = secrets.token_hex(6)
+        self.token = secrets.token_urlsafe(24)  # the secret that resumes this session
+        self.trainer = trainer
+        self.settings = settings
+        self.scheduler = scheduler
+        self.presets = presets
+        self.preset = preset
+        self.view = SnapshotOptions()
+        self.fps = settings.default_fps
+        self.running = False
+        self.pending_steps = 0
+        self.config_rev = 0  # bumped by every applied change; frames and `config` replies carry it
+        self.dirty = True  # something changed that the client has not seen in a frame yet
+        self.last_input = time.monotonic()
+        self.detached_at: float | None = None
+        self.ended = False
+        self._was_running = False
+        self._ctl: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._sink_lock = threading.Lock()
+        self._sink: Bridge | None = None
+        self._hist_cursor = 0
+        self._metrics: dict[str, float] = {}
+        self._metrics_it = -1
+        self._metrics_t = -math.inf
+        self._last_frame_t = -math.inf
+        self._iter_s = 0.003  # running mean seconds per iteration: sizes the next quantum
+        self._trained = 0
+        self._its = 0.0
+        self._its_mark = (time.monotonic(), 0)
+        self._status_t = 0.0
+        self._thread = threading.Thread(target=self._run, name=f"session-{self.id}", daemon=True)
+
+    # ---- called from the event loop ---------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, msg: Any) -> None:
+        self.last_input = time.monotonic()
+        self._ctl.put(msg)
+
+    def attach(self, sink: Bridge) -> None:
+        with self._sink_lock:
+            self._sink = sink
+        self.detached_at = None
+        self.last_input = time.monotonic()
+        self._ctl.put(("attached",))
+
+    def take_over(self, reason: str) -> None:
+        """Close the socket still attached (if any); a new one attaches next."""
+        with self._sink_lock:
+            old, self._sink = self._sink, None
+        if old is not None:
+            old.request_close(1000, reason)
+            self._ctl.put(("detached",))
+
+    def detach(self, sink: Bridge) -> None:
+        with self._sink_lock:
+            if self._sink is not sink:
+                return
+            self._sink = None
+        self.detached_at = time.monotonic()
+        self._ctl.put(("detached",))
+
+    def idle_pause(self) -> None:
+        self._ctl.put(("idle_pause",))
+
+    def end(self, code: int | None = None, reason: str = "") -> None:
+        """Stop the thread; `code`: also close the socket with this code and reason."""
+        self.ended = True
+        with self._sink_lock:
+            sink, self._sink = self._sink, None
+        if sink is not None and code is not None:
+            sink.request_close(code, reason)
+        self._ctl.put(_STOP)
+
+    def join(self, timeout: float = 5.0) -> None:
+        self._thread.join(timeout)
+
+    @property
+    def attached(self) -> bool:
+        return self._sink is not None
+
+    @property
+    def its(self) -> float:
+        return self._its
+
+    # ---- called from the session thread ---------------------------------------------------------
+
+    def post(self, msg: dict[str, Any]) -> None:
+        sink = self._sink
+        if sink is not None:
+            sink.post(json_safe(msg))
+
+    def state(self) -> str:
+        if self.trainer.status != "ok":
+            return "diverged"
+        return "running" if self.running else "paused"
+
+    def post_status(self, rebuilt: bool = False) -> None:
+        t = self.trainer
+        self.post({"type": "status", "state": self.state(), "iteration": t.iteration, "its": self._its,
+                   "message": t.status_message, "rebuilt": rebuilt, "config_rev": self.config_rev})
+        self._status_t = time.monotonic()
+
+    def post_config(self, rebuilt: bool) -> None:
+        self.post({"type": "config", "config": self.trainer.config.model_dump(mode="json"), "rebuilt": rebuilt,
+                   "config_rev": self.config_rev, "preset": self.preset})
+
+    def changed(self, rebuilt: bool, new_run: bool = False) -> None:
+        """After an applied change: tell the client, and show it in the very next frame."""
+        self.config_rev += 1
+        if rebuilt or new_run:
+            self._hist_cursor = 0
+            self._metrics, self._metrics_it = {}, -1
+        self.post_config(rebuilt or new_run)
+        self.post_status(rebuilt or new_run)
+        self.dirty = True
+
+    def _run(self) -> None:
+        log.info("session %s started", self.id)
+        try:
+            while True:
+                busy = self.running or self.pending_steps > 0
+                if not self._drain(block=not busy and not (self.dirty and self.attached)):
+                    break
+                if self.running or self.pending_steps > 0:
+                    with self.scheduler.turn():
+                        self._quantum()
+                        if self._frame_due():
+                            self._frame()
+                    self._after_quantum()
+                elif self.dirty and self.attached:
+                    with self.scheduler.turn():
+                        self._frame()
+        except Exception:  # a bug must end this session only, loudly, never the server
+            log.exception("session %s crashed", self.id)
+            self.post({"type": "error", "message": "internal error: the session stopped; reload", "field": None})
+        log.info("session %s ended", self.id)
+
+    def _drain(self, block: bool) -> bool:
+        """Handle every queued control message; False once told to stop."""
+        try:
+            msg = self._ctl.get(timeout=1.0) if block else self._ctl.get_nowait()
+        except queue.Empty:
+            return not self.ended
+        while True:
+            if msg is _STOP:
+                return False
+            self._handle(msg)
+            try:
+                msg = self._ctl.get_nowait()
+            except queue.Empty:
+                return True
+
+    def _handle(self, msg: Any) -> None:
+        if isinstance(msg, tuple):
+            return self._internal(msg[0])
+        try:
+            controls.handle(self, msg)
+        except Exception as exc:  # bad input must cost the client an error message, never the session
+            log.exception("session %s: %s failed", self.id, getattr(msg, "type", msg))
+            self.post({"type": "error", "message": f"{getattr(msg, 'type', 'message')}: internal error ({exc})",
+                       "field": None})
+
+    def _internal(self, what: str) -> None:
+        if what == "attached":
+            if self._was_running and self.trainer.status == "ok":
+                self.running = True
+            self._was_running = False
+            self.post_status()
+            self.dirty = True
+        elif what == "detached":
+            # Nobody watches: stop spending CPU, but remember to go on when the page comes back.
+            self._was_running = self._was_running or self.running
+            self.running = False
+            self.pending_steps = 0
+        elif what == "idle_pause" and self.running:
+            self.running = False
+            self.post_status()
+            self.post({"type": "notice", "message": "paused: no input for a while; press play to go on"})
+            self.dirty = True
+
+    def _quantum(self) -> None:
+        """Train for about quantum_ms (at least one iteration), in one Trainer.step call."""
+        t = self.trainer
+        n = max(1, int(self.settings.quantum_ms / 1000 / self._iter_s))
+        if not self.running:
+            n = min(n, self.pending_steps)
+        before = t.iteration
+        start = time.perf_counter()
+        t.step(n)
+        took = time.perf_counter() - start
+        done = t.iteration - before
+        if done > 0:
+            self._iter_s = 0.8 * self._iter_s + 0.2 * (took / done)
+        self._trained += max(done, 0)
+        if not self.running:
+            self.pending_steps = max(0, self.pending_steps - n)
+
+    def _after_quantum(self) -> None:
+        now = time.monotonic()
+        t0, n0 = self._its_mark
+        if now - t0 >= 0.5:
+            self._its = (self._trained - n0) / (now - t0)
+            self._its_mark = (now, self._trained)
+        if self.trainer.status != "ok":
+            self.running, self.pending_steps = False, 0
+            self.post_status()
+            self.dirty = True
+        elif not self.running and self.pending_steps == 0:  # a step request finished
+            self.post_status()
+            self.dirty = True
+        elif now - self._status_t >= self.settings.status_interval_s:
+            self.post_status()
+
+    def _frame_due(self) -> bool:
+        sink = self._sink
+        if sink is None:
+            return False
+        if self.dirty:
+            return True
+        return (time.monotonic() - self._last_frame_t >= 1.0 / self.fps) and not sink.frame_pending()
+
+    def _history(self) -> list[dict[str, float]]:
+        hist = self.trainer.history
+        i = len(hist)
+        stop = max(0, i - HISTORY_SCAN)
+        while i > stop and hist[i - 1]["iteration"] > self._hist_cursor:
+            i -= 1
+        new = hist[i:]
+        if new:
+            self._hist_cursor = new[-1]["iteration"]
+        return thin(new, HISTORY_PER_FRAME)
+
+    def _frame(self) -> None:
+        sink = self._sink
+        if sink is None:
+            return
+        t = self.trainer
+        now = time.monotonic()
+        fresh = self.view.metrics and (self.dirty or now - self._metrics_t >= self.settings.metrics_interval_s
+                                       or self._metrics_it > t.iteration)
+        opts = replace(self.view, metrics=bool(fresh), grid=min(self.view.grid, 128 if t.target.dim == 2 else 512))
+        snap = t.snapshot(opts)
+        if fresh:
+            self._metrics, self._metrics_it, self._metrics_t = snap.metrics, t.iteration, now
+        elif self.view.metrics:
+            snap.metrics = self._metrics
+        extra = {"state": self.state(), "its": self._its, "config_rev": self.config_rev,
+                 "metrics_iteration": self._metrics_it if self.view.metrics else None}
+        sink.offer_frame(encode_frame(snap, self._history(), extra))
+        self._last_frame_t = now
+        self.dirty = False

@@ -1,0 +1,64 @@
+"""Every knob of `toygan serve` in one pydantic-settings object (env prefix TOYGAN_, or CLI flags)."""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def cpu_cores() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def default_max_sessions() -> int:
+    # A reference session (ring, 2x64 MLPs) needs ~3-5 ms of CPU per 64x64 frame; at the 10 frames/s
+    # a shared seat must keep, 16 sessions fill about 80% of a core with frames and leave the rest
+    # to training. So 16 per core, at least 4 (a laptop), at most 256 (memory: ~20 MB each).
+    return min(256, max(4, 16 * cpu_cores()))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TOYGAN_", extra="forbid")
+
+    host: str = Field("127.0.0.1", description="Interface to listen on (127.0.0.1: this machine only)")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port")
+    max_sessions: int = Field(default_factory=default_max_sessions, ge=1, le=10_000,
+                              description="Connected sessions at once; past it a new socket is closed "
+                              "with 1013 'server full'")
+    threads: int = Field(1, ge=1, le=256, description="torch intra-op threads, set once at start-up "
+                         "(tiny models run fastest on 1; sessions run in parallel instead)")
+    compute_slots: int = Field(default_factory=cpu_cores, ge=1, le=1024,
+                               description="Sessions computing at the same moment (one per core); the "
+                               "rest wait their turn in a round-robin queue")
+    quantum_ms: float = Field(4.0, gt=0, le=1000, description="Training time a session runs per turn, ms "
+                              "(at least one iteration); short turns keep 30 shared seats near 10 frames/s")
+    idle_pause_s: float = Field(300.0, gt=0, description="Seconds without a client message before a running "
+                                "session is paused")
+    idle_timeout_s: float = Field(1800.0, gt=0, description="Seconds without a client message before a "
+                                  "session ends (close 1008 'idle timeout')")
+    resume_grace_s: float = Field(120.0, ge=0, description="Seconds a session whose socket dropped is kept "
+                                  "for `hello` with its resume token (a page reload)")
+    allowed_origins: list[str] = Field(default_factory=list, description="Browser Origins allowed on /ws; "
+                                       "empty: same host as the request only; '*': any")
+    max_message_bytes: int = Field(8 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024,
+                                   description="Largest client message answered normally (an import with "
+                                   "weights is the big one); larger ones get an error")
+    rate_per_s: float = Field(60.0, gt=0, description="Sustained client messages per second (a dragged "
+                              "slider sends ~60); more are dropped with an error")
+    rate_burst: int = Field(120, ge=1, description="Messages a client may send at once above the rate")
+    default_fps: float = Field(30.0, gt=0, le=120, description="Frame cap until the client's set_view says")
+    metrics_interval_s: float = Field(0.25, ge=0, description="Seconds between fresh metric computations "
+                                      "in frames (frames between carry the last ones)")
+    status_interval_s: float = Field(1.0, gt=0, description="Seconds between status messages while running")
+    log_level: str = Field("info", description="Logging level")
+
+    @property
+    def ws_max_size(self) -> int:
+        """The websocket layer's own hard limit: above ours, so oversized messages get our error reply."""
+        return self.max_message_bytes * 4

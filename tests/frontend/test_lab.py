@@ -96,7 +96,9 @@ def test_each_preset_loads_with_its_explanation(lab_page, open_lab, lab_url):
         assert page.inner_text("[data-testid=preset-description]").strip() == p["description"].strip()
         page.click("[data-testid=step]")
         page.wait_for_function("window.__toygan.frame && window.__toygan.renderCount > 0")
-        page.locator(f"[data-testid={view_testid[p['view']]}]").wait_for(state="visible", timeout=10000)
+        view = p.get("view") or ("dirac" if want_target == "dirac" else
+                                 "1d" if want_target.endswith("-1d") else "2d")
+        page.locator(f"[data-testid={view_testid[view]}]").wait_for(state="visible", timeout=10000)
     assert page.errors == []
 
 

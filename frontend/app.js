@@ -33,6 +33,7 @@ export class App {
     this.frameCount = 0; // frames received
     this.history = new History();
     this.pendingExport = false;
+    this.wasFull = false;
 
     this.status = new StatusBar({
       status: $("status"), text: $("status-text"), detail: $("status-detail"),
@@ -75,6 +76,8 @@ export class App {
   // ---- server -> page ------------------------------------------------------------------------
 
   onReady(msg) {
+    if (this.wasFull) this.status.clearError(); // "server full" no longer holds
+    this.wasFull = false;
     if (msg.preset) this.preset = msg.preset;
     this.setConfig(msg.config, false);
     this.status.set("paused");
@@ -136,6 +139,7 @@ export class App {
 
   onSocketState(state, detail) {
     if (state === "open") return; // `ready` sets the real state
+    if (state === "full") this.wasFull = true;
     if (state === "reconnecting") this.status.set("reconnecting", detail.attempt ? `attempt ${detail.attempt}` : "");
     else if (state === "full") this.status.set("full", "Every seat on this server is taken; retrying every 10 s.");
     else if (state === "closed") this.status.set("closed", detail.reason || "");

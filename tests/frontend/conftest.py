@@ -7,6 +7,7 @@ TOYGAN_LAB_URL=http://host:port/ points the tests at an already running lab inst
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -37,18 +38,15 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def lab_url(tmp_path_factory):
-    given = os.environ.get("TOYGAN_LAB_URL")
-    if given:
-        yield given.rstrip("/") + "/"
-        return
+@contextlib.contextmanager
+def running_lab(log_dir: Path, **env: str):
+    """A `toygan serve` on a free port (extra settings via TOYGAN_* env vars); yields its URL."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "serve.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    log = log_dir / f"serve-{port}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
-                                 "--port", str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+                                 "--port", str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1", **env})
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + SERVER_START_S
@@ -68,6 +66,16 @@ def lab_url(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def lab_url(tmp_path_factory):
+    given = os.environ.get("TOYGAN_LAB_URL")
+    if given:
+        yield given.rstrip("/") + "/"
+        return
+    with running_lab(tmp_path_factory.mktemp("server")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -106,3 +114,10 @@ def _open_lab(page, url: str, timeout_ms: int = 30000):
     page.goto(url)
     page.wait_for_function("window.__toygan && window.__toygan.config", timeout=timeout_ms)
     return page
+
+
+@pytest.fixture(scope="module")
+def one_seat_lab_url(tmp_path_factory):
+    """A second lab with a single seat (TOYGAN_MAX_SESSIONS=1), for the server-full state."""
+    with running_lab(tmp_path_factory.mktemp("one-seat"), TOYGAN_MAX_SESSIONS="1") as url:
+        yield url

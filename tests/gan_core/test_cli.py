@@ -206,3 +206,23 @@ def test_run_writes_a_report(capsys, ring_file, tmp_path):
     assert f"report: {out_path}" in out and last_json(out)["steps"] == 6
     page = out_path.read_text()
     assert "Plotly.newPlot" in page and "iteration 6" in page
+
+
+def test_every_real_preset_lists_and_runs_headless(capsys):
+    """Against the real gan_core.presets: each preset is listed once and runs 2 steps to strict JSON
+    whose config is the preset's own. Until that module exists, `presets` must fail cleanly (exit 2)."""
+    try:
+        from gan_core import presets as real
+    except ImportError:
+        rc, out, err = run_cli(capsys, "presets")
+        assert rc == 2 and out == "" and err.startswith("toygan: error: preset: presets are not available")
+        return
+    rc, out, _ = run_cli(capsys, "presets")
+    names = [p.name for p in real.list_presets()]
+    assert rc == 0 and [ln.split()[0] for ln in out.strip().splitlines()] == names
+    for name in names:
+        rc, out, err = run_cli(capsys, "run", "--preset", name, "--steps", "2", "--json")
+        assert rc == 0, (name, err)
+        res = last_json(out)
+        want = real.preset_config(name).model_dump(mode="json")
+        assert res["config"] == want and res["steps"] <= 2 and METRIC_KEYS <= set(res["metrics"])

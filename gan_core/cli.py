@@ -204,12 +204,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def list_presets_lines() -> list[str]:
+    """One line per preset: name, its title (the one-line description; the first line of the long
+    description when there is no title) and the suggested headless steps."""
     presets = _presets_module()
     lines = []
     for p in presets.list_presets():
-        text = (getattr(p, "description", "") or getattr(p, "title", "") or "").strip()
+        text = (getattr(p, "title", "") or getattr(p, "description", "") or "").strip()
         one = text.splitlines()[0] if text else ""
-        lines.append(f"{p.name:<28} {one}".rstrip())
+        steps = getattr(p, "steps", None)
+        lines.append(f"{p.name:<24} {one}{f' ({steps} steps)' if steps else ''}".rstrip())
     return lines
 
 

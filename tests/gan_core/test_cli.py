@@ -143,7 +143,7 @@ def fake_presets(monkeypatch):
     items = [
         SimpleNamespace(name="ring-collapse", title="Ring: collapse", steps=7,
                         description="A plain GAN on the ring locks onto a few modes.\nSecond line."),
-        SimpleNamespace(name="dirac-circle", title="Dirac: circling", steps=None, description=""),
+        SimpleNamespace(name="dirac-circle", title="", steps=None, description="Circles.\nForever."),
     ]
 
     def preset_config(name):
@@ -165,8 +165,8 @@ def test_presets_lists_one_line_each(capsys, fake_presets):
     assert rc == 0
     lines = out.strip().splitlines()
     assert len(lines) == 2
-    assert lines[0].split()[0] == "ring-collapse" and lines[0].endswith("locks onto a few modes.")
-    assert lines[1].split() == ["dirac-circle", "Dirac:", "circling"]  # no description: the title
+    assert lines[0].split() == ["ring-collapse", "Ring:", "collapse", "(7", "steps)"]
+    assert lines[1].split() == ["dirac-circle", "Circles."]  # no title: the description's first line
 
 
 def test_run_preset_uses_its_suggested_steps_and_set_overrides(capsys, fake_presets):

@@ -299,8 +299,10 @@ class Trainer:
         last = self._last
         entry = {"iteration": self.iteration, **last}
         if self._dirac_game:
-            entry["theta"] = float(self.G.theta.detach()[0])
-            entry["psi"] = float(self.D.psi.detach()[0])
+            theta, psi = self.G.theta.detach().tolist(), self.D.psi.detach().tolist()
+            entry["theta"], entry["psi"] = theta[0], psi[0]
+            if len(theta) > 1:  # the 2D game: the page draws the point's path in the plane
+                entry["theta2"], entry["psi2"] = theta[1], psi[1]
         self.history.append(entry)
         if len(self.history) > HISTORY_LIMIT:
             del self.history[: HISTORY_LIMIT // 2]

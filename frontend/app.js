@@ -131,6 +131,7 @@ export class App {
     const h = frame.header;
     this.history.push(h);
     this.views.dirac.push(h);
+    this.views["2d"].trail.push(h);
     $("iteration").textContent = String(h.iteration);
     if (typeof h.its === "number") $("its").textContent = h.state === "running" ? `${Math.round(h.its)} it/s` : "";
     if (h.status === "diverged") this.status.set("diverged", h.status_message || "");

@@ -2,6 +2,7 @@
 // smoothing), its D = 0.5 contour, real and generated samples, the generator's gradient arrows,
 // the generator's transformation of a noise grid (manifold), and optionally D* as an inset.
 // bench/bench_render.py measured this against Plotly.react (views/samples2d-plotly.js).
+import { PointTrail } from "./trail.js";
 import { COLORS, divergingLut, drawAxes, drawEmpty, fitCanvas, lutCss, makeTransform } from "./canvas-util.js";
 
 const LEGEND_W = 84; // px reserved right of the plot for the colour bar
@@ -14,6 +15,7 @@ export class Samples2DView {
     this.surface = document.createElement("canvas"); // gx x gy image of D, upscaled on draw
     this.inset = document.createElement("canvas"); // the same for D*
     this.transform = null;
+    this.trail = new PointTrail(); // fed by the app with every frame, drawn or not
   }
 
   /** Data coordinates of a pixel (draw.js maps pointer positions with it). */
@@ -50,6 +52,7 @@ export class Samples2DView {
     if (arrays.d_surface) drawContour(ctx, T, arrays, arrays.d_surface, range.mid, "rgba(0,0,0,0.55)", []);
     if (layers.dstar && arrays.d_optimal) drawContour(ctx, T, arrays, arrays.d_optimal, 0.5, COLORS.dStar, [5, 4]);
     if (layers.manifold && arrays.manifold) drawManifold(ctx, T, arrays.manifold);
+    if (this.trail.xs.length > 1) drawTrail(ctx, T, this.trail);
     if (layers.real && arrays.real) drawPoints(ctx, T, arrays.real.data, COLORS.real, null, 2.2);
     if (layers.arrows && arrays.fake_grad && arrays.fake) drawArrows(ctx, T, arrays.fake.data, arrays.fake_grad.data);
     if (layers.fake && arrays.fake) drawPoints(ctx, T, arrays.fake.data, COLORS.fake, COLORS.fakeStroke, 2.6);
@@ -157,6 +160,7 @@ export class Samples2DView {
     if (layers.arrows) row((a, b) => arrowSeg(ctx, a - 6, b, a + 6, b), "G grad");
     if (layers.manifold) row((a, b) => line(ctx, a - 7, b, a + 7, b, COLORS.manifold, []), "G(z grid)");
     row((a, b) => line(ctx, a - 7, b, a + 7, b, "rgba(0,0,0,0.55)", []), "D = ½");
+    if (this.trail.xs.length > 1) row((a, b) => line(ctx, a - 7, b, a + 7, b, COLORS.fakeDensity, []), "G's path");
     if (layers.dstar && hasOptimal) row((a, b) => line(ctx, a - 7, b, a + 7, b, COLORS.dStar, [3, 2]), "D* = ½");
     return y;
   }
@@ -255,6 +259,22 @@ function drawArrows(ctx, T, fake, grad) {
     ctx.lineTo(x1 - head * (ux * 0.88 + uy * 0.47), y1 - head * (uy * 0.88 - ux * 0.47));
   }
   ctx.stroke();
+}
+
+function drawTrail(ctx, T, trail) {
+  const n = trail.xs.length;
+  const chunks = 8; // older stretches fade, so the direction of travel reads at a glance
+  ctx.lineWidth = 1.5;
+  for (let c = 0; c < chunks; c++) {
+    const a = Math.floor((c * (n - 1)) / chunks);
+    const b = Math.floor(((c + 1) * (n - 1)) / chunks);
+    if (b <= a) continue;
+    ctx.strokeStyle = `rgba(0, 114, 178, ${0.15 + (0.75 * (c + 1)) / chunks})`;
+    ctx.beginPath();
+    ctx.moveTo(T.px(trail.xs[a]), T.py(trail.ys[a]));
+    for (let i = a + 1; i <= b; i++) ctx.lineTo(T.px(trail.xs[i]), T.py(trail.ys[i]));
+    ctx.stroke();
+  }
 }
 
 function drawManifold(ctx, T, manifold) {

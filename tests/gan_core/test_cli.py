@@ -226,3 +226,15 @@ def test_every_real_preset_lists_and_runs_headless(capsys):
         res = last_json(out)
         want = real.preset_config(name).model_dump(mode="json")
         assert res["config"] == want and res["steps"] <= 2 and METRIC_KEYS <= set(res["metrics"])
+
+
+def test_run_uses_one_torch_thread(capsys, ring_file):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert run_cli(capsys, "run", "--config", ring_file, "--steps", "1", *SMALL)[0] == 0
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -159,7 +159,7 @@ export class Samples2DView {
     if (layers.fake) row((a, b) => dot(ctx, a, b, 3.2, COLORS.fake, COLORS.fakeStroke), "fake");
     if (layers.arrows) row((a, b) => arrowSeg(ctx, a - 6, b, a + 6, b), "G grad");
     if (layers.manifold) row((a, b) => line(ctx, a - 7, b, a + 7, b, COLORS.manifold, []), "G(z grid)");
-    row((a, b) => line(ctx, a - 7, b, a + 7, b, "rgba(0,0,0,0.55)", []), "D = ½");
+    row((a, b) => line(ctx, a - 7, b, a + 7, b, "rgba(0,0,0,0.55)", []), kind === "probability" ? "D = ½" : "critic = 0");
     if (this.trail.xs.length > 1) row((a, b) => line(ctx, a - 7, b, a + 7, b, COLORS.fakeDensity, []), "G's path");
     if (layers.dstar && hasOptimal) row((a, b) => line(ctx, a - 7, b, a + 7, b, COLORS.dStar, [3, 2]), "D* = ½");
     return y;

@@ -154,6 +154,7 @@ export class App {
     this.config = config;
     this.form.update(config);
     this.model.update(config);
+    this.views.dirac.center = (config.target.mean && config.target.mean[0]) || 0;
     $("preset").value = this.preset || "";
     this.showPresetDescription();
     this.writeHash();

@@ -8,6 +8,7 @@ const MAX_POINTS = 20000; // trajectory points kept; older halves are thinned
 export class DiracView {
   constructor(canvas) {
     this.canvas = canvas;
+    this.center = 0; // theta at the equilibrium: the target point (psi* = 0); set from the config
     this.clear();
   }
 
@@ -51,10 +52,11 @@ export class DiracView {
     }
     const side = Math.max(50, Math.min(w - 60, h - 50));
     const box = { left: 50, top: 10, width: side, height: side };
+    const c = this.center;
     let m = 0.5;
-    for (let i = 0; i < this.theta.length; i++) m = Math.max(m, Math.abs(this.theta[i]), Math.abs(this.psi[i]));
+    for (let i = 0; i < this.theta.length; i++) m = Math.max(m, Math.abs(this.theta[i] - c), Math.abs(this.psi[i]));
     m = Number.isFinite(m) ? m * 1.15 : 1;
-    const T = makeTransform(box, -m, m, -m, m);
+    const T = makeTransform(box, c - m, c + m, -m, m);
     ctx.clearRect(0, 0, w, h);
     drawAxes(ctx, T, { xLabel: "θ (generator's point)", yLabel: "ψ (discriminator's weight)" });
     ctx.save();
@@ -77,7 +79,7 @@ export class DiracView {
     }
     ctx.fillStyle = COLORS.dStar;
     ctx.beginPath();
-    ctx.arc(T.px(0), T.py(0), 5, 0, 2 * Math.PI);
+    ctx.arc(T.px(c), T.py(0), 5, 0, 2 * Math.PI);
     ctx.fill();
     if (n) {
       ctx.fillStyle = COLORS.dCurve;
@@ -95,7 +97,7 @@ export class DiracView {
     ctx.fillText(`θ = ${fmt(last[0])}, ψ = ${fmt(last[last.length / 2])}`, box.left + 6, box.top + 4);
     if (dist !== undefined) ctx.fillText(`distance to equilibrium ${fmt(dist)}`, box.left + 6, box.top + 20);
     ctx.fillStyle = COLORS.dStar;
-    ctx.fillText("● equilibrium (0, 0)", box.left + 6, box.top + box.height - 34);
+    ctx.fillText(`● equilibrium (${fmt(c)}, 0)`, box.left + 6, box.top + box.height - 34);
     ctx.fillStyle = COLORS.dCurve;
     ctx.fillText("● now", box.left + 6, box.top + box.height - 18);
   }

@@ -28,6 +28,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+
 from gan_core.config import ExperimentConfig, apply_patch, parse_config
 
 DATA = Path(__file__).parent / "preset_data" / "presets.json"
@@ -100,3 +102,92 @@ def get_preset(name: str) -> Preset:
 def preset_config(name: str, seed: int | None = None) -> ExperimentConfig:
     """The validated ExperimentConfig of preset `name` (seed replaced when given)."""
     return get_preset(name).experiment(seed)
+
+
+# ---- running a preset and checking its claims ----------------------------------------------
+
+
+def _per_eval(m: dict[str, float], target: Any) -> dict[str, float]:
+    """Metrics derived from one evaluate() dict: errors against a one-mode target, D's gap."""
+    out = dict(m)
+    if "d_real_mean" in m and "d_fake_mean" in m:
+        out["d_gap"] = m["d_real_mean"] - m["d_fake_mean"]  # 0 when D cannot tell them apart
+    ms = target.mean_std() if hasattr(target, "mean_std") else None
+    if ms is not None and len(target.centers) == 1 and "fake_mean_x" in m:
+        mean, std = ms
+        out["mean_error"] = abs(m["fake_mean_x"] - float(mean[0]))
+        if float(std[0]) > 0:
+            out["std_ratio"] = m["fake_std"] / float(std[0])
+    return out
+
+
+def _per_run(evals: list[dict[str, float]], target: Any) -> dict[str, float]:
+    """Whole-run metrics over the evaluations (the first one is taken before any step)."""
+    first, last = evals[0], evals[-1]
+    out: dict[str, float] = {}
+    if first.get("sample_distance", 0) > 0:
+        out["sample_distance_ratio"] = last["sample_distance"] / first["sample_distance"]
+    c = np.asarray(target.centers, dtype=np.float64)
+    if len(c) > 1 and "fake_mean_x" in last:
+        # The mode nearest to the generated mean, at each evaluation after the first: a collapsed
+        # generator that hops round the ring visits several; a spread-out one sits near the centre.
+        keys = ["fake_mean_x", "fake_mean_y"][: c.shape[1]]
+        means = np.array([[e[k] for k in keys] for e in evals[1:]])
+        near = np.linalg.norm(means[:, None, :] - c[None], axis=-1).argmin(1)
+        out["mean_modes_visited"] = float(len(set(near.tolist())))
+    if "distance_to_equilibrium" in first and first["distance_to_equilibrium"] > 0:
+        d = np.array([e["distance_to_equilibrium"] for e in evals])
+        d0 = d[0]
+        out["dirac_increasing_fraction"] = float((np.diff(d) > 0).mean()) if len(d) > 1 else 0.0
+        out["dirac_max_ratio"] = float(d.max() / d0)
+        out["dirac_min_ratio"] = float(d[len(d) // 2:].min() / d0)  # over the second half of the run
+        out["dirac_final_ratio"] = float(d[-1] / d0)
+        x = np.array([e["fake_mean_x"] for e in evals]) - float(c[0][0])
+        out["crossings"] = float((np.sign(x[1:]) * np.sign(x[:-1]) < 0).sum())  # passes through the target
+    return out
+
+
+def run_preset(name: str, seed: int, steps: int | None = None, n_eval: int = 2048) -> dict[str, Any]:
+    """Train preset `name` headless on `seed`; returns {"final", "evals", "run"} metric dicts.
+
+    Evaluations are taken before the first step and every `eval_every` iterations (the preset's,
+    else steps // 10); "final" is the last one (after `steps`), with the derived metrics.
+    """
+    from gan_core.trainer import Trainer  # the trainer imports torch models; presets alone do not
+
+    p = get_preset(name)
+    steps = p.steps if steps is None else int(steps)
+    every = max(1, p.eval_every or steps // 10)
+    t = Trainer(p.experiment(seed))
+    evals = [_per_eval(t.evaluate(n_eval), t.target)]
+    while t.iteration < steps and t.status == "ok":
+        t.step(min(every, steps - t.iteration))
+        evals.append(_per_eval(t.evaluate(n_eval), t.target))
+    return {"final": evals[-1], "evals": evals, "run": _per_run(evals, t.target), "status": t.status}
+
+
+def _holds(x: float, op: str, value: Any) -> bool:
+    if x != x:  # NaN (a diverged run) satisfies no claim
+        return False
+    if op == "between":
+        return value[0] <= x <= value[1]
+    return {"<=": x <= value, ">=": x >= value, "<": x < value, ">": x > value}[op]
+
+
+def check_claim(claim: dict[str, Any], result: dict[str, Any], baseline: dict[str, Any] | None = None) -> bool:
+    """Whether one seed's run (from run_preset) holds `claim`; `baseline` is the baseline preset's run."""
+    metric, op, at = claim["metric"], claim["op"], claim.get("at", "final")
+
+    def value_of(res: dict[str, Any]) -> float:
+        src = res["run"] if at == "run" else res["final"]
+        return float(src.get(metric, float("nan")))
+
+    if at == "evals":
+        ok = [_holds(float(e.get(metric, float("nan"))), op, claim["value"]) for e in result["evals"][1:]]
+        return bool(ok) and sum(ok) / len(ok) >= claim.get("frac", 1.0)
+    x = value_of(result)
+    if claim.get("baseline"):
+        if baseline is None:
+            raise ValueError(f"claim on {metric} compares against {claim['baseline']}: pass its run")
+        return _holds(x - value_of(baseline), op, claim["value"])
+    return _holds(x, op, claim["value"])

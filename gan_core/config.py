@@ -53,8 +53,31 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+# Parameters that suit each target better than the table's shared defaults (which are the ring's):
+# a fresh pick of a target starts from these (the issue's 5x5 grid, std 0.05, spacing 2).
+TARGET_DEFAULTS: dict[str, dict[str, Any]] = {
+    "gaussian-1d": {"std": 0.5},
+    "gaussian-2d": {"std": 0.5},
+    "grid": {"modes": 5, "spacing": 2.0, "std": 0.05},
+    "moons": {"std": 0.05},
+    "spiral": {"std": 0.05},
+    "line": {"std": 0.05},
+    "drawn": {"std": 0.05},
+}
+
+
 class TargetConfig(_Strict):
     """What the generator must learn. One flat table of parameters; each target reads its own."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _target_defaults(cls, data: Any) -> Any:
+        # Keys the input leaves out take the named target's own defaults, not the ring's.
+        if isinstance(data, dict) and isinstance(data.get("name"), str):
+            extra = {k: v for k, v in TARGET_DEFAULTS.get(data["name"], {}).items() if k not in data}
+            if extra:
+                return {**data, **extra}
+        return data
 
     name: TargetName = Field("ring", description="Target distribution", json_schema_extra=ui("target", "select"))
     modes: int = Field(8, ge=1, le=32, description="Ring: number of Gaussians; grid: Gaussians per side",
@@ -343,7 +366,13 @@ def apply_patch(cfg: ExperimentConfig, patch: dict[str, Any]) -> ExperimentConfi
     """Return a new config with `patch` deep-merged in, validated as a whole. Raises ConfigError."""
     if not isinstance(patch, dict):
         raise ConfigError("patch: must be a JSON object", "patch")
-    return parse_config(deep_merge(cfg.model_dump(), patch))
+    base = cfg.model_dump()
+    target = patch.get("target")
+    if isinstance(target, dict) and target.get("name") not in (None, cfg.target.name):
+        # Switching target starts from the new target's own parameters (a 5x5 grid, not 8x8 at
+        # the ring's std); keys the patch gives still win.
+        base["target"] = {"name": target["name"]}
+    return parse_config(deep_merge(base, patch))
 
 
 def dotted_patch(path: str, value: Any) -> dict[str, Any]:

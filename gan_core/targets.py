@@ -29,7 +29,7 @@ from types import MappingProxyType
 import numpy as np
 import torch
 
-from gan_core.config import TargetConfig
+from gan_core.config import TARGET_DEFAULTS, TargetConfig
 
 MAX_DRAWN_CENTERS = 32  # coverage centres for a drawn target: enough to see holes, few enough to read
 DIRAC_SCALE = 0.05  # coverage std around the Dirac point (data units): the 3-std ball has radius 0.15
@@ -303,17 +303,6 @@ BUILDERS: Mapping[str, Callable[[TargetConfig], Target]] = MappingProxyType({
 # Parameters that suit each target when a person picks it fresh. TargetConfig is one flat table whose
 # defaults (modes 8, std 0.02) are the ring's; the 5x5 grid of the literature (spacing 2, std 0.05)
 # or a visible 1D Gaussian need others. Read-only; apply with `target_defaults(name)`.
-TARGET_DEFAULTS: Mapping[str, Mapping[str, object]] = MappingProxyType({
-    "gaussian-1d": MappingProxyType({"std": 0.5}),
-    "gaussian-2d": MappingProxyType({"std": 0.5}),
-    "grid": MappingProxyType({"modes": 5, "spacing": 2.0, "std": 0.05}),
-    "moons": MappingProxyType({"std": 0.05}),
-    "spiral": MappingProxyType({"std": 0.05}),
-    "line": MappingProxyType({"std": 0.05}),
-    "drawn": MappingProxyType({"std": 0.05}),
-})
-
-
 def target_defaults(name: str) -> dict[str, object]:
     """A `target` patch that switches to `name` with parameters that suit it (see TARGET_DEFAULTS)."""
     return {"name": name, **TARGET_DEFAULTS.get(name, {})}

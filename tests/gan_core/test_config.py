@@ -146,3 +146,16 @@ def test_schema_carries_bounds_enums_and_ui_hints():
         for field, prop in d.get("properties", {}).items():
             if d is not defs.get("ExperimentConfig"):
                 assert "description" in prop, f"{name}.{field} has no description"
+
+
+def test_each_target_starts_from_its_own_defaults():
+    grid = parse_config({"target": {"name": "grid"}}).target
+    assert (grid.modes, grid.spacing, grid.std) == (5, 2.0, 0.05)
+    # Switching target live takes the new target's parameters; keys the patch gives still win.
+    cfg = ExperimentConfig()
+    assert cfg.target.name == "ring" and cfg.target.modes == 8
+    switched = apply_patch(cfg, {"target": {"name": "grid"}})
+    assert (switched.target.modes, switched.target.std) == (5, 0.05)
+    assert apply_patch(cfg, {"target": {"name": "grid", "modes": 3}}).target.modes == 3
+    # Editing a parameter of the same target keeps the others.
+    assert apply_patch(switched, {"target": {"std": 0.1}}).target.modes == 5

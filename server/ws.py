@@ -60,7 +60,7 @@ async def _new_trainer(manager: SessionManager, hello: p.Hello) -> tuple[Trainer
     if hello.preset is not None and hello.config is not None:
         raise ConfigError("hello: give a preset or a config, not both", "preset")
     if hello.preset is not None:
-        cfg = manager.presets.config(hello.preset)
+        cfg = manager.presets.config(hello.preset, field="preset")
     else:
         cfg = parse_config(hello.config)
     # Building targets and networks takes tens of ms: off the event loop.

@@ -1,0 +1,47 @@
+"""Shared helpers: an app with small limits, and readers that skip frames until a message type."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from server.app import create_app
+from server.frames import decode_frame
+from server.settings import Settings
+
+SMALL = {"target": {"name": "gaussian-1d"}, "generator": {"width": 8, "depth": 1},
+         "discriminator": {"width": 8, "depth": 1}, "training": {"batch_size": 32}}
+
+
+def make_client(**overrides) -> TestClient:
+    base = dict(max_sessions=3, compute_slots=1, resume_grace_s=30, rate_per_s=1000, rate_burst=1000)
+    return TestClient(create_app(Settings(**{**base, **overrides})))
+
+
+@pytest.fixture
+def client():
+    with make_client() as c:
+        yield c
+
+
+def recv(ws, kind: str, limit: int = 400):
+    """Next JSON message of `kind` (frames and other messages skipped), or the next frame for 'frame'."""
+    for _ in range(limit):
+        m = ws.receive()
+        if m.get("bytes") is not None:
+            if kind == "frame":
+                return decode_frame(m["bytes"])
+            continue
+        if m.get("text") is None:
+            raise AssertionError(f"socket closed while waiting for {kind}: {m}")
+        msg = json.loads(m["text"])
+        if msg["type"] == kind:
+            return msg
+    raise AssertionError(f"no {kind} in {limit} messages")
+
+
+def hello(ws, **fields):
+    ws.send_json({"type": "hello", **fields})
+    return recv(ws, "ready")

@@ -1,0 +1,67 @@
+"""Binary frames: a hand-made Snapshot round-trips exactly; the reference frame stays under 40 KB."""
+
+import json
+import struct
+
+import numpy as np
+import pytest
+
+from gan_core.snapshot import Snapshot, SnapshotOptions
+from gan_core.trainer import Trainer
+from server.frames import FrameError, decode_frame, encode_frame, thin
+
+
+def _snap(n=512, g=64) -> Snapshot:
+    rng = np.random.default_rng(0)
+    return Snapshot(
+        iteration=7, status="ok", status_message="", dim=2, bounds=(-3.0, 3.0, -2.5, 2.5),
+        real=rng.normal(size=(n, 2)).astype(np.float32), fake=rng.normal(size=(n, 2)).astype(np.float32),
+        fake_grad=rng.normal(size=(n, 2)).astype(np.float32), grid_x=np.linspace(-3, 3, g, dtype=np.float32),
+        grid_y=np.linspace(-2.5, 2.5, g, dtype=np.float32), d_surface=rng.random((g, g)).astype(np.float32),
+        d_kind="probability", d_optimal=None, manifold=rng.normal(size=(20, 20, 2)).astype(np.float32),
+        density_x=None, density_real=None, density_fake=None, losses={"d_loss": 1.25, "g_loss": float("nan")},
+        metrics={"modes_captured": 3.0}, dirac=None)
+
+
+def test_round_trip_is_exact_and_aligned():
+    s = _snap()
+    buf = encode_frame(s, [{"iteration": 7, "d_loss": 1.0}], {"its": 12.5})
+    assert buf[:4] == b"TGF1"
+    (hlen,) = struct.unpack_from("<I", buf, 4)
+    assert (8 + hlen + (-(8 + hlen) % 4)) % 4 == 0
+    header, arrays = decode_frame(buf)
+    assert header["iteration"] == 7 and header["its"] == 12.5 and header["bounds"] == [-3, 3, -2.5, 2.5]
+    assert header["losses"]["g_loss"] is None  # NaN becomes null: strict JSON
+    assert set(arrays) == {"real", "fake", "fake_grad", "grid_x", "grid_y", "d_surface", "manifold"}
+    for name, a in arrays.items():
+        np.testing.assert_array_equal(a, getattr(s, name))
+    assert arrays["d_surface"].shape == (64, 64)
+    json.dumps(header, allow_nan=False)
+
+
+def test_reference_frame_is_under_40_kb():
+    t = Trainer()  # the reference 2D config: ring, 2x64 MLPs
+    t.step(2)
+    snap = t.snapshot(SnapshotOptions(samples=512, grid=64))
+    history = [{"iteration": i, "d_loss": 1.3862943611, "g_loss": 0.69314718, "d_real": 0.5, "d_fake": 0.5}
+               for i in range(32)]
+    buf = encode_frame(snap, history, {"its": 300.0, "state": "running", "config_rev": 1})
+    assert len(buf) < 40 * 1024, len(buf)
+    header, arrays = decode_frame(buf)
+    assert arrays["d_surface"].shape == (64, 64) and arrays["real"].shape == (512, 2)
+    assert all(np.isfinite(a).all() for a in arrays.values())
+
+
+def test_malformed_frames_are_rejected():
+    buf = encode_frame(_snap(n=4, g=8))
+    with pytest.raises(FrameError):
+        decode_frame(b"XXXX" + buf[4:])
+    with pytest.raises(FrameError):
+        decode_frame(buf[:-4])  # last array cut short
+
+
+def test_thin_keeps_the_newest_point():
+    pts = [{"iteration": i} for i in range(1000)]
+    out = thin(pts, 32)
+    assert len(out) == 32 and out[-1]["iteration"] == 999 and out[0]["iteration"] == 0
+    assert thin(pts[:5], 32) == pts[:5]

@@ -1,0 +1,44 @@
+"""Client messages: every type parses; every bad shape is an error naming the field and why."""
+
+import pytest
+
+from server.protocol import MESSAGE_TYPES, ProtocolError, parse_message
+
+GOOD = {
+    "hello": '{"type":"hello","preset":"x","view":{"grid":32}}', "play": '{"type":"play"}',
+    "pause": '{"type":"pause"}', "step": '{"type":"step","n":5,"part":"d"}', "reset": '{"type":"reset","seed":3}',
+    "configure": '{"type":"configure","patch":{"optimizer_d":{"lr":0.01}}}', "preset": '{"type":"preset","name":"a"}',
+    "set_view": '{"type":"set_view","fps":10,"samples":64}', "draw": '{"type":"draw","points":[[0,1],[2,3]]}',
+    "export": '{"type":"export","weights":false}', "import": '{"type":"import","data":{"config":{}}}',
+    "ping": '{"type":"ping"}',
+}
+
+
+def test_every_message_type_parses():
+    assert set(GOOD) == set(MESSAGE_TYPES)
+    for kind, text in GOOD.items():
+        assert parse_message(text).type == kind
+
+
+@pytest.mark.parametrize("text, field, words", [
+    ("{not json", None, "not valid JSON"),
+    ("[1, 2]", None, "JSON object"),
+    ('{"n": 1}', "type", "missing"),
+    ('{"type": "fly"}', "type", "unknown message type"),
+    ('{"type": "step", "n": 0}', "n", "greater than or equal to 1"),
+    ('{"type": "step", "n": 1001}', "n", "less than or equal to 1000"),
+    ('{"type": "step", "n": "3"}', "n", "valid integer"),
+    ('{"type": "step", "part": "x"}', "part", "'iteration', 'd' or 'g'"),
+    ('{"type": "reset", "sed": 1}', "sed", "unknown field"),
+    ('{"type": "configure"}', "patch", "missing"),
+    ('{"type": "configure", "patch": [1]}', "patch", "should be an object"),
+    ('{"type": "set_view", "fps": 500}', "fps", "less than or equal to 60"),
+    ('{"type": "draw", "points": [[1, 2, 3]]}', "points.0", "at most 2"),
+    ('{"type": "draw", "points": []}', "points", "at least 1"),
+    ('{"type": "hello", "view": {"grid": 2}}', "view.grid", "greater than or equal to 8"),
+])
+def test_bad_messages_name_the_field_and_reason(text, field, words):
+    with pytest.raises(ProtocolError) as exc:
+        parse_message(text)
+    assert exc.value.field == field
+    assert words in exc.value.message

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from server.app import create_app
 from server.frames import decode_frame
@@ -34,8 +35,8 @@ def recv(ws, kind: str, limit: int = 400):
             if kind == "frame":
                 return decode_frame(m["bytes"])
             continue
-        if m.get("text") is None:
-            raise AssertionError(f"socket closed while waiting for {kind}: {m}")
+        if m.get("type") == "websocket.close":
+            raise WebSocketDisconnect(m.get("code", 1000), m.get("reason", ""))
         msg = json.loads(m["text"])
         if msg["type"] == kind:
             return msg

@@ -1,0 +1,213 @@
+"""Benchmark a real `toygan serve` on loopback (issue 5's goals), printing measured numbers and ratios.
+
+    python bench/bench_server.py [--seconds 5] [--clients 30] [--soak SECONDS]
+
+1. headless Trainer.step() it/s at the reference config (this process, same run)
+2. one client: frames/s, server it/s, ratio to headless (goal >= 0.8), p95 configure -> first
+   frame that reflects it (goal <= 100 ms; a frame reflects it when its config_rev has caught up)
+3. N clients at once: each one's frames/s (goal >= 10), slowest/fastest it/s (goal >= 2/3),
+   event-loop lag p99 from the server's own probe (goal <= 50 ms), errors
+4. --soak: clients connect and leave for SECONDS; server RSS growth % and thread count before/after
+Loops are bounded by time; everything stays on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import torch
+
+from gan_core.trainer import Trainer
+from server.frames import decode_frame
+
+torch.set_num_threads(1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    out = {}
+    for line in open(f"/proc/{pid}/status"):
+        k, _, v = line.partition(":")
+        if k in ("VmRSS", "Threads"):
+            out[k] = int(v.split()[0])
+    return out
+
+
+def healthz(port: int, window: float = 60) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz?window={window}", timeout=5) as r:
+        return json.loads(r.read())
+
+
+def headless_its(seconds: float) -> float:
+    t = Trainer()
+    t.step(20)
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        t.step(50)
+        n += 50
+    return n / (time.perf_counter() - start)
+
+
+class Client:
+    def __init__(self, port: int):
+        self.port = port
+        self.frames = 0
+        self.errors: list[dict] = []
+        self.its = 0.0
+        self.first_it = self.last_it = None
+        self.t_first = self.t_last = 0.0
+        self.rev = 0
+        self.rev_seen: dict[int, float] = {}
+
+    async def run(self, seconds: float, configure_every: float = 0.0, latencies: list[float] | None = None):
+        import websockets
+
+        async with websockets.connect(f"ws://127.0.0.1:{self.port}/ws", max_size=2**24) as ws:
+            await ws.send(json.dumps({"type": "hello"}))
+            await ws.send(json.dumps({"type": "play"}))
+            end = time.perf_counter() + seconds
+            next_cfg = time.perf_counter() + 0.5
+            pending: tuple[int, float] | None = None
+            lr = 1e-3
+            while time.perf_counter() < end:
+                now = time.perf_counter()
+                if configure_every and pending is None and now >= next_cfg:
+                    lr = 2e-3 if lr == 1e-3 else 1e-3
+                    await ws.send(json.dumps({"type": "configure", "patch": {"optimizer_d": {"lr": lr}}}))
+                    pending = (self.rev + 1, time.perf_counter())
+                try:
+                    m = await asyncio.wait_for(ws.recv(), 1.0)
+                except TimeoutError:
+                    continue
+                now = time.perf_counter()
+                if isinstance(m, bytes):
+                    header, _ = decode_frame(m)
+                    self.frames += 1
+                    self.rev = header["config_rev"]
+                    if self.first_it is None:
+                        self.first_it, self.t_first = header["iteration"], now
+                    self.last_it, self.t_last = header["iteration"], now
+                    if pending and self.rev >= pending[0]:
+                        latencies.append(now - pending[1])
+                        pending = None
+                        next_cfg = now + configure_every
+                    continue
+                msg = json.loads(m)
+                if msg["type"] == "error":
+                    self.errors.append(msg)
+                elif msg["type"] == "status" and msg["state"] == "running":
+                    self.its = msg["its"]
+        self.seconds = seconds
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds
+
+    @property
+    def frame_its(self) -> float:
+        """Iterations per second seen in frames (independent of the server's own count)."""
+        dt = self.t_last - self.t_first
+        return (self.last_it - self.first_it) / dt if dt > 0 else 0.0
+
+
+def start_server(port: int, max_sessions: int) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from server.cli import main; sys.exit(main())",
+                             "serve", "--port", str(port), "--max-sessions", str(max_sessions),
+                             "--log-level", "warning"])
+    for _ in range(300):
+        try:
+            healthz(port)
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+async def many(port: int, n: int, seconds: float) -> list[Client]:
+    clients = [Client(port) for _ in range(n)]
+    await asyncio.gather(*(c.run(seconds) for c in clients))
+    return clients
+
+
+async def soak(port: int, seconds: float, concurrent: int) -> int:
+    end = time.perf_counter() + seconds
+    sessions = 0
+
+    async def one():
+        nonlocal sessions
+        while time.perf_counter() < end:
+            await Client(port).run(random.uniform(1.0, 3.0))
+            sessions += 1
+
+    await asyncio.gather(*(one() for _ in range(concurrent)))
+    return sessions
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=5.0, help="length of each measuring phase")
+    ap.add_argument("--clients", type=int, default=30)
+    ap.add_argument("--soak", type=float, default=0.0, help="soak seconds (0: skip)")
+    a = ap.parse_args()
+    port = free_port()
+    proc = start_server(port, max(a.clients, 4))
+    try:
+        head = headless_its(a.seconds)
+        print(f"headless Trainer.step: {head:.0f} it/s (reference config, 1 torch thread)")
+
+        lat: list[float] = []
+        one = Client(port)
+        asyncio.run(one.run(a.seconds, configure_every=0.15, latencies=lat))
+        lat.sort()
+        p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))] * 1000 if lat else float("nan")
+        print(f"one client: {one.fps:.1f} frames/s, server {one.frame_its:.0f} it/s, "
+              f"ratio to headless {one.frame_its / head:.2f} (goal >= 0.8)")
+        clean = Client(port)  # the same without configure traffic: pure throughput
+        asyncio.run(clean.run(a.seconds))
+        print(f"one client, no changes: {clean.fps:.1f} frames/s, {clean.frame_its:.0f} it/s, "
+              f"ratio {clean.frame_its / head:.2f} (goal >= 0.8)")
+        print(f"configure -> reflecting frame: p95 {p95:.1f} ms over {len(lat)} changes (goal <= 100 ms)")
+
+        time.sleep(1.0)
+        cs = asyncio.run(many(port, a.clients, a.seconds))
+        lag = healthz(port, window=a.seconds)["loop_lag_ms"]
+        fps = [c.fps for c in cs]
+        its = [c.frame_its for c in cs]
+        errors = sum(len(c.errors) for c in cs)
+        print(f"{a.clients} clients: frames/s min {min(fps):.1f} median {sorted(fps)[len(fps) // 2]:.1f} "
+              f"(goal each >= 10); it/s min {min(its):.0f} max {max(its):.0f}, slowest/fastest "
+              f"{min(its) / max(max(its), 1e-9):.2f} (goal >= 0.67); total {sum(its):.0f} it/s")
+        print(f"event-loop lag: p50 {lag['p50']:.1f} ms, p99 {lag['p99']:.1f} ms, max {lag['max']:.1f} ms "
+              f"(goal p99 <= 50 ms); errors {errors}")
+
+        if a.soak:
+            time.sleep(2.0)
+            before = proc_status(proc.pid)
+            n = asyncio.run(soak(port, a.soak, max(2, a.clients // 3)))
+            time.sleep(3.0)  # detached sessions are paused; their grace period keeps them a while
+            after = proc_status(proc.pid)
+            growth = 100 * (after["VmRSS"] - before["VmRSS"]) / before["VmRSS"]
+            print(f"soak {a.soak:.0f} s: {n} sessions came and went; RSS {before['VmRSS'] / 1024:.0f} -> "
+                  f"{after['VmRSS'] / 1024:.0f} MB ({growth:+.1f}%, goal <= 10%); threads "
+                  f"{before['Threads']} -> {after['Threads']} (detached sessions wait out their grace period)")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()

@@ -278,3 +278,16 @@ def test_divergence_reports_diverged(client):
         assert st["state"] == "diverged" and "non-finite" in st["message"]
         ws.send_json({"type": "play"})
         assert "diverged" in recv(ws, "error")["message"]
+
+
+def test_presets_by_hello_and_by_message(client):
+    presets = client.get("/api/presets").json()
+    assert presets and {"name", "title", "description", "view", "config"} <= presets[0].keys()
+    first, last = presets[0], presets[-1]
+    with client.websocket_connect("/ws") as ws:
+        ready = hello(ws, preset=first["name"])
+        assert ready["preset"] == first["name"] and ready["config"]["target"] == first["config"]["target"]
+        ws.send_json({"type": "preset", "name": last["name"]})
+        cfg = recv(ws, "config")
+        assert cfg["preset"] == last["name"] and cfg["rebuilt"] is True
+        assert cfg["config"]["target"] == last["config"]["target"]

@@ -286,8 +286,8 @@ def test_presets_by_hello_and_by_message(client):
     first, last = presets[0], presets[-1]
     with client.websocket_connect("/ws") as ws:
         ready = hello(ws, preset=first["name"])
-        assert ready["preset"] == first["name"] and ready["config"]["target"] == first["config"]["target"]
+        assert ready["preset"] == first["name"] and ready["config"]["target"]["name"] == first["config"]["target"]["name"]
         ws.send_json({"type": "preset", "name": last["name"]})
         cfg = recv(ws, "config")
         assert cfg["preset"] == last["name"] and cfg["rebuilt"] is True
-        assert cfg["config"]["target"] == last["config"]["target"]
+        assert cfg["config"]["target"]["name"] == last["config"]["target"]["name"]

@@ -77,7 +77,12 @@ def _dirac(t: Trainer) -> tuple[float, ...] | None:
 
 
 def _summary(t: Trainer, fake: np.ndarray, real: np.ndarray, d_real: float, d_fake: float) -> dict[str, float]:
-    return metrics.summary(fake, real, t.target, d_real, d_fake, dirac=_dirac(t))
+    # The frame's real set is fixed until _inputs redraws it (which clears the cache), so its sorted
+    # projections for sample_distance are computed once per cache, not once per frame.
+    cache = t.probe_cache
+    if "reference" not in cache:
+        cache["reference"] = metrics.reference(real)
+    return metrics.summary(fake, real, t.target, d_real, d_fake, dirac=_dirac(t), ref=cache["reference"])
 
 
 def _inputs(t: Trainer, opts: SnapshotOptions):

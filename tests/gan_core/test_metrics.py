@@ -284,3 +284,19 @@ def test_density_divergences_match_and_collapse(seed):
         assert b["kl_grid"] > g["kl_grid"] + 0.5
     # no finite generated sample: NaN, not an exception
     assert math.isnan(M.kde_divergences(np.full((3, 2), np.nan), real, t.bounds, 2)["js_grid"])
+
+
+@pytest.mark.parametrize("dim", [1, 2])
+def test_cached_reference_gives_the_uncached_numbers(dim):
+    # The snapshot caches reference(real); it must not change sample_distance or any summary value.
+    rng = np.random.default_rng(dim)
+    for seed in range(3):
+        real = rng.normal(size=(512, dim))
+        fake = rng.normal(loc=0.3 * seed, size=(300 + 100 * seed, dim))
+        ref = M.reference(real)
+        assert M.sample_distance(fake, real, ref) == M.sample_distance(fake, real)
+        old = M.sliced_wasserstein(fake, real) if dim == 2 else M.wasserstein_1d(fake, real)
+        assert M.sample_distance(fake, real) == pytest.approx(old, rel=1e-12)
+    target = build_target(TargetConfig(name="ring" if dim == 2 else "mixture-1d"))
+    real, fake = rng.normal(size=(256, dim)), rng.normal(size=(256, dim))
+    assert M.summary(fake, real, target, ref=M.reference(real)) == M.summary(fake, real, target)

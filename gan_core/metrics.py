@@ -54,21 +54,21 @@ def default_min_share(weights: np.ndarray) -> np.ndarray:
 
 
 def mode_counts(samples: np.ndarray, centers: np.ndarray, scale: float | np.ndarray,
-                radius_std: float = RADIUS_STD) -> np.ndarray:
-    """(K,) number of samples on each mode."""
+                radius_std: float = RADIUS_STD, assignment: np.ndarray | None = None) -> np.ndarray:
+    """(K,) number of samples on each mode. `assignment`: mode_assignment(...) already computed."""
     k = len(_as2d(centers))
-    a = mode_assignment(samples, centers, scale, radius_std)
+    a = mode_assignment(samples, centers, scale, radius_std) if assignment is None else assignment
     return np.bincount(a[a >= 0], minlength=k)
 
 
 def modes_captured(samples: np.ndarray, centers: np.ndarray, scale: float | np.ndarray,
                    min_share: float | np.ndarray | None = None, weights: np.ndarray | None = None,
-                   radius_std: float = RADIUS_STD) -> int:
+                   radius_std: float = RADIUS_STD, assignment: np.ndarray | None = None) -> int:
     """How many modes hold at least max(1 sample, min_share * n) samples within radius_std stds.
 
     min_share None: `default_min_share(weights)` (uniform weights when None).
     """
-    counts = mode_counts(samples, centers, scale, radius_std)
+    counts = mode_counts(samples, centers, scale, radius_std, assignment)
     n = len(_as2d(samples))
     if min_share is None:
         min_share = default_min_share(np.ones(len(counts)) if weights is None else weights)
@@ -77,9 +77,9 @@ def modes_captured(samples: np.ndarray, centers: np.ndarray, scale: float | np.n
 
 
 def high_quality_fraction(samples: np.ndarray, centers: np.ndarray, scale: float | np.ndarray,
-                          radius_std: float = RADIUS_STD) -> float:
+                          radius_std: float = RADIUS_STD, assignment: np.ndarray | None = None) -> float:
     """Share of samples within radius_std stds of some mode centre (0 for no samples)."""
-    a = mode_assignment(samples, centers, scale, radius_std)
+    a = mode_assignment(samples, centers, scale, radius_std) if assignment is None else assignment
     return float((a >= 0).mean()) if len(a) else 0.0
 
 
@@ -91,14 +91,14 @@ def kl(p: np.ndarray, q: np.ndarray) -> float:
 
 
 def mode_kl(samples: np.ndarray, centers: np.ndarray, scale: float | np.ndarray, weights: np.ndarray,
-            eps: float = KL_EPS, radius_std: float = RADIUS_STD) -> float:
+            eps: float = KL_EPS, radius_std: float = RADIUS_STD, assignment: np.ndarray | None = None) -> float:
     """KL(q || p) in nats: q is the histogram of high-quality samples over the modes, p the target's
     weights, both mixed as (1 - eps) h + eps / K so no log 0 appears (a mode the target gives
     weight 0 may then hold samples). 0 when the shares match; log K when one of K equal modes
     holds everything (collapse). With no high-quality sample at all it returns the worst value any
     histogram can get, max_k log(1 / p_k): "nothing on target" scores like the worst collapse.
     """
-    counts = mode_counts(samples, centers, scale, radius_std).astype(np.float64)
+    counts = mode_counts(samples, centers, scale, radius_std, assignment).astype(np.float64)
     k = len(counts)
     p = np.asarray(weights, dtype=np.float64)
     p = (1 - eps) * p / p.sum() + eps / k
@@ -304,11 +304,12 @@ def summary(fake: np.ndarray, real: np.ndarray, target: Any, d_real_mean: float 
     finite = np.isfinite(fake_all).all(1)
     fake = fake_all[finite]
     c, s, w = target.centers, getattr(target, "scales", target.scale), target.weights
+    a = mode_assignment(fake, c, s)  # the (n, K) distance pass, once for the three mode metrics
     out: dict[str, float] = {
-        "modes_captured": float(modes_captured(fake, c, s, weights=w)),
+        "modes_captured": float(modes_captured(fake, c, s, weights=w, assignment=a)),
         "modes_total": float(len(c)),
-        "high_quality_fraction": high_quality_fraction(fake, c, s),
-        "mode_kl": mode_kl(fake, c, s, w),
+        "high_quality_fraction": high_quality_fraction(fake, c, s, assignment=a),
+        "mode_kl": mode_kl(fake, c, s, w, assignment=a),
         "fake_finite_fraction": float(finite.mean()) if len(finite) else 0.0,
     }
     if len(fake) and len(real):

@@ -85,6 +85,21 @@ def _summary(t: Trainer, fake: np.ndarray, real: np.ndarray, d_real: float, d_fa
     return metrics.summary(fake, real, t.target, d_real, d_fake, dirac=_dirac(t), ref=cache["reference"])
 
 
+def _pg_bandwidth(fake: np.ndarray, target) -> tuple[float, float] | None:
+    """KDE bandwidth (data units, per axis) for p_g in D* = p_data / (p_data + p_g).
+
+    Scott's rule assumes one Gaussian: on a ring of std-0.02 modes it gives ~0.35, which smears p_g
+    over whole modes so D* never reaches 1/2 on a covered mode. The target is a mixture of K modes of
+    std `scale`, so we cap it at Scott's rule for one mode, scale * (n / K)^(-1/6): p_g then resolves
+    what p_data resolves. None (plain Scott) when the target has no mode scale."""
+    scale, k = float(getattr(target, "scale", 0.0) or 0.0), len(getattr(target, "centers", ()))
+    if scale <= 0 or k == 0 or len(fake) < 2:
+        return None
+    scott = fake.std(0, ddof=1) * len(fake) ** (-1 / 6)
+    cap = scale * max(len(fake) / k, 1.0) ** (-1 / 6)
+    return tuple(float(min(h, cap)) if h > 0 else float(h) for h in scott)
+
+
 def _inputs(t: Trainer, opts: SnapshotOptions):
     """Real samples, noise, grid and noise grid of a frame: fixed for a given seed, target and options,
     so they are drawn once and kept on the trainer until one of those changes."""
@@ -156,7 +171,7 @@ def take_snapshot(t: Trainer, opts: SnapshotOptions) -> Snapshot:
             p_data = np.exp(_np(log_p).astype(np.float64))
             if dim == 2:
                 p_data = p_data.reshape(len(ys), len(xs))
-                p_g = metrics.kde_2d(fake_np, xs_np, _np(ys))
+                p_g = metrics.kde_2d(fake_np, xs_np, _np(ys), _pg_bandwidth(fake_np, target))
             else:
                 p_g = metrics.kde_1d(fake_np, xs_np)
             d_optimal = (p_data / np.maximum(p_data + p_g, 1e-300)).astype(np.float32)

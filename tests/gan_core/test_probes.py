@@ -132,3 +132,36 @@ def test_manifold_layout_rows_are_the_second_noise_coordinate():
     with torch.no_grad():
         want = t.G(torch.tensor([[u[3], u[1], 0.0]], dtype=torch.float32)).numpy()[0]
     assert np.allclose(s.manifold[1, 3], want, atol=1e-6)
+
+
+class _FixedG(torch.nn.Module):
+    """A generator whose output is a fixed sample set, row i for noise row i (cycled)."""
+
+    def __init__(self, pts: torch.Tensor):
+        super().__init__()
+        self.pts, self.w = pts, torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, z):
+        idx = torch.arange(len(z)) % len(self.pts)
+        return self.pts[idx] + self.w * z[:, :1]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_optimal_d_is_sharp_on_the_ring(seed):
+    # G covers 7 of the ring's 8 modes exactly (samples of the target itself): D* ~ 1/2 on a covered
+    # mode's centre, ~ 1 on the uncovered one. Scott's bandwidth (~0.35 >> std 0.02) blurred both.
+    t = Trainer(_cfg(seed=seed))
+    target = t.target
+    real = target.sample(8192, torch.Generator().manual_seed(seed + 100))
+    c = torch.as_tensor(target.centers, dtype=torch.float32)
+    near = torch.cdist(real, c).argmin(1)
+    t.G = _FixedG(real[near != 0][:512])
+    s = t.snapshot(SnapshotOptions(samples=512, grid=128, optimal_d=True))
+    gx, gy = s.grid_x, s.grid_y
+
+    def at(p):
+        return float(s.d_optimal[np.abs(gy - p[1]).argmin(), np.abs(gx - p[0]).argmin()])
+
+    assert at(target.centers[0]) > 0.95
+    covered = [at(p) for p in target.centers[1:]]
+    assert all(0.3 < v < 0.75 for v in covered), covered

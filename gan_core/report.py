@@ -111,6 +111,28 @@ def curves_figure(history: list[dict[str, Any]], keys: tuple[str, ...], title: s
     return fig
 
 
+def dirac_trajectory_figure(history: list[dict[str, Any]]) -> go.Figure | None:
+    """The Dirac game's (theta, psi) path over iterations (Mescheder et al. 2018, Fig. 1/3): it
+    spirals out under simultaneous updates, circles under alternating ones and converges with R1.
+    One line per coordinate pair (theta, psi) and, in 2D, (theta2, psi2). None without such rows."""
+    pairs = [("theta", "psi"), ("theta2", "psi2")]
+    fig = go.Figure()
+    for th, ps in pairs:
+        rows = [h for h in history if th in h and ps in h]
+        if not rows:
+            continue
+        xs, ys = [float(h[th]) for h in rows], [float(h[ps]) for h in rows]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"({th}, {ps})"))
+        fig.add_trace(go.Scatter(x=xs[:1], y=ys[:1], mode="markers", name=f"start ({th}, {ps})",
+                                 marker={"symbol": "circle-open", "size": 10}))
+    if not fig.data:
+        return None
+    fig.update_layout(title={"text": "Dirac game: (theta, psi) trajectory"}, template="plotly_white",
+                      xaxis={"title": {"text": "theta"}}, yaxis={"title": {"text": "psi"}, "scaleanchor": "x"},
+                      height=520)
+    return fig
+
+
 def _table(values: dict[str, Any]) -> str:
     rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_fmt(v))}</td></tr>"
                    for k, v in values.items())
@@ -125,6 +147,9 @@ def report_html(snapshot: Snapshot, history: list[dict[str, Any]], config: Exper
     """The whole page as one string (plotly.js inlined once, in the first figure)."""
     figs = [samples_figure(snapshot), curves_figure(history, LOSS_CURVES, "Losses"),
             curves_figure(history, METRIC_CURVES, "Metrics (at each evaluation)", stacked=True)]
+    trajectory = dirac_trajectory_figure(history)
+    if trajectory is not None:
+        figs.append(trajectory)
     parts = [f.to_html(full_html=False, include_plotlyjs=(i == 0), include_mathjax=False,
                        config={"displaylogo": False}) for i, f in enumerate(figs)]
     cfg_json = json.dumps(config.model_dump(mode="json"), indent=2)

@@ -131,3 +131,20 @@ def test_report_renders_in_chromium_with_the_network_cut(tmp_path):
             browser.close()
     assert remote == [] and errors == []
     assert points >= 4  # 2 real + 2 generated markers drawn (plus metric markers)
+
+
+def test_dirac_report_plots_the_theta_psi_trajectory():
+    # A real Dirac run (simultaneous updates): the page must hold the (theta, psi) path as recorded.
+    from gan_core.trainer import Trainer
+    t = Trainer(parse_config({"target": {"name": "dirac"}, "generator": {"kind": "point"},
+                                  "discriminator": {"kind": "linear"}}))
+    t.step(40)
+    rows = [h for h in t.history if "theta" in h]
+    assert len(rows) == 40
+    page = report_html(t.snapshot(), t.history, t.config)
+    traces = [tr for plot in _plot_data(page) for tr in plot if tr.get("name") == "(theta, psi)"]
+    assert len(traces) == 1
+    assert np.allclose(traces[0]["x"], [h["theta"] for h in rows])
+    assert np.allclose(traces[0]["y"], [h["psi"] for h in rows])
+    # No theta/psi in the history (any other game): no trajectory figure.
+    assert "(theta, psi)" not in report_html(snap(), HISTORY, parse_config({}))

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import threading
 
 import numpy as np
 import pytest
@@ -107,28 +108,47 @@ def test_report_from_a_trainer(tmp_path):
     assert report_html(t.snapshot(), t.history, t.config).count("Plotly.newPlot") == 3
 
 
+def _capture(fn, failure):
+    try:
+        fn()
+    except Exception as exc:  # reported by the test on the main thread
+        failure.append(repr(exc))
+
+
 @pytest.mark.browser
 def test_report_renders_in_chromium_with_the_network_cut(tmp_path):
     from playwright.sync_api import sync_playwright
 
     path = write_report(tmp_path / "r.html", snap(), HISTORY, parse_config({}))
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=os.environ.get("TOYGAN_CHROMIUM", "/usr/bin/chromium"),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"])
-        try:
-            page = browser.new_page()
-            remote, errors = [], []
-            page.route(re.compile(r"^(https?|wss?)://"), lambda route: (remote.append(route.request.url),
-                                                                        route.abort()))
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(path.as_uri())
-            page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3",
-                                   timeout=20_000)
-            points = page.locator(".js-plotly-plot .scatterlayer .point").count()
-        finally:
-            browser.close()
+    remote, errors, counts = [], [], []
+
+    def look():
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=os.environ.get("TOYGAN_CHROMIUM", "/usr/bin/chromium"),
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                      "--disable-component-update", "--disable-sync", "--no-first-run"])
+            try:
+                page = browser.new_page()
+                page.route(re.compile(r"^(https?|wss?)://"), lambda route: (remote.append(route.request.url),
+                                                                            route.abort()))
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.goto(path.as_uri())
+                page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3",
+                                       timeout=20_000)
+                counts.append(page.locator(".js-plotly-plot .scatterlayer .point").count())
+            finally:
+                browser.close()
+
+    # The browser tests' session-wide Playwright keeps an asyncio loop on the main thread, and the
+    # sync API refuses to start inside one: this test drives its own browser from a fresh thread.
+    failure = []
+    worker = threading.Thread(target=lambda: _capture(look, failure))
+    worker.start()
+    worker.join(120)
+    assert not failure, failure[0]
+    assert counts, "the report page never rendered"
+    points = counts[0]
     assert remote == [] and errors == []
     assert points >= 4  # 2 real + 2 generated markers drawn (plus metric markers)
 

@@ -1,0 +1,42 @@
+"""Statistical proof that presets show what they claim: each preset runs headless over the seeds
+its claims name, and every claim must hold on at least its stated `min_pass` of them
+(e.g. 4 of 5 seeds). Claims are data in gan_core/preset_data/presets.json.
+
+Only presets whose claims were measured to hold are listed; the ring/grid and three stabilizer
+presets are still being tuned (issue 4) and are not claimed here.
+"""
+
+import pytest
+
+from gan_core.presets import check_claim, get_preset, run_preset
+
+PROVEN = [
+    "gaussian-1d",
+    "bimodal-averaging",
+    "bimodal-collapse",
+    "bimodal-mlp",
+    "saturating-stall",
+    "non-saturating",
+    "instance-noise",
+    "dirac-simultaneous",
+    "dirac-alternating",
+    "dirac-r1",
+    "oscillation-2d",
+    "oscillation-2d-damped",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PROVEN)
+def test_preset_claims_hold_over_seeds(name):
+    preset = get_preset(name)
+    assert preset.claims, f"{name} states no claim"
+    seeds = range(max(c.get("seeds", 1) for c in preset.claims))
+    runs = {s: run_preset(name, seed=s) for s in seeds}
+    baselines = {c["baseline"] for c in preset.claims if c.get("baseline")}
+    base_runs = {(b, s): run_preset(b, seed=s) for b in baselines for s in seeds}
+    for claim in preset.claims:
+        n = claim.get("seeds", 1)
+        passed = sum(check_claim(claim, runs[s], base_runs.get((claim.get("baseline"), s))) for s in range(n))
+        assert passed >= claim["min_pass"], (
+            f"{name}: claim {claim} held on {passed} of {n} seeds (needs {claim['min_pass']})")

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -16,6 +17,26 @@ import pytest
 import websockets
 
 from server.frames import decode_frame
+
+
+def _run(coro):
+    """asyncio.run on a fresh thread: the browser tests' session-wide Playwright keeps an event loop
+    on the main thread, where asyncio.run refuses to start."""
+    box = {}
+
+    def target():
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:  # re-raised on the test's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join(120)
+    assert not t.is_alive(), "the websocket exchange did not finish in 120 s"
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def _free_port() -> int:
@@ -58,7 +79,7 @@ async def _frames(port: int, n: int):
 
 
 def test_real_server_streams_decodable_frames(server):
-    ready, frames = asyncio.run(_frames(server, 15))
+    ready, frames = _run(_frames(server, 15))
     assert ready["type"] == "ready"
     its = [h["iteration"] for h, _ in frames]
     assert its == sorted(its) and its[-1] > its[0]
@@ -84,4 +105,4 @@ async def _cap(port: int):
 
 
 def test_real_server_cap_says_server_full(server):
-    assert asyncio.run(_cap(server)) == (1013, "server full")
+    assert _run(_cap(server)) == (1013, "server full")

@@ -4,6 +4,7 @@ import math
 
 import pytest
 import torch
+from small_config import small_cfg
 
 from gan_core.config import ConfigError, OptimizerConfig
 from gan_core.dynamics import lookahead, make_optimizer
@@ -11,15 +12,7 @@ from gan_core.models import LinearDiscriminator
 from gan_core.objectives import logistic_d_loss, minimax_g_loss
 from gan_core.trainer import Trainer
 
-SMALL = {"generator": {"depth": 1, "width": 16}, "discriminator": {"depth": 1, "width": 16},
-         "training": {"batch_size": 64}}
-
-
-def _cfg(**sections):
-    out = {k: dict(v) for k, v in SMALL.items()}
-    for k, v in sections.items():
-        out[k] = {**out.get(k, {}), **v} if isinstance(v, dict) else v
-    return out
+_cfg = small_cfg
 
 
 def _dirac(update="alternating", lr=0.1, r1=0.0, name="minimax", theta=1.0, psi=0.0, **extra):

@@ -4,20 +4,13 @@ import math
 
 import pytest
 import torch
+from small_config import small_cfg
 
 from gan_core.config import ConfigError
 from gan_core.snapshot import SnapshotOptions
 from gan_core.trainer import Trainer
 
-SMALL = {"generator": {"depth": 1, "width": 16}, "discriminator": {"depth": 1, "width": 16},
-         "training": {"batch_size": 64}}
-
-
-def _cfg(**sections):
-    out = {k: dict(v) for k, v in SMALL.items()}
-    for k, v in sections.items():
-        out[k] = {**out.get(k, {}), **v} if isinstance(v, dict) else v
-    return out
+_cfg = small_cfg
 
 
 def _params(t):

@@ -1,8 +1,10 @@
-"""Headless runs: `toygan run ...` and `toygan presets` (also `python -m gan_core ...`).
+"""Headless runs: `toygan run ...`, `toygan presets`, `toygan reproduce ...` (also `python -m gan_core ...`).
 
     run --preset NAME | --config FILE.json [--set key=value ...] [--steps N] [--seed S]
         [--every N] [--json] [--report out.html]
     presets
+    reproduce [--seeds N] [--steps-scale F | --steps N] [--jobs J] [--only NAME,...] [--out DIR]
+        (the mode-coverage study; see gan_core.reproduce)
 
 `run` prints one progress line every `--every` iterations; with `--json` the last line of
 stdout is one JSON object: steps (iterations done), steps_requested, seconds (wall time of the
@@ -54,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="end with one JSON object on the last line of stdout")
     r.add_argument("--report", metavar="OUT.html", help="write a self-contained HTML report of the run")
     sub.add_parser("presets", help="list the presets, one line each")
+    from gan_core import reproduce  # light: torch and plotly load only when the study runs
+
+    reproduce.add_arguments(sub.add_parser(
+        "reproduce", help="the mode-coverage study: ring and grid x vanilla, unrolled, WGAN-GP x seeds "
+        "(docs/results.md)"))
     return p
 
 
@@ -222,11 +229,16 @@ def list_presets_lines() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point for `toygan run|presets` and `python -m gan_core`; returns the exit code."""
+    """Entry point for `toygan run|presets|reproduce` and `python -m gan_core`; returns the exit code."""
     try:
         args = _parser().parse_args(argv)
         if args.command == "presets":
             print("\n".join(list_presets_lines()))
+            return 0
+        if args.command == "reproduce":
+            from gan_core import reproduce
+
+            reproduce.study(reproduce.options(args))
             return 0
         return run(args)
     except ConfigError as exc:

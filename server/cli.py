@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-HEADLESS = ("run", "presets")
+HEADLESS = ("run", "presets", "reproduce")
 
 
 def _serve_parser() -> argparse.ArgumentParser:
@@ -16,6 +16,7 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-sessions", type=int, help="concurrent sessions (default 16 per core)")
     p.add_argument("--threads", type=int, help="torch threads (default 1)")
     p.add_argument("--compute-slots", type=int, help="sessions computing at once (default: cores)")
+    p.add_argument("--shared-fps", type=float, help="frames/s every session keeps under load (default 12)")
     p.add_argument("--idle-pause", type=float, dest="idle_pause_s", help="seconds without input before pausing")
     p.add_argument("--idle-timeout", type=float, dest="idle_timeout_s", help="seconds without input before ending")
     p.add_argument("--resume-grace", type=float, dest="resume_grace_s", help="seconds a dropped session waits")
@@ -44,8 +45,11 @@ def serve(argv: list[str]) -> int:
         sys.stderr.write(f"toygan serve: error: {field}: {err['msg']}\n")
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # No permessage-deflate: frames are float32 arrays that barely compress, and deflating ~30 KB
+    # per frame costs the server (and every browser) CPU that 30 shared seats need for frames.
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, workers=1,
-                ws_max_size=settings.ws_max_size, log_level=settings.log_level.lower())
+                ws_max_size=settings.ws_max_size, ws_per_message_deflate=False,
+                log_level=settings.log_level.lower())
     return 0
 
 

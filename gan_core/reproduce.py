@@ -1,0 +1,464 @@
+"""The mode-coverage study (issue 4): ring and grid x vanilla GAN, unrolled GAN, WGAN-GP x seeds.
+
+    python -m gan_core.reproduce [--seeds N] [--steps-scale F | --steps N] [--jobs J]
+                                 [--only NAME,...] [--eval-samples N] [--out DIR]
+    toygan reproduce ...            (the same options; both go through gan_core.cli)
+
+Each run trains one Trainer from its own seed (0..N-1), then measures the engine's metrics
+(`Trainer.evaluate`, i.e. gan_core.metrics.summary) on `--eval-samples` fresh samples. The
+results are written to DIR: `results.json` (every run and the table), `results.md` (the table,
+mean ± std over seeds) and `results.html` (one self-contained plotly page: the final samples of
+every run, the table). docs/results.md puts the table beside the published ones.
+
+The setups are data in this module (SETUPS, TARGET_PATCHES), on purpose independent of the presets:
+a study must not move when someone retunes a preset. They follow the published setups (Unrolled
+GAN, WGAN-GP toy code) with the step budgets cut so the whole default study (30 runs) takes well
+under 30 minutes on 2 CPU cores; docs/results.md says what was cut and why.
+Runs go to a process pool (`--jobs`, default: the usable cores), one torch thread per worker:
+these networks are too small for intra-op threads to pay, and each run is deterministic from its seed.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gan_core.config import ConfigError, ExperimentConfig, deep_merge, parse_config
+
+TARGETS = ("ring", "grid")
+METHODS = ("vanilla", "unrolled", "wgan-gp")
+METRICS = ("modes_captured", "high_quality_fraction", "mode_kl", "sample_distance")
+EVAL_SAMPLES = 2500  # fresh samples for the final metrics (VEEGAN / PacGAN evaluate on 2500)
+PANEL_POINTS = 400  # generated points per HTML panel (real: half as many); keeps the page light
+DEFAULT_SEEDS = 5
+DEFAULT_OUT = "out/reproduce"  # /out/ is git-ignored
+REAL_COLOR, FAKE_COLOR = "#1b9e77", "#7b3294"  # green real, purple generated (the lab's colours)
+
+# The Unrolled GAN paper's 2D mixture networks (Metz et al. 2017, appendix): z 256 -> 2x128 ReLU ->
+# 2; D 1x128 ReLU on inputs scaled by 1/4; Adam beta1 0.5; batch 512. Their lr is 1e-4 over ~25k
+# steps; our budget is a few thousand steps, so both learning rates are 10x (1e-3): with 1e-4 these
+# runs end before the generator has left the origin and every method scores ~0 (measured).
+_MLP_GAN: dict[str, Any] = {
+    "noise": {"dim": 256, "distribution": "gaussian"},
+    "generator": {"kind": "mlp", "depth": 2, "width": 128, "activation": "relu"},
+    "discriminator": {"kind": "mlp", "depth": 1, "width": 128, "activation": "relu", "input_scale": 0.25},
+    "objective": {"name": "non-saturating"},
+    "optimizer_g": {"name": "adam", "lr": 1e-3, "beta1": 0.5, "beta2": 0.999},
+    "optimizer_d": {"name": "adam", "lr": 1e-3, "beta1": 0.5, "beta2": 0.999},
+    "training": {"batch_size": 512, "k_d": 1, "k_g": 1, "unroll": 0},
+}
+
+# WGAN-GP's toy code (Gulrajani et al. 2017, gan_toy.py): z 2, G and critic 3x512 ReLU, Adam 1e-4
+# betas (0.5, 0.9), lambda 0.1 on toy data, 5 critic steps per G step, batch 256, 100k iterations.
+# Here 3x128 (a 512-wide critic with k_d 5 costs ~16x more per step) and lr 1e-3 for the short budget.
+_WGAN_GP: dict[str, Any] = {
+    "noise": {"dim": 2, "distribution": "gaussian"},
+    "generator": {"kind": "mlp", "depth": 3, "width": 128, "activation": "relu"},
+    "discriminator": {"kind": "mlp", "depth": 3, "width": 128, "activation": "relu", "input_scale": 1.0},
+    "objective": {"name": "wgan-gp", "gp_weight": 0.1},
+    "optimizer_g": {"name": "adam", "lr": 1e-3, "beta1": 0.5, "beta2": 0.9},
+    "optimizer_d": {"name": "adam", "lr": 1e-3, "beta1": 0.5, "beta2": 0.9},
+    "training": {"batch_size": 256, "k_d": 5, "k_g": 1, "unroll": 0},
+}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One method of the study: a config patch (over ExperimentConfig's defaults), its iterations,
+    and its measured single-core cost (ms per iteration, used only to start the longest runs first)."""
+
+    method: str
+    title: str
+    patch: dict[str, Any] = field(hash=False)
+    steps: int
+    ms_per_step: float
+    source: str
+
+
+SETUPS: dict[str, Setup] = {
+    "vanilla": Setup("vanilla", "vanilla GAN (non-saturating)", _MLP_GAN, 5000, 9.0,
+                     "Unrolled GAN (Metz et al. 2017) networks, unroll 0"),
+    "unrolled": Setup("unrolled", "unrolled GAN (5 steps)", deep_merge(_MLP_GAN, {"training": {"unroll": 5}}),
+                      1200, 50.0, "Unrolled GAN (Metz et al. 2017), 5 unrolling steps (the paper shows 0-10)"),
+    "wgan-gp": Setup("wgan-gp", "WGAN-GP", _WGAN_GP, 1200, 45.0,
+                     "WGAN-GP toy setup (Gulrajani et al. 2017), critic 3x128 instead of 3x512"),
+}
+
+# The engine's targets at the literature's parameters: ring of 8 (radius 2, std 0.02), 5x5 grid
+# (spacing 2, std 0.05). Spelled out so a change of the engine's defaults cannot move the study.
+TARGET_PATCHES: dict[str, dict[str, Any]] = {
+    "ring": {"target": {"name": "ring", "modes": 8, "radius": 2.0, "std": 0.02}},
+    "grid": {"target": {"name": "grid", "modes": 5, "spacing": 2.0, "std": 0.05}},
+}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run: everything a worker process needs (plain data, so it pickles)."""
+
+    target: str
+    method: str
+    seed: int
+    steps: int
+    config: dict[str, Any]
+    eval_samples: int
+    panel_points: int
+
+
+@dataclass(frozen=True)
+class Options:
+    seeds: int = DEFAULT_SEEDS
+    steps_scale: float = 1.0
+    steps: int | None = None  # every run's iterations, replacing the setups' (quick checks, tests)
+    jobs: int = 1
+    targets: tuple[str, ...] = TARGETS
+    methods: tuple[str, ...] = METHODS
+    eval_samples: int = EVAL_SAMPLES
+    out: str = DEFAULT_OUT
+
+
+# ---- the study as data ------------------------------------------------------------------------
+
+def study_config(target: str, method: str, seed: int) -> ExperimentConfig:
+    """The validated ExperimentConfig of one run (ConfigError if a setup does not validate)."""
+    patch = deep_merge(SETUPS[method].patch, TARGET_PATCHES[target])
+    return parse_config({**patch, "seed": seed})
+
+
+def run_steps(method: str, opts: Options) -> int:
+    """Iterations for `method`: --steps when given, else the setup's scaled by --steps-scale (>= 1)."""
+    if opts.steps is not None:
+        return opts.steps
+    return max(1, round(SETUPS[method].steps * opts.steps_scale))
+
+
+def plan(opts: Options) -> list[Job]:
+    """Every run of the study, the most expensive first (a pool then ends with short runs)."""
+    jobs = [Job(t, m, s, run_steps(m, opts), study_config(t, m, s).model_dump(mode="json"),
+                opts.eval_samples, PANEL_POINTS)
+            for t in opts.targets for m in opts.methods for s in range(opts.seeds)]
+    return sorted(jobs, key=lambda j: -j.steps * SETUPS[j.method].ms_per_step)
+
+
+# ---- one run (in a worker) --------------------------------------------------------------------
+
+def _round(a: np.ndarray) -> list[list[float]]:
+    """Points as plain lists with 4 decimals (0.1 mm on a plot a few units wide; keeps files small)."""
+    return np.round(np.asarray(a, dtype=np.float64), 4).tolist()
+
+
+def run_job(job: Job) -> dict[str, Any]:
+    """Train one run and measure it. Returns a plain dict (metrics, timing, final samples)."""
+    import torch
+
+    from gan_core.snapshot import SnapshotOptions
+    from gan_core.trainer import Trainer
+
+    torch.set_num_threads(1)  # tiny networks: one thread per process beats threads fighting over cores
+    began = time.perf_counter()
+    t = Trainer(job.config)
+    t.step(job.steps)
+    train_s = time.perf_counter() - began
+    m = t.evaluate(job.eval_samples)
+    s = t.snapshot(SnapshotOptions(samples=job.panel_points, grid=8, manifold=0, gradients=False,
+                                   density=False, metrics=False))
+    fake = s.fake[np.isfinite(s.fake).all(1)]
+    return {
+        "target": job.target, "method": job.method, "seed": job.seed, "steps": t.iteration,
+        "steps_requested": job.steps, "status": t.status, "status_message": t.status_message,
+        "train_seconds": round(train_s, 3), "seconds": round(time.perf_counter() - began, 3),
+        "metrics": {k: float(m[k]) for k in (*METRICS, "modes_total", "fake_finite_fraction") if k in m},
+        "fake": _round(fake), "real": _round(s.real[: job.panel_points // 2]),
+    }
+
+
+def run_all(jobs: Sequence[Job], workers: int, on_done: Any = None) -> list[dict[str, Any]]:
+    """Run the jobs, in this process when workers == 1, else in a pool of `workers` processes.
+    `on_done(record, done, total)` is called as each finishes. Returns records in plan order."""
+    records: list[dict[str, Any] | None] = [None] * len(jobs)
+
+    def done(i: int, rec: dict[str, Any]) -> None:
+        records[i] = rec
+        if on_done:
+            on_done(rec, sum(r is not None for r in records), len(jobs))
+
+    if workers <= 1:
+        for i, job in enumerate(jobs):
+            done(i, run_job(job))
+    else:
+        # spawn, not fork: a forked torch can deadlock on locks held by the parent's threads.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
+            for fut in as_completed(futures):
+                done(futures[fut], fut.result())
+    return [r for r in records if r is not None]
+
+
+# ---- aggregation ------------------------------------------------------------------------------
+
+def mean_std(values: Iterable[float]) -> tuple[float, float, int]:
+    """(mean, sample std with ddof 1, count) over the finite values; std 0 for one value, NaN for none."""
+    v = np.asarray([x for x in values if x is not None and math.isfinite(x)], dtype=np.float64)
+    if len(v) == 0:
+        return math.nan, math.nan, 0
+    return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0, len(v)
+
+
+def aggregate(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (target, method), in TARGETS x METHODS order: mean and std of each metric over seeds."""
+    rows = []
+    for target in TARGETS:
+        for method in METHODS:
+            group = [r for r in records if r["target"] == target and r["method"] == method]
+            if not group:
+                continue
+            row: dict[str, Any] = {
+                "target": target, "method": method, "runs": len(group),
+                "diverged": sum(r["status"] != "ok" for r in group),
+                "steps": max(r["steps_requested"] for r in group),
+                "modes_total": int(group[0]["metrics"].get("modes_total", 0)),
+            }
+            for key in (*METRICS, "seconds"):
+                vals = [r["metrics"].get(key) if key != "seconds" else r["seconds"] for r in group]
+                row[key] = dict(zip(("mean", "std", "n"), mean_std(vals), strict=True))
+            rows.append(row)
+    return rows
+
+
+def _pm(stat: dict[str, float], digits: int, scale: float = 1.0) -> str:
+    if not math.isfinite(stat["mean"]):
+        return "n/a"
+    return f"{stat['mean'] * scale:.{digits}f} ± {stat['std'] * scale:.{digits}f}"
+
+
+TABLE_HEADER = ("| target | method | steps | modes captured | high-quality % | mode KL (nats) "
+                "| sample distance | s / run |\n|---|---|---:|---:|---:|---:|---:|---:|")
+
+
+def table_markdown(rows: Sequence[dict[str, Any]]) -> str:
+    """The table as markdown: mean ± std over seeds (modes out of the target's total)."""
+    lines = [TABLE_HEADER]
+    for r in rows:
+        div = f" ({r['diverged']} diverged)" if r["diverged"] else ""
+        lines.append(
+            f"| {r['target']} | {SETUPS[r['method']].title}{div} | {r['steps']} "
+            f"| {_pm(r['modes_captured'], 1)} / {r['modes_total']} | {_pm(r['high_quality_fraction'], 1, 100)} "
+            f"| {_pm(r['mode_kl'], 2)} | {_pm(r['sample_distance'], 3)} | {r['seconds']['mean']:.0f} |")
+    return "\n".join(lines)
+
+
+def results_markdown(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> str:
+    return "\n".join([
+        "# Mode-coverage study: results", "",
+        f"Command: `{meta['command']}`  ",
+        f"Seeds: {meta['seeds']} per (target, method); metrics on {meta['eval_samples']} fresh samples "
+        f"per run; mean ± sample std (ddof 1) over seeds.  ",
+        f"Wall time: {meta['wall_seconds']:.0f} s with {meta['jobs']} worker process(es).", "",
+        table_markdown(rows), "",
+    ])
+
+
+# ---- the HTML page ----------------------------------------------------------------------------
+
+def samples_figure(records: Sequence[dict[str, Any]]) -> Any:
+    """One small scatter per run: rows (target, method), columns seeds; real green, generated purple."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    keys = [(t, m) for t in TARGETS for m in METHODS if any(r["target"] == t and r["method"] == m for r in records)]
+    seeds = sorted({r["seed"] for r in records})
+    by = {(r["target"], r["method"], r["seed"]): r for r in records}
+    titles = []
+    for t, m in keys:
+        for s in seeds:
+            r = by.get((t, m, s))
+            mm = r["metrics"] if r else {}
+            titles.append(f"{t} {m} s{s}: {mm.get('modes_captured', 0):.0f}/{mm.get('modes_total', 0):.0f}, "
+                          f"HQ {100 * mm.get('high_quality_fraction', 0):.0f}%" if r else "")
+    fig = make_subplots(rows=len(keys), cols=len(seeds), subplot_titles=titles,
+                        horizontal_spacing=0.02, vertical_spacing=0.05)
+    for i, (t, m) in enumerate(keys):
+        for j, s in enumerate(seeds):
+            r = by.get((t, m, s))
+            if r is None:
+                continue
+            for pts, name, color in ((r["real"], "real", REAL_COLOR), (r["fake"], "generated", FAKE_COLOR)):
+                a = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
+                fig.add_trace(go.Scatter(x=a[:, 0].tolist(), y=a[:, 1].tolist(), mode="markers", name=name,
+                                         legendgroup=name, showlegend=(i == 0 and j == 0),
+                                         marker={"size": 3, "color": color, "opacity": 0.6}),
+                              row=i + 1, col=j + 1)
+            lim = 3.0 if t == "ring" else 5.5  # ring radius 2, grid corners at +-4 (plus a margin)
+            n = i * len(seeds) + j + 1
+            fig.update_xaxes(range=[-lim, lim], showticklabels=False, row=i + 1, col=j + 1)
+            # Equal units (a ring must look round): each y axis is anchored to its own x axis.
+            fig.update_yaxes(range=[-lim, lim], showticklabels=False, scaleanchor=f"x{n if n > 1 else ''}",
+                             scaleratio=1, row=i + 1, col=j + 1)
+    fig.update_annotations(font_size=10)
+    fig.update_layout(template="plotly_white", height=230 * len(keys) + 80, width=230 * len(seeds) + 80,
+                      title={"text": "Final samples (real green, generated purple)"},
+                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+                      margin={"l": 20, "r": 20, "t": 80, "b": 20})
+    return fig
+
+
+def results_html(records: Sequence[dict[str, Any]], rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> str:
+    """The whole page as one string, plotly.js inlined (works offline)."""
+    fig = samples_figure(records)
+    plot = fig.to_html(full_html=False, include_plotlyjs=True, include_mathjax=False,
+                       config={"displaylogo": False})
+    head = ["target", "method", "steps", "modes captured", "high-quality %", "mode KL (nats)",
+            "sample distance", "s / run"]
+    cells = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in (
+            r["target"], SETUPS[r["method"]].title + (f" ({r['diverged']} diverged)" if r["diverged"] else ""),
+            r["steps"], f"{_pm(r['modes_captured'], 1)} / {r['modes_total']}",
+            _pm(r["high_quality_fraction"], 1, 100), _pm(r["mode_kl"], 2), _pm(r["sample_distance"], 3),
+            f"{r['seconds']['mean']:.0f}")) + "</tr>"
+        for r in rows)
+    table = ('<table id="results"><tr>' + "".join(f"<th>{h}</th>" for h in head) + f"</tr>{cells}</table>")
+    style = ("body{font-family:system-ui,sans-serif;max-width:1300px;margin:2em auto;color:#222}"
+             "table{border-collapse:collapse}th,td{padding:2px 10px;text-align:right;border-bottom:1px solid #ddd}")
+    title = "ToyGAN Lab: mode-coverage study"
+    return "\n".join([
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{title}</title><style>{style}</style></head><body>", f"<h1>{title}</h1>",
+        f"<p>Command: <code>{html.escape(meta['command'])}</code>. Mean ± std over {meta['seeds']} seed(s); "
+        f"metrics on {meta['eval_samples']} fresh samples per run; wall time {meta['wall_seconds']:.0f} s "
+        f"with {meta['jobs']} worker(s).</p>",
+        table, plot, "</body></html>",
+    ])
+
+
+# ---- options and the command ------------------------------------------------------------------
+
+def usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def add_arguments(p: Any) -> None:
+    """The options of `toygan reproduce` / `python -m gan_core.reproduce` (an argparse parser)."""
+    p.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, help=f"seeds per (target, method) (default {DEFAULT_SEEDS})")
+    p.add_argument("--steps-scale", type=float, default=1.0,
+                   help="multiply every setup's iterations by this (e.g. 0.1 for a quick look)")
+    p.add_argument("--steps", type=int, help="every run's iterations (replaces the setups' and --steps-scale)")
+    p.add_argument("--jobs", type=int, help="worker processes (default: the usable cores)")
+    p.add_argument("--only", action="append", default=[], metavar="NAME[,NAME]",
+                   help=f"only these methods ({', '.join(METHODS)}) and/or targets ({', '.join(TARGETS)}); "
+                   "repeatable")
+    p.add_argument("--eval-samples", type=int, default=EVAL_SAMPLES,
+                   help=f"fresh samples for the final metrics (default {EVAL_SAMPLES})")
+    p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
+
+
+def _split_only(only: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    names = [n.strip() for item in only for n in item.split(",") if n.strip()]
+    unknown = [n for n in names if n not in METHODS and n not in TARGETS]
+    if unknown:
+        raise ConfigError(f"unknown name {unknown[0]!r} (known: {', '.join((*METHODS, *TARGETS))})", "--only")
+    targets = tuple(t for t in TARGETS if t in names) or TARGETS
+    methods = tuple(m for m in METHODS if m in names) or METHODS
+    return targets, methods
+
+
+def options(args: Any) -> Options:
+    """Checked Options from parsed arguments; ConfigError naming the option on bad input."""
+    if args.seeds < 1:
+        raise ConfigError(f"must be >= 1, got {args.seeds}", "--seeds")
+    if not (math.isfinite(args.steps_scale) and args.steps_scale > 0):
+        raise ConfigError(f"must be > 0, got {args.steps_scale}", "--steps-scale")
+    if args.steps is not None and args.steps < 1:
+        raise ConfigError(f"must be >= 1, got {args.steps}", "--steps")
+    jobs = usable_cores() if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise ConfigError(f"must be >= 1, got {jobs}", "--jobs")
+    if args.eval_samples < 10:
+        raise ConfigError(f"must be >= 10, got {args.eval_samples}", "--eval-samples")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{args.out} exists and is not a folder", "--out")
+    targets, methods = _split_only(args.only)
+    return Options(seeds=args.seeds, steps_scale=args.steps_scale, steps=args.steps, jobs=jobs, targets=targets,
+                   methods=methods, eval_samples=args.eval_samples, out=str(out))
+
+
+def command_line(opts: Options) -> str:
+    """The `python -m gan_core.reproduce ...` line that reruns this study (shown in every output)."""
+    parts = ["python -m gan_core.reproduce", f"--seeds {opts.seeds}", f"--jobs {opts.jobs}"]
+    if opts.steps is not None:
+        parts.append(f"--steps {opts.steps}")
+    elif opts.steps_scale != 1.0:
+        parts.append(f"--steps-scale {opts.steps_scale:g}")
+    if opts.targets != TARGETS or opts.methods != METHODS:
+        parts.append("--only " + ",".join((*(opts.targets if opts.targets != TARGETS else ()),
+                                           *(opts.methods if opts.methods != METHODS else ()))))
+    if opts.eval_samples != EVAL_SAMPLES:
+        parts.append(f"--eval-samples {opts.eval_samples}")
+    return " ".join(parts)
+
+
+def _progress(rec: dict[str, Any], done: int, total: int) -> None:
+    m = rec["metrics"]
+    print(f"[{done}/{total}] {rec['target']:<4} {rec['method']:<8} seed {rec['seed']}: "
+          f"modes {m.get('modes_captured', 0):.0f}/{m.get('modes_total', 0):.0f}  "
+          f"hq {m.get('high_quality_fraction', 0):.3f}  kl {m.get('mode_kl', math.nan):.3f}  "
+          f"dist {m.get('sample_distance', math.nan):.3f}  ({rec['seconds']:.0f} s"
+          f"{', ' + rec['status'] if rec['status'] != 'ok' else ''})", flush=True)
+
+
+def study(opts: Options, quiet: bool = False) -> dict[str, Any]:
+    """Run the study and write results.json / results.md / results.html under opts.out."""
+    jobs = plan(opts)
+    workers = min(opts.jobs, len(jobs))
+    if not quiet:
+        est = sum(j.steps * SETUPS[j.method].ms_per_step for j in jobs) / 1000 / workers
+        print(f"{len(jobs)} runs on {workers} worker(s); about {est / 60:.0f} min on idle cores", flush=True)
+    began = time.perf_counter()
+    records = run_all(jobs, workers, None if quiet else _progress)
+    rows = aggregate(records)
+    meta = {"command": command_line(opts), "seeds": opts.seeds, "jobs": workers, "eval_samples": opts.eval_samples,
+            "wall_seconds": round(time.perf_counter() - began, 1),
+            "setups": {m: {"title": SETUPS[m].title, "steps": run_steps(m, opts), "source": SETUPS[m].source,
+                           "patch": SETUPS[m].patch} for m in opts.methods},
+            "targets": {t: TARGET_PATCHES[t] for t in opts.targets}}
+    from gan_core.cli import finite_or_none
+
+    out = Path(opts.out)
+    out.mkdir(parents=True, exist_ok=True)
+    runs = [{k: v for k, v in r.items() if k not in ("fake", "real")} for r in records]
+    # NaN (a metric of a diverged run) becomes null: strict JSON has no spelling for it.
+    payload = finite_or_none({"meta": meta, "table": rows, "runs": runs})
+    (out / "results.json").write_text(json.dumps(payload, indent=1, allow_nan=False) + "\n")
+    (out / "results.md").write_text(results_markdown(rows, meta))
+    (out / "results.html").write_text(results_html(records, rows, meta), encoding="utf-8")
+    if not quiet:
+        print(table_markdown(rows))
+        print(f"wall time {meta['wall_seconds']:.0f} s; wrote {out / 'results.json'}, {out / 'results.md'}, "
+              f"{out / 'results.html'}", flush=True)
+    return {"meta": meta, "table": rows, "runs": records}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m gan_core.reproduce ...`: the same command as `toygan reproduce ...`."""
+    from gan_core.cli import main as cli_main  # one parser and one error path for both spellings
+
+    return cli_main(["reproduce", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

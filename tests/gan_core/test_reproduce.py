@@ -44,6 +44,11 @@ def test_plan_steps_scale_and_override():
     assert [j.steps for j in scaled] == [round(base * 0.1)]
     fixed = reproduce.plan(reproduce.Options(seeds=2, steps=7))
     assert len(fixed) == 12 and {j.steps for j in fixed} == {7}
+    # The last third of each run at a tenth of the setup's learning rates.
+    assert {j.fine_steps for j in fixed} == {2}
+    job = fixed[0]
+    assert job.fine_patch["optimizer_g"]["lr"] == pytest.approx(job.config["optimizer_g"]["lr"] / 10)
+    assert job.fine_patch["optimizer_d"]["lr"] == pytest.approx(job.config["optimizer_d"]["lr"] / 10)
     # The most expensive runs start first, so a pool does not end on one long straggler.
     costs = [j.steps * reproduce.SETUPS[j.method].ms_per_step for j in reproduce.plan(reproduce.Options())]
     assert costs == sorted(costs, reverse=True)
@@ -91,7 +96,7 @@ def test_tiny_study_writes_json_table_and_html(tiny):
     assert data["meta"]["seeds"] == 1 and data["meta"]["jobs"] == 1 and data["meta"]["eval_samples"] == 200
     assert "--steps 5" in data["meta"]["command"] and "--only ring,vanilla" in data["meta"]["command"]
     (run,) = data["runs"]
-    assert (run["target"], run["method"], run["seed"], run["steps"]) == ("ring", "vanilla", 0, 5)
+    assert (run["target"], run["method"], run["seed"], run["steps"], run["fine_steps"]) == ("ring", "vanilla", 0, 5, 2)
     assert set(reproduce.METRICS) <= set(run["metrics"]) and run["metrics"]["modes_total"] == 8
     (row,) = data["table"]
     for key in reproduce.METRICS:

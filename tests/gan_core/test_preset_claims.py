@@ -25,6 +25,7 @@ PROVEN = [
     "oscillation-2d-damped",
     "spectral-norm",
     "label-smoothing",
+    "ring-wgan-gp",
 ]
 
 

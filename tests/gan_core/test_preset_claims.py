@@ -3,7 +3,7 @@ its claims name, and every claim must hold on at least its stated `min_pass` of 
 (e.g. 4 of 5 seeds). Claims are data in gan_core/preset_data/presets.json.
 
 Only presets whose claims were measured to hold are listed. A (preset, seed) run that several
-presets use as their baseline (saturating-stall, ring-collapse) is trained once per test session.
+presets use as their baseline (saturating-stall, lagging-critic, ring-collapse) is trained once per test session.
 """
 
 import pytest
@@ -26,6 +26,8 @@ PROVEN = [
     "spectral-norm",
     "label-smoothing",
     "ring-wgan-gp",
+    "lagging-critic",
+    "two-timescale",
 ]
 
 

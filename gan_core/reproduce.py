@@ -185,7 +185,7 @@ def run_job(job: Job) -> dict[str, Any]:
     from gan_core.trainer import Trainer
 
     torch.set_num_threads(1)  # tiny networks: one thread per process beats threads fighting over cores
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     t = Trainer(job.config)
     t.step(job.steps - job.fine_steps)
     if job.fine_steps:
@@ -200,6 +200,8 @@ def run_job(job: Job) -> dict[str, Any]:
         "target": job.target, "method": job.method, "seed": job.seed, "steps": t.iteration,
         "steps_requested": job.steps, "fine_steps": job.fine_steps, "status": t.status, "status_message": t.status_message,
         "train_seconds": round(train_s, 3), "seconds": round(time.perf_counter() - began, 3),
+        # CPU time of this worker: unlike the wall time it does not grow when the machine is shared.
+        "cpu_seconds": round(time.process_time() - cpu_began, 3),
         "metrics": {k: float(m[k]) for k in (*METRICS, "modes_total", "fake_finite_fraction") if k in m},
         "fake": _round(fake), "real": _round(s.real[: job.panel_points // 2]),
     }
@@ -251,8 +253,8 @@ def aggregate(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 "steps": max(r["steps_requested"] for r in group),
                 "modes_total": int(group[0]["metrics"].get("modes_total", 0)),
             }
-            for key in (*METRICS, "seconds"):
-                vals = [r["metrics"].get(key) if key != "seconds" else r["seconds"] for r in group]
+            for key in (*METRICS, "seconds", "cpu_seconds"):
+                vals = [r["metrics"].get(key) if key in METRICS else r.get(key) for r in group]
                 row[key] = dict(zip(("mean", "std", "n"), mean_std(vals), strict=True))
             rows.append(row)
     return rows
@@ -287,7 +289,8 @@ def results_markdown(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> st
         f"Seeds: {meta['seeds']} per (target, method); metrics on {meta['eval_samples']} fresh samples "
         f"per run; mean ± sample std (ddof 1) over seeds. Each run trains its first "
         f"{1 - FINE_SHARE:.0%} of the steps at the setup's learning rates, the rest at {FINE_LR_FACTOR:g}x.  ",
-        f"Wall time: {meta['wall_seconds']:.0f} s with {meta['jobs']} worker process(es).", "",
+        f"Wall time: {meta['wall_seconds']:.0f} s with {meta['jobs']} worker process(es); CPU time of the "
+        f"runs: {meta['cpu_seconds']:.0f} s in all.", "",
         table_markdown(rows), "",
     ])
 
@@ -359,7 +362,7 @@ def results_html(records: Sequence[dict[str, Any]], rows: Sequence[dict[str, Any
         f"<title>{title}</title><style>{style}</style></head><body>", f"<h1>{title}</h1>",
         f"<p>Command: <code>{html.escape(meta['command'])}</code>. Mean ± std over {meta['seeds']} seed(s); "
         f"metrics on {meta['eval_samples']} fresh samples per run; wall time {meta['wall_seconds']:.0f} s "
-        f"with {meta['jobs']} worker(s).</p>",
+        f"with {meta['jobs']} worker(s), CPU time {meta['cpu_seconds']:.0f} s.</p>",
         table, plot, "</body></html>",
     ])
 
@@ -455,6 +458,7 @@ def study(opts: Options, quiet: bool = False) -> dict[str, Any]:
     rows = aggregate(records)
     meta = {"command": command_line(opts), "seeds": opts.seeds, "jobs": workers, "eval_samples": opts.eval_samples,
             "wall_seconds": round(time.perf_counter() - began, 1),
+            "cpu_seconds": round(sum(r.get("cpu_seconds", 0.0) for r in records), 1),
             "setups": {m: {"title": SETUPS[m].title, "steps": run_steps(m, opts),
                            "fine_steps": round(run_steps(m, opts) * SETUPS[m].fine_share),
                            "fine_lr_factor": FINE_LR_FACTOR, "source": SETUPS[m].source,

@@ -85,6 +85,7 @@ def test_aggregate_from_per_seed_values():
     assert u["mode_kl"]["mean"] == pytest.approx(0.2)
     assert u["sample_distance"]["std"] == pytest.approx(math.sqrt(0.0002))
     assert u["seconds"]["mean"] == 15.0
+    assert u["cpu_seconds"]["n"] == 0  # records without CPU time (older results) still aggregate
     md = reproduce.table_markdown(rows)
     assert "| 7.0 ± 1.4 / 8 |" in md and "| 70.0 ± 28.3 |" in md and "(1 diverged)" in md
 
@@ -98,6 +99,7 @@ def test_tiny_study_writes_json_table_and_html(tiny):
     (run,) = data["runs"]
     assert (run["target"], run["method"], run["seed"], run["steps"], run["fine_steps"]) == ("ring", "vanilla", 0, 5, 2)
     assert set(reproduce.METRICS) <= set(run["metrics"]) and run["metrics"]["modes_total"] == 8
+    assert 0 < run["cpu_seconds"] and data["meta"]["cpu_seconds"] == pytest.approx(run["cpu_seconds"], abs=0.1)
     (row,) = data["table"]
     for key in reproduce.METRICS:
         assert row[key]["mean"] == pytest.approx(run["metrics"][key]) and row[key]["std"] == 0.0

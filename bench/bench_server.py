@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import socket
 import subprocess
@@ -37,12 +38,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _children(pid: int) -> list[int]:
+    kids = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            kids += [int(x) for x in f.read().split()]
+    return kids
+
+
 def proc_status(pid: int) -> dict[str, int]:
-    out = {}
-    for line in open(f"/proc/{pid}/status"):
-        k, _, v = line.partition(":")
-        if k in ("VmRSS", "Threads"):
-            out[k] = int(v.split()[0])
+    """VmRSS (kB) and Threads of the server and its worker processes, added up."""
+    out = {"VmRSS": 0, "Threads": 0, "Processes": 0}
+    for p in [pid, *_children(pid)]:
+        out["Processes"] += 1
+        for line in open(f"/proc/{p}/status"):
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "Threads"):
+                out[k] += int(v.split()[0])
     return out
 
 
@@ -114,7 +126,9 @@ class Client:
 
     @property
     def fps(self) -> float:
-        return self.frames / self.seconds
+        """Frames/s while streaming: first to last frame (connecting and the first frame excluded)."""
+        dt = self.t_last - self.t_first
+        return (self.frames - 1) / dt if dt > 0 and self.frames > 1 else 0.0
 
     @property
     def frame_its(self) -> float:
@@ -123,16 +137,19 @@ class Client:
         return (self.last_it - self.first_it) / dt if dt > 0 else 0.0
 
 
-def start_server(port: int, max_sessions: int) -> subprocess.Popen:
+def start_server(port: int, max_sessions: int, workers: int | None) -> subprocess.Popen:
+    extra = [] if workers is None else ["--workers", str(workers)]
     proc = subprocess.Popen([sys.executable, "-c", "import sys; from server.cli import main; sys.exit(main())",
                              "serve", "--port", str(port), "--max-sessions", str(max_sessions),
-                             "--log-level", "warning"])
-    for _ in range(300):
+                             "--log-level", "warning", *extra])
+    for _ in range(600):  # until it answers and its worker processes have warmed up
         try:
-            healthz(port)
-            return proc
+            w = healthz(port)["workers"]
+            if w["ready"] == w["configured"]:
+                return proc
         except OSError:
-            time.sleep(0.1)
+            pass
+        time.sleep(0.1)
     proc.kill()
     raise SystemExit("server did not start")
 
@@ -162,9 +179,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=5.0, help="length of each measuring phase")
     ap.add_argument("--clients", type=int, default=30)
     ap.add_argument("--soak", type=float, default=0.0, help="soak seconds (0: skip)")
+    ap.add_argument("--workers", type=int, help="server worker processes (default: the server's, one per core)")
     a = ap.parse_args()
     port = free_port()
-    proc = start_server(port, max(a.clients, 4))
+    proc = start_server(port, max(a.clients, 4), a.workers)
+    print(f"server: {healthz(port)['workers']['configured']} worker processes")
     try:
         head = headless_its(a.seconds)
         print(f"headless Trainer.step: {head:.0f} it/s (reference config, 1 torch thread)")

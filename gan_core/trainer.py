@@ -318,7 +318,8 @@ class Trainer:
         """Mark the run diverged if any parameter is NaN/inf; True when all are finite.
 
         Not called per step (about 0.1 ms, 4% of an iteration): a non-finite parameter makes the
-        next iteration's losses non-finite, which step() catches, and snapshot() calls this.
+        next iteration's losses non-finite, which step() catches, and snapshot() calls this when its
+        outputs are non-finite.
         """
         if self.status == "ok" and not all(bool(torch.isfinite(q).all()) for q in (*self.g_params, *self.d_params)):
             self._diverge(f"parameters became non-finite by iteration {self.iteration}; reset to recover")

@@ -61,6 +61,7 @@ def build_router() -> APIRouter:
         st = request.app.state
         return {"status": "ok", "sessions": st.manager.attached, "detached": st.manager.detached,
                 "max_sessions": st.settings.max_sessions, "threads": threading.active_count(),
+                "workers": st.manager.workers,
                 "loop_lag_ms": st.lag.summary(window)}
 
     @r.get("/api/version")

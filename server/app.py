@@ -27,9 +27,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Once per process: tiny models run fastest on one thread; sessions give the parallelism.
         torch.set_num_threads(settings.threads)
+        app.state.manager.start()
         tasks = [asyncio.create_task(app.state.lag.run()), asyncio.create_task(app.state.manager.reaper())]
-        log.info("toygan serving: max %d sessions, %d compute slots, %d torch thread(s)",
-                 settings.max_sessions, settings.compute_slots, settings.threads)
+        log.info("toygan serving: max %d sessions, %s, %d torch thread(s)", settings.max_sessions,
+                 f"{settings.workers} worker processes" if settings.workers else f"{settings.compute_slots} "
+                 "in-process compute slots", settings.threads)
         try:
             yield
         finally:

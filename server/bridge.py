@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -29,6 +30,7 @@ class Bridge:
         self._close: tuple[int, str] | None = None
         self._wake = asyncio.Event()
         self.frames_sent = 0
+        self.on_frame_sent: Callable[[], None] | None = None  # a worker's session waits for this (workers.py)
 
     def _poke(self) -> None:
         try:
@@ -80,3 +82,5 @@ class Bridge:
             if frame is not None:
                 await ws.send_bytes(frame)
                 self.frames_sent += 1
+                if self.on_frame_sent is not None:
+                    self.on_frame_sent()

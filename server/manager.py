@@ -13,9 +13,12 @@ import time
 from typing import Any
 
 from gan_core.config import ExperimentConfig
+from gan_core.trainer import Trainer
+from server.pacer import Pacer
 from server.scheduler import FairScheduler
 from server.session import Session
 from server.settings import Settings
+from server.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,9 @@ class SessionManager:
         self.settings = settings
         self.presets = presets
         self.scheduler = FairScheduler(settings.compute_slots)
-        self._sessions: dict[str, Session] = {}  # resume token -> session
+        self.pacer = Pacer(settings.quantum_ms / 1000, settings.shared_fps)  # in-process sessions share it
+        self.pool: WorkerPool | None = None  # started by start(): sessions then live on worker processes
+        self._sessions: dict[str, Any] = {}  # resume token -> Session or workers.RemoteSession
         self._reserved = 0  # seats promised to hellos whose trainer is still being built
 
     @property
@@ -50,11 +55,27 @@ class SessionManager:
     def unreserve(self) -> None:
         self._reserved -= 1
 
-    def create(self, trainer: Any, preset: str | None) -> Session:
-        s = Session(trainer, self.settings, self.scheduler, self.presets, preset)
+    def start(self) -> None:
+        if self.settings.workers and self.pool is None:
+            self.pool = WorkerPool(self.settings)
+
+    async def open(self, cfg: ExperimentConfig, preset: str | None) -> Any:
+        """A new session for a validated config: on a worker process, or here on a thread."""
+        if self.pool is not None:
+            s = self.pool.open(cfg, preset)
+        else:
+            # Building targets and networks takes tens of ms: off the event loop.
+            s = Session(await asyncio.to_thread(Trainer, cfg), self.settings, self.scheduler, self.presets, preset,
+                        pacer=self.pacer)
         self._sessions[s.token] = s
         s.start()
         return s
+
+    @property
+    def workers(self) -> dict[str, int]:
+        """Worker processes started, alive and warmed up (all 0 in in-process mode)."""
+        p = self.pool
+        return {"configured": self.settings.workers, "alive": p.alive if p else 0, "ready": p.ready if p else 0}
 
     def find(self, token: str) -> Session | None:
         s = self._sessions.get(token)
@@ -103,6 +124,9 @@ class SessionManager:
         for s in sessions:
             self.end(s, CLOSE_NORMAL, "server shutting down")
         await asyncio.to_thread(lambda: [s.join(2.0) for s in sessions])
+        if self.pool is not None:
+            await asyncio.to_thread(self.pool.close)
+            self.pool = None
 
     def default_config(self) -> ExperimentConfig:
         return ExperimentConfig()

@@ -1,10 +1,17 @@
 """One lab session: its own Trainer on its own thread, fed by a control queue, read by frames.
 
-The thread loops: drain control messages (between steps, never during one), train for one
-quantum while it holds a turn from the FairScheduler, and when a frame is due take a snapshot,
-pack it and drop it in the bridge's single-slot mailbox. Training rate and frame rate are
-decoupled: frames come at most at the client's fps cap and only once the previous one was
-taken, and a change (configure, step, reset, ...) gets a frame right away so it shows at once.
+The thread loops: drain control messages (between steps, never during one); while it holds a
+turn from the FairScheduler, take a snapshot when a frame is due (pack it, drop it in the
+bridge's single-slot mailbox), then train for its training budget. Training rate and frame rate
+are decoupled: frames come on a steady clock at the client's fps cap, only once the previous
+one was taken, and a change (configure, step, reset, ...) gets a frame right away.
+
+Under load the frames come first: each session reports its turn cycle (the time between the
+starts of two of its turns, which is everyone's turns added up) to the process's shared Pacer,
+which shrinks the training budget per turn while cycles are longer than one frame interval at
+`shared_fps` and grows it back to `quantum_ms` when there is room. Budgets below one iteration
+accumulate as credit, so a session trains one iteration every few turns instead of none. With
+30 sessions on 2 cores every seat keeps ~shared_fps frames/s and the CPU left over trains, evenly.
 """
 
 from __future__ import annotations
@@ -18,13 +25,17 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from gan_core.config import SCHEMA_VERSION
 from gan_core.snapshot import SnapshotOptions
 from server import controls
 from server.frames import encode_frame, json_safe, thin
+from server.pacer import Pacer
+from server.protocol import PROTOCOL_VERSION
 
 if TYPE_CHECKING:
     from gan_core.trainer import Trainer
     from server.bridge import Bridge
+    from server.protocol import SetView
     from server.scheduler import FairScheduler
     from server.settings import Settings
 
@@ -36,13 +47,17 @@ _STOP = ("stop",)
 
 
 class Session:
-    def __init__(self, trainer: Trainer, settings: Settings, scheduler: FairScheduler,
-                 presets: Any, preset: str | None = None):
-        self.id = secrets.token_hex(6)
-        self.token = secrets.token_urlsafe(24)  # the secret that resumes this session
+    def __init__(self, trainer: Trainer, settings: Settings, scheduler: FairScheduler | None,
+                 presets: Any, preset: str | None = None, sid: str | None = None, token: str | None = None,
+                 pacer: Pacer | None = None):
+        # A worker process is handed the id and token its front (server.workers) already gave out.
+        self.id = sid or secrets.token_hex(6)
+        self.token = token or secrets.token_urlsafe(24)  # the secret that resumes this session
         self.trainer = trainer
         self.settings = settings
-        self.scheduler = scheduler
+        self.scheduler = scheduler  # None on a worker process, whose loop gives the turns
+        # Shared by all sessions of this process (fair training); a lone session gets its own.
+        self.pacer = pacer or Pacer(settings.quantum_ms / 1000, settings.shared_fps)
         self.presets = presets
         self.preset = preset
         self.view = SnapshotOptions()
@@ -62,8 +77,10 @@ class Session:
         self._metrics: dict[str, float] = {}
         self._metrics_it = -1
         self._metrics_t = -math.inf
-        self._last_frame_t = -math.inf
+        self._next_frame_t = -math.inf  # monotonic deadline of the next regular frame
         self._iter_s = 0.003  # running mean seconds per iteration: sizes the next quantum
+        self._credit_s = 0.0  # budget not yet spent: a turn trains once it covers an iteration
+        self._turn_t: float | None = None  # monotonic start of this session's previous busy turn
         self._trained = 0
         self._its = 0.0
         self._its_mark = (time.monotonic(), 0)
@@ -79,12 +96,13 @@ class Session:
         self.last_input = time.monotonic()
         self._ctl.put(msg)
 
-    def attach(self, sink: Bridge) -> None:
+    def attach(self, sink: Bridge, resumed: bool = False, view: SetView | None = None) -> None:
+        """Stream to `sink`; the session's thread first says `ready`, then applies hello's `view`."""
         with self._sink_lock:
             self._sink = sink
         self.detached_at = None
         self.last_input = time.monotonic()
-        self._ctl.put(("attached",))
+        self._ctl.put(("attached", resumed, view))
 
     def take_over(self, reason: str) -> None:
         """Close the socket still attached (if any); a new one attaches next."""
@@ -137,6 +155,12 @@ class Session:
             return "diverged"
         return "running" if self.running else "paused"
 
+    def post_ready(self, resumed: bool) -> None:
+        self.post({"type": "ready", "session": self.id, "token": self.token,
+                   "config": self.trainer.config.model_dump(mode="json"), "protocol": PROTOCOL_VERSION,
+                   "schema_version": SCHEMA_VERSION, "preset": self.preset, "resumed": resumed,
+                   "config_rev": self.config_rev})
+
     def post_status(self, rebuilt: bool = False) -> None:
         t = self.trainer
         self.post({"type": "status", "state": self.state(), "iteration": t.iteration, "its": self._its,
@@ -157,25 +181,57 @@ class Session:
         self.post_status(rebuilt or new_run)
         self.dirty = True
 
+    @property
+    def wants_turn(self) -> bool:
+        """Whether there is computing to do: training, a step request, or a frame of a change."""
+        return self.running or self.pending_steps > 0 or (self.dirty and self.attached)
+
+    def take_turn(self) -> None:
+        """One turn of computing; the caller holds the CPU (a scheduler turn, or a worker's loop)."""
+        if self.running or self.pending_steps > 0:
+            self._pace()
+            # Frame first: a change drained just now shows without waiting for training.
+            if self._frame_due():
+                self._frame()
+            self._quantum()
+            self._after_quantum()
+        elif self.dirty and self.attached:
+            self._frame()
+
+    def poll(self) -> bool:
+        """Drain without blocking, then one turn if wanted (a worker process's loop runs many
+        sessions on one thread this way); False once the session has stopped."""
+        try:
+            if not self._drain(block=False):
+                log.info("session %s ended", self.id)
+                return False
+            if self.wants_turn:
+                self.take_turn()
+            else:
+                self._turn_t = None  # an idle gap is not a scheduling cycle
+            return True
+        except Exception:
+            self._crashed()
+            return False
+
+    def _crashed(self) -> None:
+        # A bug must end this session only, loudly, never the server or the other sessions.
+        log.exception("session %s crashed", self.id)
+        self.ended = True
+        self.post({"type": "error", "message": "internal error: the session stopped; reload", "field": None})
+
     def _run(self) -> None:
+        """The session's own thread (in-process mode): turns come from the FairScheduler."""
         log.info("session %s started", self.id)
         try:
-            while True:
-                busy = self.running or self.pending_steps > 0
-                if not self._drain(block=not busy and not (self.dirty and self.attached)):
-                    break
-                if self.running or self.pending_steps > 0:
+            while self._drain(block=not self.wants_turn):
+                if self.wants_turn:
                     with self.scheduler.turn():
-                        self._quantum()
-                        if self._frame_due():
-                            self._frame()
-                    self._after_quantum()
-                elif self.dirty and self.attached:
-                    with self.scheduler.turn():
-                        self._frame()
-        except Exception:  # a bug must end this session only, loudly, never the server
-            log.exception("session %s crashed", self.id)
-            self.post({"type": "error", "message": "internal error: the session stopped; reload", "field": None})
+                        self.take_turn()
+                else:
+                    self._turn_t = None
+        except Exception:
+            self._crashed()
         log.info("session %s ended", self.id)
 
     def _drain(self, block: bool) -> bool:
@@ -195,7 +251,7 @@ class Session:
 
     def _handle(self, msg: Any) -> None:
         if isinstance(msg, tuple):
-            return self._internal(msg[0])
+            return self._internal(*msg)
         try:
             controls.handle(self, msg)
         except Exception as exc:  # bad input must cost the client an error message, never the session
@@ -203,8 +259,11 @@ class Session:
             self.post({"type": "error", "message": f"{getattr(msg, 'type', 'message')}: internal error ({exc})",
                        "field": None})
 
-    def _internal(self, what: str) -> None:
+    def _internal(self, what: str, resumed: bool = False, view: Any = None) -> None:
         if what == "attached":
+            self.post_ready(resumed)
+            if view is not None:
+                self._handle(view)  # hello's view: an error in it names the field, after `ready`
             if self._was_running and self.trainer.status == "ok":
                 self.running = True
             self._was_running = False
@@ -221,12 +280,23 @@ class Session:
             self.post({"type": "notice", "message": "paused: no input for a while; press play to go on"})
             self.dirty = True
 
+    def _pace(self) -> None:
+        """Report this session's turn cycle to the shared pacer (see server.pacer)."""
+        now = time.monotonic()
+        if self._turn_t is not None:
+            self.pacer.report(now - self._turn_t)
+        self._turn_t = now
+
     def _quantum(self) -> None:
-        """Train for about quantum_ms (at least one iteration), in one Trainer.step call."""
+        """Train within this turn's budget, in one Trainer.step call (or not at all this turn)."""
         t = self.trainer
-        n = max(1, int(self.settings.quantum_ms / 1000 / self._iter_s))
-        if not self.running:
-            n = min(n, self.pending_steps)
+        if self.running:
+            self._credit_s += self.pacer.budget_s
+            n = int(self._credit_s / self._iter_s)
+            if n < 1:
+                return
+        else:  # an explicit step request finishes promptly, whatever the load
+            n = min(self.pending_steps, max(1, int(self.pacer.budget_s / self._iter_s)))
         before = t.iteration
         start = time.perf_counter()
         t.step(n)
@@ -234,6 +304,9 @@ class Session:
         done = t.iteration - before
         if done > 0:
             self._iter_s = 0.8 * self._iter_s + 0.2 * (took / done)
+        if self.running:
+            # Spent by what the steps really took, so an underestimated iteration is paid back next turn.
+            self._credit_s = max(-self.pacer.top * 4, self._credit_s - took)
         self._trained += max(done, 0)
         if not self.running:
             self.pending_steps = max(0, self.pending_steps - n)
@@ -260,7 +333,7 @@ class Session:
             return False
         if self.dirty:
             return True
-        return (time.monotonic() - self._last_frame_t >= 1.0 / self.fps) and not sink.frame_pending()
+        return time.monotonic() >= self._next_frame_t and not sink.frame_pending()
 
     def _history(self) -> list[dict[str, float]]:
         hist = self.trainer.history
@@ -281,7 +354,10 @@ class Session:
         now = time.monotonic()
         fresh = self.view.metrics and (self.dirty or now - self._metrics_t >= self.settings.metrics_interval_s
                                        or self._metrics_it > t.iteration)
-        opts = replace(self.view, metrics=bool(fresh), grid=min(self.view.grid, 128 if t.target.dim == 2 else 512))
+        grid = min(self.view.grid, 128 if t.target.dim == 2 else 512)
+        if t.target.dim == 2 and self.pacer.loaded:
+            grid = min(grid, self.settings.loaded_grid)  # 48x48 costs D half the 64x64 surface
+        opts = replace(self.view, metrics=bool(fresh), grid=grid)
         snap = t.snapshot(opts)
         if fresh:
             self._metrics, self._metrics_it, self._metrics_t = snap.metrics, t.iteration, now
@@ -290,5 +366,11 @@ class Session:
         extra = {"state": self.state(), "its": self._its, "config_rev": self.config_rev,
                  "metrics_iteration": self._metrics_it if self.view.metrics else None}
         sink.offer_frame(encode_frame(snap, self._history(), extra))
-        self._last_frame_t = now
+        if now >= self._next_frame_t:
+            # A steady clock: a frame a little late keeps the phase (the next comes sooner), so the
+            # rate is the cap on average; one late by a whole period or more starts a new phase.
+            # An extra frame for a change (dirty, before the deadline) leaves the clock alone.
+            period = 1.0 / self.fps
+            late = now - self._next_frame_t
+            self._next_frame_t = (self._next_frame_t if late < period else now) + period
         self.dirty = False

@@ -16,6 +16,13 @@ def cpu_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def default_workers() -> int:
+    # One compute process per core, so sessions' Python runs on every core (threads in one process
+    # share one GIL); on a single core a worker would only add a hop, so sessions stay in-process.
+    n = cpu_cores()
+    return n if n >= 2 else 0
+
+
 def default_max_sessions() -> int:
     # A reference session (ring, 2x64 MLPs) needs ~3-5 ms of CPU per 64x64 frame; at the 10 frames/s
     # a shared seat must keep, 16 sessions fill about 80% of a core with frames and leave the rest
@@ -33,11 +40,14 @@ class Settings(BaseSettings):
                               "with 1013 'server full'")
     threads: int = Field(1, ge=1, le=256, description="torch intra-op threads, set once at start-up "
                          "(tiny models run fastest on 1; sessions run in parallel instead)")
+    workers: int = Field(default_factory=default_workers, ge=0, le=256,
+                         description="Compute processes the sessions run on (default: one per core when "
+                         "there are 2 or more); 0: sessions run as threads in the server process")
     compute_slots: int = Field(default_factory=cpu_cores, ge=1, le=1024,
-                               description="Sessions computing at the same moment (one per core); the "
-                               "rest wait their turn in a round-robin queue")
-    quantum_ms: float = Field(4.0, gt=0, le=1000, description="Training time a session runs per turn, ms "
-                              "(at least one iteration); short turns keep 30 shared seats near 10 frames/s")
+                               description="With workers=0: sessions computing at the same moment; the "
+                               "rest wait their turn in a round-robin queue (each worker process has one)")
+    quantum_ms: float = Field(4.0, gt=0, le=1000, description="Most training time a session runs per turn, ms "
+                              "(less under load, see shared_fps); short turns keep frames and changes prompt")
     idle_pause_s: float = Field(300.0, gt=0, description="Seconds without a client message before a running "
                                 "session is paused")
     idle_timeout_s: float = Field(1800.0, gt=0, description="Seconds without a client message before a "
@@ -52,9 +62,16 @@ class Settings(BaseSettings):
     rate_per_s: float = Field(60.0, gt=0, description="Sustained client messages per second (a dragged "
                               "slider sends ~60); more are dropped with an error")
     rate_burst: int = Field(120, ge=1, description="Messages a client may send at once above the rate")
+    shared_fps: float = Field(12.0, gt=0, le=120, description="Frames/s every running session keeps under "
+                              "load: while the turn cycle is longer than 1/shared_fps, sessions train less "
+                              "per turn (the CPU left over still trains, evenly)")
     default_fps: float = Field(30.0, gt=0, le=120, description="Frame cap until the client's set_view says")
-    metrics_interval_s: float = Field(0.25, ge=0, description="Seconds between fresh metric computations "
-                                      "in frames (frames between carry the last ones)")
+    metrics_interval_s: float = Field(0.5, ge=0, description="Seconds between fresh metric computations "
+                                      "in frames (frames between carry the last ones; 2/s draws smooth "
+                                      "metric curves, and each costs ~1.3 ms of a shared core)")
+    loaded_grid: int = Field(48, ge=8, le=128, description="Largest 2D surface grid while the server is "
+                             "loaded (a session's turn cycle misses 1/shared_fps): frames get cheaper "
+                             "before they get fewer; the frame says the grid it has")
     status_interval_s: float = Field(1.0, gt=0, description="Seconds between status messages while running")
     log_level: str = Field("info", description="Logging level")
 

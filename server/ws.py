@@ -14,8 +14,7 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from gan_core.config import SCHEMA_VERSION, ConfigError, parse_config
-from gan_core.trainer import Trainer
+from gan_core.config import ConfigError, parse_config
 from server import protocol as p
 from server.bridge import Bridge
 from server.manager import CLOSE_POLICY, CLOSE_SERVER_FULL, SessionManager
@@ -56,15 +55,14 @@ def origin_ok(ws: WebSocket, settings: Settings) -> bool:
     return urlsplit(origin).netloc.lower() == ws.headers.get("host", "").lower()  # same host only
 
 
-async def _new_trainer(manager: SessionManager, hello: p.Hello) -> tuple[Trainer, str | None]:
+async def _new_session(manager: SessionManager, hello: p.Hello) -> Session:
     if hello.preset is not None and hello.config is not None:
         raise ConfigError("hello: give a preset or a config, not both", "preset")
     if hello.preset is not None:
         cfg = manager.presets.config(hello.preset, field="preset")
     else:
         cfg = parse_config(hello.config)
-    # Building targets and networks takes tens of ms: off the event loop.
-    return await asyncio.to_thread(Trainer, cfg), hello.preset
+    return await manager.open(cfg, hello.preset)
 
 
 class Connection:
@@ -95,24 +93,17 @@ class Connection:
             self.bridge.request_close(CLOSE_SERVER_FULL, "server full")
             return
         try:
-            trainer, preset = await _new_trainer(m, hello)
+            s = await _new_session(m, hello)
         except ConfigError as exc:
             self.error(exc.message, exc.field)
             return
         finally:
             m.unreserve()
-        await self._start(m.create(trainer, preset), resumed=False)
+        await self._start(s, resumed=False)
 
     async def _start(self, s: Session, resumed: bool) -> None:
         self.session = s
-        self.bridge.post({
-            "type": "ready", "session": s.id, "token": s.token, "config": s.trainer.config.model_dump(mode="json"),
-            "protocol": p.PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION, "preset": s.preset,
-            "resumed": resumed, "config_rev": s.config_rev,
-        })
-        if self._view is not None:
-            s.submit(self._view)
-        s.attach(self.bridge)
+        s.attach(self.bridge, resumed, self._view)  # the session says `ready` (its thread knows its config)
         log.info("session %s %s", s.id, "resumed" if resumed else "started")
 
     def _too_big(self, text: str) -> bool:

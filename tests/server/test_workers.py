@@ -1,0 +1,108 @@
+"""Sessions on worker processes (settings.workers > 0, the default on 2+ cores): the same protocol as
+in-process sessions, plus what only processes can do wrong (a worker that dies is replaced)."""
+
+import time
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from tests.server.conftest import SMALL, hello, make_client, recv
+
+WARM_UP_S = 60  # a spawned worker imports torch and trains one step before it says "ready"
+
+
+def wait_ready(client, n: int) -> None:
+    deadline = time.monotonic() + WARM_UP_S
+    while time.monotonic() < deadline:
+        w = client.get("/healthz").json()["workers"]
+        if w["ready"] == n:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"workers not ready after {WARM_UP_S} s: {w}")
+
+
+@pytest.fixture(scope="module")
+def wclient():
+    with make_client(workers=1, max_sessions=4) as c:
+        wait_ready(c, 1)
+        yield c
+
+
+def test_health_reports_the_workers(wclient):
+    w = wclient.get("/healthz").json()["workers"]
+    assert w == {"configured": 1, "alive": 1, "ready": 1}
+
+
+def test_hello_play_configure_and_errors_on_a_worker(wclient):
+    with wclient.websocket_connect("/ws") as ws:
+        ready = hello(ws, config=SMALL)
+        assert ready["config"]["target"]["name"] == "gaussian-1d" and ready["token"]
+        header, arrays = recv(ws, "frame")
+        assert header["iteration"] == 0 and arrays["grid_x"].ndim == 1
+        ws.send_json({"type": "play"})
+        its = [recv(ws, "frame")[0]["iteration"] for _ in range(5)]
+        assert its == sorted(its) and its[-1] > its[0]
+        ws.send_json({"type": "configure", "patch": {"optimizer_d": {"lr": 0.002}}})
+        cfg = recv(ws, "config")
+        assert cfg["config"]["optimizer_d"]["lr"] == 0.002 and cfg["rebuilt"] is False
+        rev = cfg["config_rev"]
+        header, _ = recv(ws, "frame")
+        while header["config_rev"] < rev:  # frames taken before the change may still be on their way
+            header, _ = recv(ws, "frame")
+        ws.send_json({"type": "configure", "patch": {"optimizer_d": {"lr": -1}}})
+        err = recv(ws, "error")
+        assert err["field"] == "optimizer_d.lr"
+        ws.send_json({"type": "ping"})
+        recv(ws, "pong")  # the session lives on
+
+
+def test_resume_after_a_drop_keeps_the_experiment(wclient):
+    with wclient.websocket_connect("/ws") as ws:
+        ready = hello(ws, config=SMALL)
+        ws.send_json({"type": "step", "n": 7})
+        st = recv(ws, "status")
+        while st["iteration"] < 7:
+            st = recv(ws, "status")
+    with wclient.websocket_connect("/ws") as ws:
+        again = hello(ws, resume=ready["token"])
+        assert again["resumed"] is True and again["session"] == ready["session"]
+        assert recv(ws, "frame")[0]["iteration"] == 7
+
+
+def test_export_then_import_round_trips_through_a_worker(wclient):
+    with wclient.websocket_connect("/ws") as ws:
+        hello(ws, config=SMALL)
+        ws.send_json({"type": "step", "n": 5})
+        while recv(ws, "status")["iteration"] < 5:
+            pass
+        ws.send_json({"type": "export", "weights": True})
+        data = recv(ws, "export")["data"]
+        assert data["iteration"] == 5 and data["weights"]
+    with wclient.websocket_connect("/ws") as ws:
+        hello(ws, config=SMALL)
+        ws.send_json({"type": "import", "data": data})
+        cfg = recv(ws, "config")
+        assert cfg["rebuilt"] is True
+        header, _ = recv(ws, "frame")
+        while header["config_rev"] < cfg["config_rev"]:
+            header, _ = recv(ws, "frame")
+        assert header["iteration"] == 5
+
+
+def test_a_dead_worker_ends_its_sessions_clearly_and_is_replaced():
+    with make_client(workers=1, max_sessions=4) as c:
+        wait_ready(c, 1)
+        pool = c.app.state.manager.pool
+        with c.websocket_connect("/ws") as ws:
+            hello(ws, config=SMALL)
+            recv(ws, "frame")
+            pool._procs[0].kill()
+            err = recv(ws, "error")
+            assert "worker stopped" in err["message"]
+            with pytest.raises(WebSocketDisconnect) as closed:
+                recv(ws, "never")
+            assert closed.value.code == 1011
+        wait_ready(c, 1)  # a new process took its place
+        with c.websocket_connect("/ws") as ws:
+            hello(ws, config=SMALL)
+            assert recv(ws, "frame")[0]["iteration"] == 0

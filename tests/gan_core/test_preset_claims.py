@@ -28,6 +28,8 @@ PROVEN = [
     "ring-wgan-gp",
     "lagging-critic",
     "two-timescale",
+    "ring-collapse",
+    "ring-unrolled",
 ]
 
 

@@ -4,6 +4,8 @@ its claims name, and every claim must hold on at least its stated `min_pass` of 
 
 Only presets whose claims were measured to hold are listed. A (preset, seed) run that several
 presets use as their baseline (saturating-stall, lagging-critic, ring-collapse) is trained once per test session.
+grid-wgan-gp is not listed: its claim (>= 20 of 25 modes) is not met within a budget CI can afford
+(3x128 nets, 3000 steps, ~150 s a seed captured 5 of 25 on seed 0; a 2x128 variant at lr 2e-3, 4).
 """
 
 import pytest

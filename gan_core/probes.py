@@ -137,11 +137,13 @@ def take_snapshot(t: Trainer, opts: SnapshotOptions) -> Snapshot:
         with torch.no_grad():
             fake = t.G(z)
             # One pass of D over the grid and the real samples (rows do not interact in eval mode).
-            vals = d_value(t.D(grid_and_real))
-            # Non-finite parameters make these outputs non-finite: checking the outputs (two ops) is
-            # how a frame notices divergence without walking every parameter (~0.4 ms a frame).
-            if not (bool(torch.isfinite(vals).all()) and bool(torch.isfinite(fake).all())):
+            raw = t.D(grid_and_real)
+            # Non-finite parameters make the raw outputs non-finite (a sigmoid would hide an inf):
+            # checking them (two ops) is how a frame notices divergence without walking every
+            # parameter (~0.4 ms a frame).
+            if not (bool(torch.isfinite(raw).all()) and bool(torch.isfinite(fake).all())):
                 t.check_parameters()
+            vals = d_value(raw)
             surface, d_real = vals[: len(pts)], float(vals[len(pts):].mean())
             surface = surface.reshape(len(ys), len(xs)) if dim == 2 else surface
             manifold = None

@@ -7,11 +7,11 @@
 The data lives in gan_core/preset_data/presets.json: each entry has name, title, description
 (one paragraph: what to watch and why), view ("1d" | "2d" | "dirac"), config (a patch over
 ExperimentConfig's defaults), steps (the headless budget) and claims. A claim is a dict read by
-gan_core.preset_claims (runs a preset headless and checks its claims over seeds):
+check_claim below; gan_core.claims runs presets over seeds and reports each claim's pass rate:
 
     {"metric": "modes_captured", "op": "<=", "value": 2, "at": "final", "seeds": 5, "min_pass": 4}
 
-metric  a key of Trainer.evaluate() or a derived one (see preset_claims.DERIVED)
+metric  a key of Trainer.evaluate() or a derived one (_per_eval, _per_run below)
 op      "<=", ">=", "<", ">", "between" (value [lo, hi])
 at      "final" (after `steps`), "evals" (at every evaluation; `frac` of them must hold),
         or "run" (a whole-run metric such as the number of modes the generated mean visited)
@@ -174,8 +174,9 @@ def _holds(x: float, op: str, value: Any) -> bool:
     return {"<=": x <= value, ">=": x >= value, "<": x < value, ">": x > value}[op]
 
 
-def check_claim(claim: dict[str, Any], result: dict[str, Any], baseline: dict[str, Any] | None = None) -> bool:
-    """Whether one seed's run (from run_preset) holds `claim`; `baseline` is the baseline preset's run."""
+def claim_value(claim: dict[str, Any], result: dict[str, Any], baseline: dict[str, Any] | None = None) -> float:
+    """The number `claim` is judged on for one seed's run: the metric (minus the baseline's, for a
+    baseline claim), or for at="evals" the fraction of evaluations after the first that hold it."""
     metric, op, at = claim["metric"], claim["op"], claim.get("at", "final")
 
     def value_of(res: dict[str, Any]) -> float:
@@ -184,10 +185,17 @@ def check_claim(claim: dict[str, Any], result: dict[str, Any], baseline: dict[st
 
     if at == "evals":
         ok = [_holds(float(e.get(metric, float("nan"))), op, claim["value"]) for e in result["evals"][1:]]
-        return bool(ok) and sum(ok) / len(ok) >= claim.get("frac", 1.0)
-    x = value_of(result)
+        return sum(ok) / len(ok) if ok else float("nan")
     if claim.get("baseline"):
         if baseline is None:
             raise ValueError(f"claim on {metric} compares against {claim['baseline']}: pass its run")
-        return _holds(x - value_of(baseline), op, claim["value"])
-    return _holds(x, op, claim["value"])
+        return value_of(result) - value_of(baseline)
+    return value_of(result)
+
+
+def check_claim(claim: dict[str, Any], result: dict[str, Any], baseline: dict[str, Any] | None = None) -> bool:
+    """Whether one seed's run (from run_preset) holds `claim`; `baseline` is the baseline preset's run."""
+    x = claim_value(claim, result, baseline)
+    if claim.get("at", "final") == "evals":
+        return x == x and x >= claim.get("frac", 1.0)
+    return _holds(x, claim["op"], claim["value"])

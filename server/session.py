@@ -352,11 +352,12 @@ class Session:
             return
         t = self.trainer
         now = time.monotonic()
-        fresh = self.view.metrics and (self.dirty or now - self._metrics_t >= self.settings.metrics_interval_s
+        every = self.settings.loaded_metrics_interval_s if self.pacer.loaded else self.settings.metrics_interval_s
+        fresh = self.view.metrics and (self.dirty or now - self._metrics_t >= every
                                        or self._metrics_it > t.iteration)
         grid = min(self.view.grid, 128 if t.target.dim == 2 else 512)
         if t.target.dim == 2 and self.pacer.loaded:
-            grid = min(grid, self.settings.loaded_grid)  # 48x48 costs D half the 64x64 surface
+            grid = min(grid, self.settings.loaded_grid)  # 32x32: a quarter of D's 64x64 surface
         opts = replace(self.view, metrics=bool(fresh), grid=grid)
         snap = t.snapshot(opts)
         if fresh:

@@ -69,7 +69,10 @@ class Settings(BaseSettings):
     metrics_interval_s: float = Field(0.5, ge=0, description="Seconds between fresh metric computations "
                                       "in frames (frames between carry the last ones; 2/s draws smooth "
                                       "metric curves, and each costs ~1.3 ms of a shared core)")
-    loaded_grid: int = Field(48, ge=8, le=128, description="Largest 2D surface grid while the server is "
+    loaded_metrics_interval_s: float = Field(2.0, ge=0, description="metrics_interval_s while the server is "
+                                             "loaded (see loaded_grid): each fresh computation is a frame's "
+                                             "worth of CPU that the sessions' training needs more")
+    loaded_grid: int = Field(32, ge=8, le=128, description="Largest 2D surface grid while the server is "
                              "loaded (a session's turn cycle misses 1/shared_fps): frames get cheaper "
                              "before they get fewer; the frame says the grid it has")
     status_interval_s: float = Field(1.0, gt=0, description="Seconds between status messages while running")

@@ -78,3 +78,48 @@ def test_sessions_sharing_a_pacer_train_alike_and_all_get_frames():
     for s in sessions:
         s.end()
         assert not s.poll()  # ended: the loop drops it
+
+
+class _FrameSink(_Sink):
+    def __init__(self):
+        super().__init__()
+        self.headers = []
+
+    def offer_frame(self, data):
+        from server.frames import decode_frame
+
+        header, arrays = decode_frame(data)
+        header["grid"] = arrays["grid_x"].shape[0]
+        self.headers.append(header)
+
+
+def _frames(loaded: bool):
+    """Three frames of a 2D session, two iterations apart, on a loaded or an idle pacer."""
+    from gan_core.trainer import Trainer
+
+    st = Settings(workers=0, metrics_interval_s=0.0, loaded_metrics_interval_s=1000.0, loaded_grid=16)
+    pacer = Pacer(st.quantum_ms / 1000, st.shared_fps)
+    for _ in range(200 if loaded else 0):
+        pacer.report(10.0)  # every seat misses its frame interval: the server is loaded
+    assert pacer.loaded == loaded
+    s = Session(Trainer({**SMALL, "target": {"name": "ring"}}), st, None, None, pacer=pacer)
+    sink = _FrameSink()
+    s.attach(sink)
+    assert s.poll()  # attached: ready, then the first frame (dirty: fresh metrics)
+    for _ in range(2):
+        s.trainer.step(2)
+        s._frame()
+    s.end()
+    return sink.headers
+
+
+def test_loaded_frames_are_cheaper_smaller_grid_and_fewer_metric_computations():
+    idle, loaded = _frames(False), _frames(True)
+    assert [h["iteration"] for h in loaded] == [0, 2, 4]
+    # Idle: every frame recomputes the metrics (interval 0) at the full 64-point grid.
+    assert [h["metrics_iteration"] for h in idle] == [0, 2, 4]
+    assert {h["grid"] for h in idle} == {64}
+    # Loaded: the grid is cut to loaded_grid and the first frame's metrics are carried on.
+    assert [h["metrics_iteration"] for h in loaded] == [0, 0, 0]
+    assert {h["grid"] for h in loaded} == {16}
+    assert loaded[-1]["metrics"] == loaded[0]["metrics"]

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from gan_core import cli, reproduce
+from gan_core import cli, reproduce, reproduce_report
 from gan_core.config import ConfigError, ExperimentConfig
 
 
@@ -55,12 +55,12 @@ def test_plan_steps_scale_and_override():
 
 
 def test_mean_std_by_hand():
-    mean, std, n = reproduce.mean_std([6.0, 7.0, 8.0, 7.0])
+    mean, std, n = reproduce_report.mean_std([6.0, 7.0, 8.0, 7.0])
     assert (mean, n) == (7.0, 4)
     assert std == pytest.approx(math.sqrt(2.0 / 3.0))  # squares 1+0+1+0 = 2 over n-1 = 3
-    assert reproduce.mean_std([5.0]) == (5.0, 0.0, 1)
-    assert reproduce.mean_std([1.0, float("nan"), 3.0]) == (2.0, pytest.approx(math.sqrt(2.0)), 2)
-    m, s, n = reproduce.mean_std([])
+    assert reproduce_report.mean_std([5.0]) == (5.0, 0.0, 1)
+    assert reproduce_report.mean_std([1.0, float("nan"), 3.0]) == (2.0, pytest.approx(math.sqrt(2.0)), 2)
+    m, s, n = reproduce_report.mean_std([])
     assert math.isnan(m) and math.isnan(s) and n == 0
 
 
@@ -74,7 +74,7 @@ def test_aggregate_from_per_seed_values():
     records = [_record("ring", "unrolled", 0, 8.0, 0.9, 0.1, 0.02, seconds=10.0),
                _record("ring", "unrolled", 1, 6.0, 0.5, 0.3, 0.04, seconds=20.0, status="diverged"),
                _record("ring", "vanilla", 0, 1.0, 0.2, 2.0, 1.0)]
-    rows = reproduce.aggregate(records)
+    rows = reproduce_report.aggregate(records)
     assert [(r["target"], r["method"]) for r in rows] == [("ring", "vanilla"), ("ring", "unrolled")]
     u = rows[1]
     assert (u["runs"], u["diverged"], u["modes_total"], u["steps"]) == (2, 1, 8, 10)
@@ -86,7 +86,7 @@ def test_aggregate_from_per_seed_values():
     assert u["sample_distance"]["std"] == pytest.approx(math.sqrt(0.0002))
     assert u["seconds"]["mean"] == 15.0
     assert u["cpu_seconds"]["n"] == 0  # records without CPU time (older results) still aggregate
-    md = reproduce.table_markdown(rows)
+    md = reproduce_report.table_markdown(rows)
     assert "| 7.0 ± 1.4 / 8 |" in md and "| 70.0 ± 28.3 |" in md and "(1 diverged)" in md
 
 
@@ -119,7 +119,7 @@ def test_html_is_self_contained(tiny):
     assert not re.search(r"<script[^>]*\bsrc\s*=", page, flags=re.I)
     assert not re.search(r"<(link|img|iframe)\b", page, flags=re.I)
     assert "@import" not in page and not re.search(r"url\(\s*['\"]?https?:", page)
-    assert reproduce.REAL_COLOR in page and reproduce.FAKE_COLOR in page
+    assert reproduce_report.REAL_COLOR in page and reproduce_report.FAKE_COLOR in page
 
 
 @pytest.mark.parametrize(("argv", "option"), [

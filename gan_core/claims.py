@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 from dataclasses import dataclass
 from typing import Any
 
-from gan_core.presets import check_claim, claim_value, get_preset, list_presets, run_preset
+from gan_core.presets import claim_value, get_preset, holds, list_presets, run_preset
+from gan_core.reproduce import usable_cores
 
 Run = tuple[str, int]  # (preset name, seed)
 
@@ -44,7 +44,7 @@ def seeds_of(claim: dict[str, Any], seeds: int | None = None) -> int:
 
 def runs_needed(names: list[str], seeds: int | None = None) -> list[Run]:
     """Every (preset, seed) the claims of `names` need, baselines included, each once, costliest first
-    (a preset's steps as its cost: the pool then ends on short runs, not on one long one)."""
+    (see _cost), so the pool ends on short runs, not on one long one."""
     need: set[Run] = set()
     for name in names:
         for c in get_preset(name).claims:
@@ -56,6 +56,7 @@ def runs_needed(names: list[str], seeds: int | None = None) -> list[Run]:
 
 
 def _cost(name: str) -> float:
+    """A preset run's rough cost: steps x (1 + unrolled D steps) x D steps x batch size."""
     p = get_preset(name)
     t = p.config.get("training", {})
     return p.steps * (1 + t.get("unroll", 0)) * t.get("k_d", 1) * t.get("batch_size", 256)
@@ -83,8 +84,7 @@ def check_preset(name: str, runs: dict[Run, dict[str, Any]], seeds: int | None =
         n = seeds_of(c, seeds)
         base = [runs[(c["baseline"], s)] if c.get("baseline") else None for s in range(n)]
         vals = tuple(claim_value(c, runs[(name, s)], base[s]) for s in range(n))
-        held = tuple(check_claim(c, runs[(name, s)], base[s]) for s in range(n))
-        out.append(ClaimResult(name, c, vals, held))
+        out.append(ClaimResult(name, c, vals, tuple(holds(c, v) for v in vals)))
     return out
 
 
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m gan_core.claims", description=__doc__.splitlines()[0])
     ap.add_argument("names", nargs="*", help="presets (default: all)")
     ap.add_argument("--seeds", type=int, help="seeds 0..N-1 for every claim (default: each claim's own)")
-    ap.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)), help="worker processes")
+    ap.add_argument("--jobs", type=int, default=usable_cores(), help="worker processes")
     a = ap.parse_args(argv)
     names = a.names or [p.name for p in list_presets()]
     for n in names:

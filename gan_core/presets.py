@@ -193,9 +193,13 @@ def claim_value(claim: dict[str, Any], result: dict[str, Any], baseline: dict[st
     return value_of(result)
 
 
+def holds(claim: dict[str, Any], value: float) -> bool:
+    """Whether `value` (claim_value of one seed's run) satisfies `claim`."""
+    if claim.get("at", "final") == "evals":
+        return value == value and value >= claim.get("frac", 1.0)
+    return _holds(value, claim["op"], claim["value"])
+
+
 def check_claim(claim: dict[str, Any], result: dict[str, Any], baseline: dict[str, Any] | None = None) -> bool:
     """Whether one seed's run (from run_preset) holds `claim`; `baseline` is the baseline preset's run."""
-    x = claim_value(claim, result, baseline)
-    if claim.get("at", "final") == "evals":
-        return x == x and x >= claim.get("frac", 1.0)
-    return _holds(x, claim["op"], claim["value"])
+    return holds(claim, claim_value(claim, result, baseline))

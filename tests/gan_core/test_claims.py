@@ -2,6 +2,8 @@
 
 import math
 
+import pytest
+
 from gan_core.claims import ClaimResult, check_preset, describe, main, runs_needed
 from gan_core.presets import check_claim, claim_value, get_preset
 
@@ -42,12 +44,8 @@ def test_baseline_claim_compares_the_difference_on_the_same_seed():
     assert claim_value(c, run(final={"modes_captured": 3.0}), run(final={"modes_captured": 1.0})) == 2.0
     assert check_claim(c, run(final={"modes_captured": 2.0}), run(final={"modes_captured": 1.0}))
     assert not check_claim(c, run(final={"modes_captured": 1.0}), run(final={"modes_captured": 1.0}))
-    try:
+    with pytest.raises(ValueError, match="ring-collapse"):  # no baseline run: fail loudly
         check_claim(c, run(final={"modes_captured": 2.0}))
-    except ValueError as e:
-        assert "ring-collapse" in str(e)
-    else:
-        raise AssertionError("a baseline claim without the baseline's run must fail loudly")
 
 
 def test_runs_needed_adds_baselines_once_and_puts_costly_runs_first():

@@ -8,23 +8,22 @@ per test session on one process per usable core (gan_core.claims, which also pri
 pass rates: `python -m gan_core.claims --seeds 10`).
 """
 
-import os
-
 import pytest
 
 from gan_core.claims import check_preset, describe, runs_needed, train_runs
 from gan_core.presets import list_presets
+from gan_core.reproduce import usable_cores
 
 ALL = [p.name for p in list_presets()]
 
 
 @pytest.fixture(scope="session")
 def claim_runs():
-    return train_runs(runs_needed(ALL), jobs=len(os.sched_getaffinity(0)))
+    return train_runs(runs_needed(ALL), jobs=usable_cores())
 
 
 @pytest.mark.slow
-# The first test trains every run (about 8 CPU-minutes per core on two cores); the rest only check.
+# The first test trains every run (about 6 minutes on CI's two cores); the rest only check.
 @pytest.mark.timeout(2400)
 @pytest.mark.parametrize("name", ALL)
 def test_preset_claims_hold_over_seeds(name, claim_runs):

@@ -1,6 +1,6 @@
 """Benchmark a real `toygan serve` on loopback (issue 5's goals), printing measured numbers and ratios.
 
-    python bench/bench_server.py [--seconds 5] [--rounds 3] [--clients 30] [--soak SECONDS]
+    python bench/bench_server.py [--seconds 5] [--rounds 3] [--clients 30] [--many-seconds 30] [--soak SECONDS]
 
 1-2. alternating rounds: headless Trainer.step() it/s at the reference config (this process), then
    one client: frames/s, server it/s, ratio to headless (goal >= 0.8; median of the rounds); p95 configure -> first
@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from typing import Any
 
 import torch
 
@@ -47,16 +48,24 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
-def proc_status(pid: int) -> dict[str, int]:
-    """VmRSS (kB) and Threads of the server and its worker processes, added up."""
-    out = {"VmRSS": 0, "Threads": 0, "Processes": 0}
+def proc_status(pid: int) -> dict[str, Any]:
+    """VmRSS (kB) and Threads of the server and its worker processes, added up; "rss_each": the
+    front's VmRSS then each worker's (kB), to tell which process holds a growth."""
+    out: dict[str, Any] = {"VmRSS": 0, "Threads": 0, "Processes": 0, "rss_each": []}
     for p in [pid, *_children(pid)]:
         out["Processes"] += 1
         for line in open(f"/proc/{p}/status"):
             k, _, v = line.partition(":")
             if k in ("VmRSS", "Threads"):
                 out[k] += int(v.split()[0])
+            if k == "VmRSS":
+                out["rss_each"].append(int(v.split()[0]))
     return out
+
+
+def rss_split(st: dict[str, Any]) -> str:
+    front, *workers = (kb / 1024 for kb in st["rss_each"])
+    return f"front {front:.0f} MB, workers " + ", ".join(f"{w:.0f}" for w in workers) + " MB"
 
 
 def cpu_seconds(pid: int) -> float:
@@ -99,13 +108,16 @@ class Client:
         self.rev = 0
         self.rev_seen: dict[int, float] = {}
 
-    async def run(self, seconds: float, configure_every: float = 0.0, latencies: list[float] | None = None):
+    async def run(self, seconds: float, configure_every: float = 0.0, latencies: list[float] | None = None,
+                  warmup: float = 0.0):
+        """Stream for `warmup` + `seconds`; frames and iterations are counted over the last `seconds` only."""
         import websockets
 
         async with websockets.connect(f"ws://127.0.0.1:{self.port}/ws", max_size=2**24) as ws:
             await ws.send(json.dumps({"type": "hello"}))
             await ws.send(json.dumps({"type": "play"}))
-            end = time.perf_counter() + seconds
+            counted_from = time.perf_counter() + warmup
+            end = counted_from + seconds
             next_cfg = time.perf_counter() + 0.5
             pending: tuple[int, float] | None = None
             lr = 1e-3
@@ -122,8 +134,10 @@ class Client:
                 now = time.perf_counter()
                 if isinstance(m, bytes):
                     header, _ = decode_frame(m)
-                    self.frames += 1
                     self.rev = header["config_rev"]
+                    if now < counted_from:
+                        continue
+                    self.frames += 1
                     if self.first_it is None:
                         self.first_it, self.t_first = header["iteration"], now
                     self.last_it, self.t_last = header["iteration"], now
@@ -169,9 +183,11 @@ def start_server(port: int, max_sessions: int, workers: int | None, grace: float
     raise SystemExit("server did not start")
 
 
-async def many(port: int, n: int, seconds: float) -> list[Client]:
+async def many(port: int, n: int, seconds: float, warmup: float) -> list[Client]:
+    # Counted over one common window once every session streams: sessions that connect a little
+    # later are not compared on a stretch where the others already shared the CPU.
     clients = [Client(port) for _ in range(n)]
-    await asyncio.gather(*(c.run(seconds) for c in clients))
+    await asyncio.gather(*(c.run(seconds, warmup=warmup) for c in clients))
     return clients
 
 
@@ -193,6 +209,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=5.0, help="length of each measuring phase")
     ap.add_argument("--clients", type=int, default=30)
+    ap.add_argument("--many-seconds", type=float, default=30.0,
+                    help="counted window of the N-client phase (after 3 s of warm-up): at ~1 it/s a "
+                    "session, 30 s resolve the slowest/fastest ratio to a few percent")
     ap.add_argument("--rounds", type=int, default=3, help="alternating headless / one-client rounds")
     ap.add_argument("--soak", type=float, default=0.0, help="soak seconds (0: skip)")
     ap.add_argument("--grace", type=float, default=120.0, help="the server's --resume-grace, seconds")
@@ -227,9 +246,9 @@ def main() -> None:
 
         time.sleep(1.0)
         cpu0, t0 = cpu_split(proc.pid), time.perf_counter()
-        cs = asyncio.run(many(port, a.clients, a.seconds))
+        cs = asyncio.run(many(port, a.clients, a.many_seconds, warmup=3.0))
         cpu1, dt = cpu_split(proc.pid), time.perf_counter() - t0
-        lag = healthz(port, window=a.seconds)["loop_lag_ms"]
+        lag = healthz(port, window=a.many_seconds)["loop_lag_ms"]
         fps = [c.fps for c in cs]
         its = [c.frame_its for c in cs]
         errors = sum(len(c.errors) for c in cs)
@@ -283,6 +302,8 @@ def main() -> None:
             print(f"after the soak, every session (detached ones too) ended: RSS {empty['VmRSS'] / 1024:.0f} MB, "
                   f"{pct(before, empty):+.1f}% against before the soak (the same population: none; goal <= 10%); "
                   f"threads {empty['Threads']}, processes {empty['Processes']}")
+            print(f"RSS by process: before {rss_split(before)}; settled {rss_split(settled)}; "
+                  f"at the end {rss_split(after)}; all ended {rss_split(empty)}")
     finally:
         proc.terminate()
         proc.wait(10)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import math
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -39,6 +40,39 @@ def _malloc_trim() -> Any:
         return None
     fn.argtypes = [ctypes.c_size_t]
     return fn
+
+
+class Trimmer:
+    """Gives freed heap back to the OS after sessions end, at most once every TRIM_EVERY_S.
+
+    glibc keeps what a dropped session's trainer freed, so without this a worker's RSS creeps up
+    with sessions coming and going (measured +36% over the first two minutes of a soak). A request
+    inside the quiet period is kept, not lost: when the last sessions of a class end together,
+    their heap is still returned once the period is over (measured before: +12% RSS after a soak
+    with every session gone).
+    """
+
+    def __init__(self, trim: Any, clock: Any = time.monotonic):
+        self._trim = trim  # trim(0) -> int, or None: nothing to do
+        self._clock = clock
+        self._last = -math.inf
+        self.pending = False
+        self.count = 0  # trims done (tests, logs)
+
+    def request(self) -> None:
+        self.pending = True
+        self.poll()
+
+    def poll(self) -> None:
+        """Trim now if one is pending and the quiet period is over (cheap: call it every loop)."""
+        if not self.pending or self._trim is None:
+            return
+        now = self._clock()
+        if now - self._last < TRIM_EVERY_S:
+            return
+        self._last, self.pending = now, False
+        self._trim(0)
+        self.count += 1
 
 
 class PipeSink:
@@ -84,8 +118,7 @@ class Worker:
         self.sessions: dict[str, Any] = {}
         self.sinks: dict[str, PipeSink] = {}
         self._lock = threading.Lock()
-        self._trim_fn = _malloc_trim()
-        self._trim_t = -TRIM_EVERY_S
+        self.trimmer = Trimmer(_malloc_trim())
         self._warm_up()
 
     @staticmethod
@@ -154,17 +187,7 @@ class Worker:
     def _drop(self, sid: str) -> None:
         self.sessions.pop(sid, None)
         self.sinks.pop(sid, None)
-        self._trim()
-
-    def _trim(self) -> None:
-        """Give freed heap back to the OS, at most every TRIM_EVERY_S: glibc keeps what a dropped
-        session's trainer freed, so without this a worker's RSS creeps up with sessions coming and
-        going (measured +36% over the first two minutes of a soak) before it levels off."""
-        now = time.monotonic()
-        if self._trim_fn is None or now - self._trim_t < TRIM_EVERY_S:
-            return
-        self._trim_t = now
-        self._trim_fn(0)
+        self.trimmer.request()
 
     def _read(self, wait_s: float) -> bool:
         """Handle every message waiting on the pipe (waiting up to wait_s for the first); False to stop."""
@@ -187,6 +210,7 @@ class Worker:
                 # Idle: sleep on the pipe (nothing else can make work); busy: only look at it.
                 if not self._read(0 if busy else 1.0):
                     break
+                self.trimmer.poll()
                 for sid, s in list(self.sessions.items()):
                     if not s.poll():  # it crashed (its page was told); "end" drops sessions itself
                         self._drop(sid)

@@ -262,6 +262,13 @@ class TrainingConfig(_Strict):
                         json_schema_extra=ui("training", "slider", step=1))
     batch_size: int = Field(256, ge=1, le=4096, description="Samples per batch (real and fake each)",
                             json_schema_extra=ui("training", "log-slider", min=1, max=4096, step=1))
+    # A step schedule, the simplest one that helps: a GAN that has found the modes at a high rate
+    # keeps circling them (Adam's steps stay ~lr); a tenfold smaller rate lets it settle on them.
+    lr_drop_at: int = Field(0, ge=0, le=10_000_000, description="After this many iterations both "
+                            "learning rates are multiplied by lr_drop_factor (0: never)",
+                            json_schema_extra=ui("training", "number"))
+    lr_drop_factor: float = Field(0.1, gt=0, le=1, description="What lr_drop_at multiplies both "
+                                  "learning rates by", json_schema_extra=ui("training", "number"))
 
 
 class ExperimentConfig(_Strict):

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from gan_core.config import ExperimentConfig, OptimizerConfig
+from gan_core.config import ExperimentConfig, OptimizerConfig, TrainingConfig
 from gan_core.objectives import OBJECTIVES
 
 # Inside the square root of the look-ahead's Adam / RMSprop denominators: sqrt has an infinite
@@ -67,6 +67,12 @@ def make_plan(cfg: ExperimentConfig) -> Plan:
     )
 
 
+def lr_scale(training: TrainingConfig, iteration: int) -> float:
+    """The factor on both learning rates for the iteration after `iteration` completed ones."""
+    drop = training.lr_drop_at
+    return training.lr_drop_factor if drop and iteration >= drop else 1.0
+
+
 def make_optimizer(params, cfg: OptimizerConfig) -> torch.optim.Optimizer:
     """A torch optimizer for `params` as `cfg` describes it."""
     params = list(params)
@@ -79,10 +85,11 @@ def make_optimizer(params, cfg: OptimizerConfig) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
 
 
-def update_optimizer(opt: torch.optim.Optimizer, cfg: OptimizerConfig) -> None:
-    """Change hyperparameters in place: the optimizer's state (moments, momentum) is kept."""
+def update_optimizer(opt: torch.optim.Optimizer, cfg: OptimizerConfig, scale: float = 1.0) -> None:
+    """Change hyperparameters in place (lr times `scale`, see lr_scale): the optimizer's state
+    (moments, momentum) is kept."""
     for group in opt.param_groups:
-        group["lr"] = cfg.lr
+        group["lr"] = cfg.lr * scale
         group["weight_decay"] = cfg.weight_decay
         if "betas" in group:
             group["betas"] = (cfg.beta1, cfg.beta2)

@@ -40,7 +40,7 @@ from gan_core.config import (
     parse_config,
     target_dim,
 )
-from gan_core.dynamics import lookahead, make_optimizer, make_plan, update_optimizer
+from gan_core.dynamics import lookahead, lr_scale, make_optimizer, make_plan, update_optimizer
 from gan_core.models import SeededDropout, build_discriminator, build_generator, sample_noise
 from gan_core.snapshot import Snapshot, SnapshotOptions
 from gan_core.targets import build_target
@@ -129,21 +129,25 @@ class Trainer:
         if "target" in changed:
             self.target = build_target(new.target)
         for name, opt, params in (("optimizer_g", "opt_g", self.g_params), ("optimizer_d", "opt_d", self.d_params)):
-            if name in changed:
-                ocfg = getattr(new, name)
-                if ocfg.name != getattr(old, name).name:
-                    setattr(self, opt, make_optimizer(params, ocfg))
-                else:
-                    update_optimizer(getattr(self, opt), ocfg)
+            if name in changed and getattr(new, name).name != getattr(old, name).name:
+                setattr(self, opt, make_optimizer(params, getattr(new, name)))
         if new.regularizers.historical_averaging and not old.regularizers.historical_averaging:
             # The running means are only kept while the penalty is on: restart them from here,
             # or switching it on would pull both players back towards their initial weights.
             self._hist_g = reg.HistoricalAverage(self.g_params)
             self._hist_d = reg.HistoricalAverage(self.d_params)
         self.config = new
+        if changed & {"optimizer_g", "optimizer_d", "training"}:
+            self._set_lrs()  # a new rate, or a drop moved to before or after where the run is
         self._p = make_plan(new)
         self.rebuilt = False
         return False
+
+    def _set_lrs(self) -> None:
+        """Both optimizers' hyperparameters from the config, the rates scaled for this iteration."""
+        cfg, scale = self.config, lr_scale(self.config.training, self.iteration)
+        update_optimizer(self.opt_g, cfg.optimizer_g, scale)
+        update_optimizer(self.opt_d, cfg.optimizer_d, scale)
 
     # ---- one update -----------------------------------------------------------------------
 
@@ -296,6 +300,8 @@ class Trainer:
 
     def _finish_iteration(self) -> None:
         self.iteration += 1
+        if self.iteration == self.config.training.lr_drop_at:
+            self._set_lrs()
         last = self._last
         entry = {"iteration": self.iteration, **last}
         if self._dirac_game:

@@ -314,3 +314,49 @@ def test_switching_historical_averaging_on_starts_the_average_at_the_current_wei
     t.apply({"regularizers": {"historical_averaging": 1.0}})
     assert all(torch.equal(m, q) for m, q in zip(t._hist_g.mean, t.g_params, strict=True))
     assert t._hist_d.penalty(t.d_params, 1.0).item() == 0.0
+
+
+def _lrs(t):
+    return t.opt_g.param_groups[0]["lr"], t.opt_d.param_groups[0]["lr"]
+
+
+def test_lr_drop_scales_both_rates_after_lr_drop_at_iterations_and_follows_live_changes():
+    t = Trainer(_cfg(optimizer_g={"lr": 2e-3}, optimizer_d={"lr": 4e-3},
+                     training={"lr_drop_at": 3, "lr_drop_factor": 0.25}))
+    t.step(2)
+    assert _lrs(t) == (2e-3, 4e-3)
+    t.step(1)  # the 3 iterations before the drop are done: from here on a quarter
+    assert _lrs(t) == pytest.approx((5e-4, 1e-3))
+    t.apply({"optimizer_g": {"lr": 1e-2}})  # a new rate after the drop is dropped too
+    assert _lrs(t) == pytest.approx((2.5e-3, 1e-3))
+    t.apply({"training": {"lr_drop_at": 100}})  # the drop moved ahead of the run: full rates again
+    assert _lrs(t) == pytest.approx((1e-2, 4e-3))
+    t.apply({"optimizer_d": {"name": "rmsprop"}})  # a new optimizer starts at the scaled rate too
+    t.apply({"training": {"lr_drop_at": 1}})
+    assert _lrs(t) == pytest.approx((2.5e-3, 1e-3))
+    t.reset()  # a new run starts before the drop
+    assert _lrs(t) == pytest.approx((1e-2, 4e-3))
+
+
+def test_lr_drop_is_the_same_run_as_changing_the_rates_by_hand_at_that_iteration():
+    base = _cfg(optimizer_g={"lr": 2e-3}, optimizer_d={"lr": 2e-3})
+    auto = Trainer({**base, "training": {**base["training"], "lr_drop_at": 5, "lr_drop_factor": 0.1}})
+    hand = Trainer(base)
+    auto.step(12)
+    hand.step(5)
+    hand.apply({"optimizer_g": {"lr": 2e-4}, "optimizer_d": {"lr": 2e-4}})
+    hand.step(7)
+    for a, b in zip([*auto.G.parameters(), *auto.D.parameters()], [*hand.G.parameters(), *hand.D.parameters()],
+                    strict=True):
+        assert torch.equal(a, b)
+    never = Trainer(base)
+    never.step(12)
+    assert not torch.equal(next(never.G.parameters()), next(auto.G.parameters()))
+
+
+def test_lr_drop_survives_a_state_round_trip():
+    t = Trainer(_cfg(training={"lr_drop_at": 2, "lr_drop_factor": 0.5}))
+    t.step(3)
+    u = Trainer(_cfg())
+    u.load_state_dict(t.state_dict())
+    assert _lrs(u) == _lrs(t) == pytest.approx((5e-4, 5e-4))

@@ -9,6 +9,7 @@ touched. Networks are read in eval mode
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -134,18 +135,18 @@ def take_snapshot(t: Trainer, opts: SnapshotOptions) -> Snapshot:
         t.G.eval()
         t.D.eval()
     try:
+        surface, d_real = None, math.nan
         with torch.no_grad():
             fake = t.G(z)
-            # One pass of D over the grid and the real samples (rows do not interact in eval mode).
-            raw = t.D(grid_and_real)
-            # Non-finite parameters make the raw outputs non-finite (a sigmoid would hide an inf):
-            # checking them (two ops) is how a frame notices divergence without walking every
-            # parameter (~0.4 ms a frame).
-            if not (bool(torch.isfinite(raw).all()) and bool(torch.isfinite(fake).all())):
-                t.check_parameters()
-            vals = d_value(raw)
-            surface, d_real = vals[: len(pts)], float(vals[len(pts):].mean())
-            surface = surface.reshape(len(ys), len(xs)) if dim == 2 else surface
+            # One pass of D over the grid and the real samples (rows do not interact in eval mode);
+            # without the surface, over the real samples only, and only for the metrics' D mean.
+            n_grid = len(pts) if opts.surface else 0
+            raw = t.D(grid_and_real if opts.surface else real) if opts.surface or opts.metrics else None
+            if raw is not None:
+                vals = d_value(raw)
+                d_real = float(vals[n_grid:].mean())
+                if opts.surface:
+                    surface = vals[:n_grid].reshape(len(ys), len(xs)) if dim == 2 else vals[:n_grid]
             manifold = None
             if zgrid is not None:
                 manifold = _np(t.G(zgrid[0]).reshape(*zgrid[1], dim))
@@ -162,6 +163,11 @@ def take_snapshot(t: Trainer, opts: SnapshotOptions) -> Snapshot:
             with torch.no_grad():
                 out = t.D(fake)
         d_fake = float(d_value(out).mean())
+        # Non-finite parameters make the raw outputs non-finite (a sigmoid would hide an inf):
+        # checking them (a few ops) is how a frame notices divergence without walking every
+        # parameter (~0.4 ms a frame).
+        if not all(bool(torch.isfinite(a).all()) for a in (fake, out) + (() if raw is None else (raw,))):
+            t.check_parameters()
     finally:
         if t.has_train_mode_layers:
             t.G.train(modes[0])
@@ -170,7 +176,7 @@ def take_snapshot(t: Trainer, opts: SnapshotOptions) -> Snapshot:
     real_np, fake_np = _np(real).copy(), _np(fake)
     xs_np = _np(xs).copy()
     d_optimal = None
-    if opts.optimal_d:
+    if opts.optimal_d and opts.surface:
         log_p = target.log_density(pts.cpu())
         if log_p is not None:
             p_data = np.exp(_np(log_p).astype(np.float64))
@@ -189,7 +195,8 @@ def take_snapshot(t: Trainer, opts: SnapshotOptions) -> Snapshot:
     return Snapshot(
         iteration=t.iteration, status=t.status, status_message=t.status_message, dim=dim,
         bounds=tuple(float(b) for b in target.bounds), real=real_np, fake=fake_np, fake_grad=fake_grad,
-        grid_x=xs_np, grid_y=None if ys is None else _np(ys).copy(), d_surface=_np(surface),
+        grid_x=xs_np, grid_y=None if ys is None else _np(ys).copy(),
+        d_surface=None if surface is None else _np(surface),
         d_kind=t._p.d_kind, d_optimal=d_optimal, manifold=manifold, density_x=density_x,
         density_real=density_real, density_fake=density_fake, losses=t.losses, metrics=summary,
         dirac=_dirac(t), rebuilt=t.rebuilt,

@@ -21,6 +21,9 @@ class SnapshotOptions:
     manifold: int = 20  # noise-grid side for the generator's transformation (0: off)
     gradients: bool = True  # generator gradient at each generated sample
     optimal_d: bool = False  # D* = p_data / (p_data + p_g) where the target density is known
+    # D over the grid (and D* with optimal_d): about half a frame's cost at 64x64. False leaves
+    # d_surface and d_optimal None (a watcher that refreshes the surface less often than the samples).
+    surface: bool = True
     density: bool = True  # 1D: KDE curves of real and generated samples
     metrics: bool = True  # coverage / distance metrics (costs a little; the curves want them)
 
@@ -37,7 +40,7 @@ class Snapshot:
     fake_grad: np.ndarray | None  # (n, dim) direction the G update moves each generated sample (-dLoss_G/dx)
     grid_x: np.ndarray  # (gx,) x coordinates of the D surface / curve
     grid_y: np.ndarray | None  # (gy,) y coordinates in 2D, None in 1D
-    d_surface: np.ndarray  # 2D: (gy, gx) row-major, y major; 1D: (gx,)
+    d_surface: np.ndarray | None  # 2D: (gy, gx) row-major, y major; 1D: (gx,); None: opts.surface False
     d_kind: str  # "probability" (in [0, 1], 0.5 = undecided) | "score" (unbounded critic)
     d_optimal: np.ndarray | None  # same shape as d_surface, or None
     manifold: np.ndarray | None  # (m, m, dim) for noise dim >= 2, (m, 1, dim) for noise dim 1

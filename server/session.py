@@ -77,6 +77,10 @@ class Session:
         self._metrics: dict[str, float] = {}
         self._metrics_it = -1
         self._metrics_t = -math.inf
+        self._surface: tuple[Any, Any] | None = None  # the last fresh (d_surface, d_optimal)
+        self._surface_key: tuple[int, bool] | None = None  # (grid, optimal_d) it was computed for
+        self._surface_it = -1
+        self._surface_t = -math.inf
         self._next_frame_t = -math.inf  # monotonic deadline of the next regular frame
         self._iter_s = 0.003  # running mean seconds per iteration: sizes the next quantum
         self._credit_s = 0.0  # budget not yet spent: a turn trains once it covers an iteration
@@ -358,14 +362,24 @@ class Session:
         grid = min(self.view.grid, 128 if t.target.dim == 2 else 512)
         if t.target.dim == 2 and self.pacer.loaded:
             grid = min(grid, self.settings.loaded_grid)  # 32x32: a quarter of D's 64x64 surface
-        opts = replace(self.view, metrics=bool(fresh), grid=grid)
+        key = (grid, self.view.optimal_d)
+        fresh_surface = (self.dirty or self._surface is None or self._surface_key != key
+                         or now - self._surface_t >= 1.0 / self.settings.surface_fps
+                         or self._surface_it > t.iteration)
+        opts = replace(self.view, metrics=bool(fresh), grid=grid, surface=fresh_surface)
         snap = t.snapshot(opts)
         if fresh:
             self._metrics, self._metrics_it, self._metrics_t = snap.metrics, t.iteration, now
         elif self.view.metrics:
             snap.metrics = self._metrics
+        if fresh_surface:
+            self._surface, self._surface_key = (snap.d_surface, snap.d_optimal), key
+            self._surface_it, self._surface_t = t.iteration, now
+        else:
+            snap.d_surface, snap.d_optimal = self._surface
         extra = {"state": self.state(), "its": self._its, "config_rev": self.config_rev,
-                 "metrics_iteration": self._metrics_it if self.view.metrics else None}
+                 "metrics_iteration": self._metrics_it if self.view.metrics else None,
+                 "surface_iteration": self._surface_it}
         sink.offer_frame(encode_frame(snap, self._history(), extra))
         if now >= self._next_frame_t:
             # A steady clock: a frame a little late keeps the phase (the next comes sooner), so the

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     shared_fps: float = Field(12.0, gt=0, le=120, description="Frames/s every running session keeps under "
                               "load: while the turn cycle is longer than 1/shared_fps, sessions train less "
                               "per turn (the CPU left over still trains, evenly)")
+    surface_fps: float = Field(15.0, gt=0, le=120, description="Most fresh D surfaces a session computes "
+                               "per second; frames between carry the last one (their surface_iteration "
+                               "says which): D over a 64x64 grid is about half of a frame's CPU, and it "
+                               "changes slowly next to the samples. A change is always shown fresh")
     default_fps: float = Field(30.0, gt=0, le=120, description="Frame cap until the client's set_view says")
     metrics_interval_s: float = Field(0.5, ge=0, description="Seconds between fresh metric computations "
                                       "in frames (frames between carry the last ones; 2/s draws smooth "

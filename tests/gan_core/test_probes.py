@@ -43,6 +43,28 @@ def test_snapshot_surface_is_d_on_the_grid_row_y():
     assert s.d_surface[i, j] == pytest.approx(want, rel=1e-5)
 
 
+def test_a_snapshot_without_the_surface_is_the_same_frame_less_d_on_the_grid():
+    t = Trainer(_cfg())
+    t.step(3)
+    for metrics in (True, False):
+        full = t.snapshot(SnapshotOptions(samples=64, grid=16, optimal_d=True, metrics=metrics))
+        lean = t.snapshot(SnapshotOptions(samples=64, grid=16, optimal_d=True, metrics=metrics, surface=False))
+        assert full.d_surface is not None and full.d_optimal is not None
+        assert lean.d_surface is None and lean.d_optimal is None
+        for name in ("real", "fake", "fake_grad", "grid_x", "grid_y", "manifold"):
+            np.testing.assert_array_equal(getattr(lean, name), getattr(full, name))
+        assert lean.metrics == full.metrics  # D's mean on the real samples comes from its own pass
+        assert metrics == (set(full.metrics) >= {"d_real_mean", "d_fake_mean"})
+
+
+def test_a_snapshot_without_the_surface_still_notices_divergence():
+    t = Trainer(_cfg())
+    with torch.no_grad():
+        next(t.D.parameters()).fill_(math.nan)
+    s = t.snapshot(SnapshotOptions(surface=False, metrics=False))
+    assert s.status == "diverged"
+
+
 def test_snapshot_1d_has_curves():
     t = Trainer(_cfg(target={"name": "mixture-1d"}, noise={"dim": 1}))
     t.step(2)

@@ -123,6 +123,7 @@ def lookahead(d: nn.Module, opt: torch.optim.Optimizer, cfg: OptimizerConfig, st
              for s, p in zip(state, live, strict=True)]
     buf = [s["momentum_buffer"].clone() if s.get("momentum_buffer") is not None else None for s in state]
     t0 = int(state[0]["step"]) if state and "step" in state[0] else 0
+    lr = opt.param_groups[0]["lr"]  # the live rate: cfg.lr times any drop (lr_scale)
     for i in range(steps):
         real, fake = batch()
         current = {**dict(zip(names, params, strict=True)), **buffers}
@@ -151,6 +152,6 @@ def lookahead(d: nn.Module, opt: torch.optim.Optimizer, cfg: OptimizerConfig, st
                 step = buf[j]
             else:
                 step = g
-            new.append(p - cfg.lr * step)
+            new.append(p - lr * step)
         params = new
     return {**dict(zip(names, params, strict=True)), **buffers}

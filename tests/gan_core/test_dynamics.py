@@ -360,3 +360,15 @@ def test_lr_drop_survives_a_state_round_trip():
     u = Trainer(_cfg())
     u.load_state_dict(t.state_dict())
     assert _lrs(u) == _lrs(t) == pytest.approx((5e-4, 5e-4))
+
+
+def test_the_unrolled_look_ahead_uses_the_dropped_rate():
+    cfg = _cfg(training={"unroll": 2, "lr_drop_at": 1, "lr_drop_factor": 0.1})
+    auto = Trainer(cfg)
+    auto.step(3)
+    hand = Trainer(_cfg(training={"unroll": 2}))
+    hand.step(1)
+    hand.apply({"optimizer_g": {"lr": 1e-4}, "optimizer_d": {"lr": 1e-4}})
+    hand.step(2)
+    for a, b in zip(auto.G.parameters(), hand.G.parameters(), strict=True):
+        assert torch.equal(a, b)

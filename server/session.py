@@ -89,11 +89,16 @@ class Session:
         self._its = 0.0
         self._its_mark = (time.monotonic(), 0)
         self._status_t = 0.0
-        self._thread = threading.Thread(target=self._run, name=f"session-{self.id}", daemon=True)
+        # Made by start() only: a Thread holds its target, so one made here but never started (a
+        # worker process's sessions run in its loop) would tie this session into a reference cycle,
+        # freed only by a full garbage collection (measured: 25 of 400 ended sessions still held,
+        # +30 MB RSS in a worker).
+        self._thread: threading.Thread | None = None
 
     # ---- called from the event loop ---------------------------------------------------------
 
     def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"session-{self.id}", daemon=True)
         self._thread.start()
 
     def submit(self, msg: Any) -> None:
@@ -137,7 +142,8 @@ class Session:
         self._ctl.put(_STOP)
 
     def join(self, timeout: float = 5.0) -> None:
-        self._thread.join(timeout)
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     @property
     def attached(self) -> bool:

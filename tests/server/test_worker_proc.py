@@ -40,3 +40,27 @@ def test_polling_without_a_request_never_trims_and_no_glibc_is_fine():
     none.request()
     none.poll()
     assert none.count == 0
+
+
+def test_a_session_of_a_worker_loop_is_freed_as_soon_as_it_is_dropped():
+    """No reference cycle (a never-started Thread holding its target was one): an ended session's
+    trainer and tensors go at once, not at the next full garbage collection, which in a worker
+    with torch loaded can be hundreds of sessions away."""
+    import gc
+    import weakref
+
+    from gan_core.trainer import Trainer
+    from server.session import Session
+    from server.settings import Settings
+    from tests.server.conftest import SMALL
+
+    s = Session(Trainer(SMALL), Settings(workers=0), None, None, sid="a", token="t")
+    assert s.poll()
+    s.end()
+    gone, trainer = weakref.ref(s), weakref.ref(s.trainer)
+    gc.disable()
+    try:
+        del s
+        assert gone() is None and trainer() is None
+    finally:
+        gc.enable()

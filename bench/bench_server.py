@@ -253,7 +253,7 @@ def main() -> None:
         its = [c.frame_its for c in cs]
         errors = sum(len(c.errors) for c in cs)
         print(f"{a.clients} clients: frames/s min {min(fps):.1f} median {sorted(fps)[len(fps) // 2]:.1f} "
-              f"(goal each >= 10); it/s min {min(its):.0f} max {max(its):.0f}, slowest/fastest "
+              f"(goal each >= 10); it/s min {min(its):.2f} max {max(its):.2f}, slowest/fastest "
               f"{min(its) / max(max(its), 1e-9):.2f} (goal >= 0.67); total {sum(its):.0f} it/s")
         print(f"event-loop lag: p50 {lag['p50']:.1f} ms, p99 {lag['p99']:.1f} ms, max {lag['max']:.1f} ms "
               f"(goal p99 <= 50 ms); errors {errors}")

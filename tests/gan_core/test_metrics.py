@@ -303,8 +303,9 @@ def test_cached_reference_gives_the_uncached_numbers(dim):
 
 
 def test_sample_distance_does_not_see_the_grids_modes_but_the_mode_metrics_do():
-    """Why grid-wgan-gp claims only 'spread over the grid': on the 5x5 grid an even sheet over the
-    square is closer to the target in sample distance than 22 of the 25 modes, sharply generated."""
+    """Why grid-wgan-gp's claims are modes captured and high-quality fraction, not sample distance:
+    on the 5x5 grid an even sheet over the square is closer to the target in sample distance than
+    22 of the 25 modes, sharply generated."""
     t = build_target(TargetConfig(name="grid", modes=5, spacing=2.0, std=0.05))
     real = t.sample(2500, torch.Generator().manual_seed(0)).numpy()
     rng = np.random.default_rng(0)

@@ -18,6 +18,8 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="compute processes (default: one per core; 0: in-process)")
     p.add_argument("--compute-slots", type=int, help="with --workers 0: sessions computing at once (default: cores)")
     p.add_argument("--shared-fps", type=float, help="frames/s every session keeps under load (default 12)")
+    p.add_argument("--surface-fps", type=float, help="fresh D surfaces per second at most; frames between "
+                   "carry the last (default 15)")
     p.add_argument("--idle-pause", type=float, dest="idle_pause_s", help="seconds without input before pausing")
     p.add_argument("--idle-timeout", type=float, dest="idle_timeout_s", help="seconds without input before ending")
     p.add_argument("--resume-grace", type=float, dest="resume_grace_s", help="seconds a dropped session waits")

@@ -21,9 +21,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_core.config import ExperimentConfig
-from gan_core.snapshot import SnapshotOptions
-from gan_core.trainer import Trainer
+from gan_core.engine.config import ExperimentConfig
+from gan_core.engine.snapshot import SnapshotOptions
+from gan_core.engine.trainer import Trainer
 
 
 def _mlp(i: int, o: int) -> nn.Sequential:

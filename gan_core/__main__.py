@@ -1,4 +1,4 @@
-"""`python -m gan_core run|presets ...`: the headless CLI without the web stack."""
+"""`python -m gan_core run|presets|claims|reproduce ...`: the headless CLI without the web stack."""
 
 import sys
 

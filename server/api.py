@@ -9,8 +9,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from gan_core.config import SCHEMA_VERSION, ConfigError, ExperimentConfig, experiment_schema, parse_config
-from server.protocol import PROTOCOL_VERSION
+from gan_core.engine.config import (
+    SCHEMA_VERSION,
+    ConfigError,
+    ExperimentConfig,
+    experiment_schema,
+    parse_config,
+)
+from gan_core.engine.snapshot import view_schema
+from server.protocol import FPS_RANGE, PROTOCOL_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +36,11 @@ def _plain(obj: Any) -> Any:
 
 
 class PresetSource:
-    """gan_core.presets, read through its public interface; an absent module means no presets yet."""
+    """gan_core.science.presets, read through its public interface; an absent module means no presets yet."""
 
     def _module(self) -> Any:
         try:
-            return importlib.import_module("gan_core.presets")
+            return importlib.import_module("gan_core.science.presets")
         except ImportError:
             return None
 
@@ -69,8 +76,13 @@ def build_router() -> APIRouter:
         return {"version": _package_version(), "protocol": PROTOCOL_VERSION, "schema": SCHEMA_VERSION}
 
     @r.get("/api/schema")
-    def schema() -> dict[str, Any]:
-        return experiment_schema()
+    def schema(request: Request) -> dict[str, Any]:
+        # The experiment's schema, plus the view options' bounds and defaults (x-view) so the page
+        # restates none of them.
+        view = view_schema()
+        view["fps"] = {"minimum": FPS_RANGE[0], "maximum": FPS_RANGE[1],
+                       "default": request.app.state.settings.default_fps, "description": "frame cap, frames/s"}
+        return {**experiment_schema(), "x-view": view}
 
     @r.get("/api/presets")
     def presets(request: Request) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""The `toygan` console script: `serve` runs the lab; `run` and `presets` go to gan_core.cli."""
+"""The `toygan` console script: `serve` runs the lab; `run`, `presets`, `claims` and `reproduce` go to gan_core.cli."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-HEADLESS = ("run", "presets", "reproduce")
+HEADLESS = ("run", "presets", "claims", "reproduce")
 
 
 def _serve_parser() -> argparse.ArgumentParser:

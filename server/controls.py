@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from gan_core.config import ConfigError, parse_config
-from gan_core.probes import check_options
-from gan_core.trainer import Trainer
+from gan_core.engine.config import ConfigError, parse_config
+from gan_core.engine.trainer import Trainer
 from server import protocol as p
 from server.frames import thin
 
@@ -101,7 +100,7 @@ def _preset(s: Session, msg: p.Preset) -> None:
 def _set_view(s: Session, msg: p.SetView) -> None:
     fields = {k: v for k, v in msg.model_dump(exclude={"type", "fps"}).items() if v is not None}
     view = replace(s.view, **fields)
-    check_options(view, s.trainer.target.dim)  # e.g. grid > 128 for a 2D target: error naming `grid`
+    view.check(s.trainer.target.dim)  # e.g. grid > 128 for a 2D target: error naming `grid`
     s.view = view
     if msg.fps is not None:
         s.fps = msg.fps

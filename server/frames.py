@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from gan_core.snapshot import Snapshot
+from gan_core.engine.snapshot import Snapshot
+from gan_core.plain_json import json_safe
 
 MAGIC = b"TGF1"
 FRAME_VERSION = 1
@@ -26,22 +27,6 @@ _LE_F32 = np.dtype("<f4")
 
 class FrameError(ValueError):
     pass
-
-
-def json_safe(obj: Any, short: bool = False) -> Any:
-    """NaN/inf -> null (strict JSON has no spelling for them); `short`: floats to 6 significant digits."""
-    if isinstance(obj, float | np.floating):
-        x = float(obj)
-        if not math.isfinite(x):
-            return None
-        return float(f"{x:.6g}") if short else x
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v, short) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [json_safe(v, short) for v in obj]
-    if isinstance(obj, np.integer):
-        return int(obj)
-    return obj
 
 
 def encode_frame(snap: Snapshot, history: list[dict[str, float]] | None = None,
@@ -63,6 +48,8 @@ def encode_frame(snap: Snapshot, history: list[dict[str, float]] | None = None,
         "status": snap.status, "status_message": snap.status_message, "bounds": list(snap.bounds),
         "d_kind": snap.d_kind, "losses": snap.losses, "metrics": snap.metrics, "history": history or [],
         "dirac": None if snap.dirac is None else list(snap.dirac), "rebuilt": bool(snap.rebuilt),
+        "surface_iteration": snap.surface_iteration,
+        "metrics_iteration": snap.metrics_iteration if snap.metrics else None,
         **(extra or {}), "arrays": entries,
     }
     text = json.dumps(json_safe(header, short=True), separators=(",", ":"), allow_nan=False).encode()

@@ -12,8 +12,8 @@ import logging
 import time
 from typing import Any
 
-from gan_core.config import ExperimentConfig
-from gan_core.trainer import Trainer
+from gan_core.engine.config import ExperimentConfig
+from gan_core.engine.trainer import Trainer
 from server.pacer import Pacer
 from server.scheduler import FairScheduler
 from server.session import Session

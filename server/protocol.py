@@ -12,9 +12,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from gan_core.config import MAX_DRAWN_POINTS
+from gan_core.engine.config import MAX_DRAWN_POINTS
+from gan_core.engine.snapshot import VIEW_LIMITS
 
 PROTOCOL_VERSION = 1
+FPS_RANGE = (1, 60)  # frames/s a client may ask for (set_view.fps)
+
+
+def _view_field(name: str) -> Any:
+    """An optional message field with the bounds gan_core states for view option `name`."""
+    lim = VIEW_LIMITS[name]
+    return Field(None, ge=lim.lo, le=lim.hi, description=lim.description)
 
 
 class ProtocolError(ValueError):
@@ -32,14 +40,14 @@ class _Msg(BaseModel):
 class ViewOptions(_Msg):
     """What frames carry and how often; absent fields keep their current value."""
 
-    samples: int | None = Field(None, ge=1, le=4096, description="real and generated points each")
-    grid: int | None = Field(None, ge=8, le=512, description="D surface side (2D: at most 128)")
-    manifold: int | None = Field(None, ge=0, le=64, description="noise-grid side of the transformation (0: off)")
+    samples: int | None = _view_field("samples")
+    grid: int | None = _view_field("grid")  # the 2D cap (GRID_2D_MAX) is checked against the target
+    manifold: int | None = _view_field("manifold")
     gradients: bool | None = None
     optimal_d: bool | None = None
     density: bool | None = None
     metrics: bool | None = None
-    fps: float | None = Field(None, ge=1, le=60, description="frame cap, frames/s")
+    fps: float | None = Field(None, ge=FPS_RANGE[0], le=FPS_RANGE[1], description="frame cap, frames/s")
 
 
 class Hello(_Msg):

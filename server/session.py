@@ -25,15 +25,16 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from gan_core.config import SCHEMA_VERSION
-from gan_core.snapshot import SnapshotOptions
+from gan_core.engine.config import SCHEMA_VERSION
+from gan_core.engine.snapshot import GRID_2D_MAX, SnapshotOptions
+from gan_core.plain_json import json_safe
 from server import controls
-from server.frames import encode_frame, json_safe, thin
+from server.frames import encode_frame, thin
 from server.pacer import Pacer
 from server.protocol import PROTOCOL_VERSION
 
 if TYPE_CHECKING:
-    from gan_core.trainer import Trainer
+    from gan_core.engine.trainer import Trainer
     from server.bridge import Bridge
     from server.protocol import SetView
     from server.scheduler import FairScheduler
@@ -74,12 +75,7 @@ class Session:
         self._sink_lock = threading.Lock()
         self._sink: Bridge | None = None
         self._hist_cursor = 0
-        self._metrics: dict[str, float] = {}
-        self._metrics_it = -1
-        self._metrics_t = -math.inf
-        self._surface: tuple[Any, Any] | None = None  # the last fresh (d_surface, d_optimal)
-        self._surface_key: tuple[int, bool] | None = None  # (grid, optimal_d) it was computed for
-        self._surface_it = -1
+        self._metrics_t = -math.inf  # when the last fresh metrics / D surface were computed
         self._surface_t = -math.inf
         self._next_frame_t = -math.inf  # monotonic deadline of the next regular frame
         self._iter_s = 0.003  # running mean seconds per iteration: sizes the next quantum
@@ -186,7 +182,6 @@ class Session:
         self.config_rev += 1
         if rebuilt or new_run:
             self._hist_cursor = 0
-            self._metrics, self._metrics_it = {}, -1
         self.post_config(rebuilt or new_run)
         self.post_status(rebuilt or new_run)
         self.dirty = True
@@ -363,29 +358,19 @@ class Session:
         t = self.trainer
         now = time.monotonic()
         every = self.settings.loaded_metrics_interval_s if self.pacer.loaded else self.settings.metrics_interval_s
-        fresh = self.view.metrics and (self.dirty or now - self._metrics_t >= every
-                                       or self._metrics_it > t.iteration)
-        grid = min(self.view.grid, 128 if t.target.dim == 2 else 512)
-        if t.target.dim == 2 and self.pacer.loaded:
-            grid = min(grid, self.settings.loaded_grid)  # 32x32: a quarter of D's 64x64 surface
-        key = (grid, self.view.optimal_d)
-        fresh_surface = (self.dirty or self._surface is None or self._surface_key != key
-                         or now - self._surface_t >= 1.0 / self.settings.surface_fps
-                         or self._surface_it > t.iteration)
-        opts = replace(self.view, metrics=bool(fresh), grid=grid, surface=fresh_surface)
+        fresh_metrics = self.dirty or now - self._metrics_t >= every
+        grid = self.view.grid
+        if t.target.dim == 2:
+            # A 1D grid of 512 must not fail a 2D target the person switched to since.
+            grid = min(grid, GRID_2D_MAX, self.settings.loaded_grid if self.pacer.loaded else GRID_2D_MAX)
+        fresh_surface = self.dirty or now - self._surface_t >= 1.0 / self.settings.surface_fps
+        opts = replace(self.view, grid=grid, reuse_surface=not fresh_surface, reuse_metrics=not fresh_metrics)
         snap = t.snapshot(opts)
-        if fresh:
-            self._metrics, self._metrics_it, self._metrics_t = snap.metrics, t.iteration, now
-        elif self.view.metrics:
-            snap.metrics = self._metrics
-        if fresh_surface:
-            self._surface, self._surface_key = (snap.d_surface, snap.d_optimal), key
-            self._surface_it, self._surface_t = t.iteration, now
-        else:
-            snap.d_surface, snap.d_optimal = self._surface
-        extra = {"state": self.state(), "its": self._its, "config_rev": self.config_rev,
-                 "metrics_iteration": self._metrics_it if self.view.metrics else None,
-                 "surface_iteration": self._surface_it}
+        if snap.metrics_iteration == t.iteration:
+            self._metrics_t = now
+        if snap.surface_iteration == t.iteration:
+            self._surface_t = now
+        extra = {"state": self.state(), "its": self._its, "config_rev": self.config_rev}
         sink.offer_frame(encode_frame(snap, self._history(), extra))
         if now >= self._next_frame_t:
             # A steady clock: a frame a little late keeps the phase (the next comes sooner), so the

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import os
-
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
-def cpu_cores() -> int:
-    """Cores this process may run on (a container's CPU set, not the host's count)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+from gan_core.cores import usable_cores
 
 
 def default_workers() -> int:
     # One compute process per core, so sessions' Python runs on every core (threads in one process
     # share one GIL); on a single core a worker would only add a hop, so sessions stay in-process.
-    n = cpu_cores()
+    n = usable_cores()
     return n if n >= 2 else 0
 
 
@@ -27,7 +19,7 @@ def default_max_sessions() -> int:
     # A reference session (ring, 2x64 MLPs) needs ~3-5 ms of CPU per 64x64 frame; at the 10 frames/s
     # a shared seat must keep, 16 sessions fill about 80% of a core with frames and leave the rest
     # to training. So 16 per core, at least 4 (a laptop), at most 256 (memory: ~20 MB each).
-    return min(256, max(4, 16 * cpu_cores()))
+    return min(256, max(4, 16 * usable_cores()))
 
 
 class Settings(BaseSettings):
@@ -43,7 +35,7 @@ class Settings(BaseSettings):
     workers: int = Field(default_factory=default_workers, ge=0, le=256,
                          description="Compute processes the sessions run on (default: one per core when "
                          "there are 2 or more); 0: sessions run as threads in the server process")
-    compute_slots: int = Field(default_factory=cpu_cores, ge=1, le=1024,
+    compute_slots: int = Field(default_factory=usable_cores, ge=1, le=1024,
                                description="With workers=0: sessions computing at the same moment; the "
                                "rest wait their turn in a round-robin queue (each worker process has one)")
     quantum_ms: float = Field(4.0, gt=0, le=1000, description="Most training time a session runs per turn, ms "

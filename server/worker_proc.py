@@ -126,7 +126,7 @@ class Worker:
         """Build, train and watch one default trainer before serving: the first optimizer step and
         snapshot import seconds of lazily loaded torch modules, which would otherwise stall this
         process's message loop (every session on it) when the first page arrives."""
-        from gan_core.trainer import Trainer
+        from gan_core.engine.trainer import Trainer
 
         t = Trainer()
         t.step(2)
@@ -140,8 +140,8 @@ class Worker:
                 pass
 
     def _create(self, sid: str, token: str, config: dict[str, Any], preset: str | None) -> None:
-        from gan_core.config import ConfigError, parse_config
-        from gan_core.trainer import Trainer
+        from gan_core.engine.config import ConfigError, parse_config
+        from gan_core.engine.trainer import Trainer
         from server.session import Session
 
         try:

@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Any
 
-from gan_core.config import ExperimentConfig
+from gan_core.engine.config import ExperimentConfig
 from server.pacer import shared_state
 from server.settings import Settings
 

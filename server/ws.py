@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from gan_core.config import ConfigError, parse_config
+from gan_core.engine.config import ConfigError, parse_config
 from server import protocol as p
 from server.bridge import Bridge
 from server.manager import CLOSE_POLICY, CLOSE_SERVER_FULL, SessionManager

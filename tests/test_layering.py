@@ -52,3 +52,75 @@ def test_importing_gan_core_loads_no_web_module_at_runtime():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "", f"gan_core pulled in: {out.stdout.strip()}"
+
+
+def _private_reaches(path: pathlib.Path) -> list[str]:
+    """`other._name` reads and `from x import _name` imports: a module reaching past another's public door."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            if not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                found.append(f"{node.lineno}: {ast.unparse(node)}")
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] in (
+                "gan_core", "server"):
+            found += [f"{node.lineno}: from {node.module} import {a.name}" for a in node.names
+                      if a.name.startswith("_") and not a.name.startswith("__")]
+    return found
+
+
+def test_no_module_reads_another_modules_private_names():
+    files = sorted((*(ROOT / "gan_core").rglob("*.py"), *(ROOT / "server").rglob("*.py")))
+    offenders = {str(f.relative_to(ROOT)): r for f in files if (r := _private_reaches(f))}
+    assert offenders == {}, f"reach through public names only: {offenders}"
+
+
+def test_private_reach_check_catches_both_spellings(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("from gan_core.engine.probes import _inputs\nx = trainer._last\nself._ok = 1\n")
+    assert _private_reaches(bad) == ["1: from gan_core.engine.probes import _inputs", "2: trainer._last"]
+
+
+# plotly draws the HTML reports; the engine and the science must run without it (a notebook, a worker).
+PLOTTING = {"plotly"}
+
+
+def test_only_the_report_package_imports_plotly():
+    files = sorted(f for f in (ROOT / "gan_core").rglob("*.py") if "report" not in f.relative_to(ROOT).parts)
+    offenders = {str(f.relative_to(ROOT)): sorted(_imports(f) & PLOTTING) for f in files}
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def _gan_core_import_graph() -> dict[str, set[str]]:
+    """gan_core module -> the gan_core modules it imports (at any depth of the file, lazily too)."""
+    graph = {}
+    for f in (ROOT / "gan_core").rglob("*.py"):
+        rel = f.relative_to(ROOT).with_suffix("")
+        name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+        deps = set()
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("gan_core"):
+                deps.add(node.module)
+                deps |= {f"{node.module}.{a.name}" for a in node.names}
+            elif isinstance(node, ast.Import):
+                deps |= {a.name for a in node.names if a.name.startswith("gan_core")}
+        graph[name] = deps
+    return {k: {d for d in v if d in graph and d != k} for k, v in graph.items()}
+
+
+def test_gan_core_modules_import_no_cycle():
+    """No module of gan_core imports one that imports it back (packages' __init__ re-exports aside)."""
+    graph = _gan_core_import_graph()
+    modules = {k for k in graph if not (ROOT / k.replace(".", "/") / "__init__.py").exists()}
+    cycles = []
+    for start in sorted(modules):
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, path = stack.pop()
+            for d in graph.get(node, ()):
+                if d == start:
+                    cycles.append(" -> ".join([*path, d]))
+                elif d in modules and d not in seen:
+                    seen.add(d)
+                    stack.append((d, [*path, d]))
+    assert cycles == [], cycles

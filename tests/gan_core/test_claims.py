@@ -4,8 +4,9 @@ import math
 
 import pytest
 
-from gan_core.claims import ClaimResult, check_preset, describe, main, runs_needed
-from gan_core.presets import check_claim, claim_value, get_preset
+from gan_core.cli import main
+from gan_core.science.claims import ClaimResult, check_claim, check_preset, claim_value, describe, runs_needed
+from gan_core.science.presets import get_preset
 
 
 def run(final=None, evals=None, whole=None):
@@ -77,6 +78,7 @@ def test_check_preset_reports_values_and_verdict():
 
 
 def test_cli_trains_and_checks_a_cheap_preset(capsys):
-    assert main(["dirac-r1", "--jobs", "1"]) == 0
+    assert main(["claims", "dirac-r1", "--jobs", "1"]) == 0
+    assert main(["claims", "nope"]) == 2  # an unknown name is bad input, before any training
     out = capsys.readouterr().out
     assert "dirac-r1: dirac_final_ratio <= 0.05: held on 1 of 1 seeds" in out and "ok" in out

@@ -3,13 +3,15 @@
 import json
 import subprocess
 import sys
-from types import SimpleNamespace
+from dataclasses import replace
 
 import pytest
 
-import gan_core
 from gan_core import cli
-from gan_core.config import ConfigError, ExperimentConfig, parse_config
+from gan_core.cli import run as run_command
+from gan_core.cli.values import parse_value, set_patch
+from gan_core.engine.config import ConfigError, parse_config
+from gan_core.science.presets import get_preset, list_presets, preset_config
 
 SMALL = ["--set", "generator.width=16", "--set", "discriminator.width=16", "--set", "training.batch_size=64"]
 METRIC_KEYS = {"modes_captured", "modes_total", "high_quality_fraction", "d_real_mean", "d_fake_mean",
@@ -92,16 +94,16 @@ def test_a_diverging_run_stops_and_still_ends_with_strict_json(capsys, ring_file
     ("hinge", "hinge"), ("wgan-gp", "wgan-gp"), ('"7"', "7"), ("", ""),
 ])
 def test_set_values_parse_as_json_else_string(text, value):
-    assert cli.parse_value(text) == value
+    assert parse_value(text) == value
 
 
 def test_set_patch_merges_dotted_paths():
-    assert cli.set_patch(["objective.name=wgan-gp", "optimizer_d.lr=1e-4", "optimizer_d.beta1=0",
+    assert set_patch(["objective.name=wgan-gp", "optimizer_d.lr=1e-4", "optimizer_d.beta1=0",
                           "target.means=[-3, 3]"]) == {
         "objective": {"name": "wgan-gp"}, "optimizer_d": {"lr": 1e-4, "beta1": 0}, "target": {"means": [-3, 3]}}
-    assert cli.set_patch(["a.b=x=y"]) == {"a": {"b": "x=y"}}  # the first '=' splits
+    assert set_patch(["a.b=x=y"]) == {"a": {"b": "x=y"}}  # the first '=' splits
     with pytest.raises(ConfigError):
-        cli.set_patch(["novalue"])
+        set_patch(["novalue"])
 
 
 BAD = [
@@ -138,38 +140,26 @@ def test_bad_input_is_one_clear_line_and_exit_2(capsys, tmp_path, ring_file, arg
 
 
 @pytest.fixture
-def fake_presets(monkeypatch):
-    """A stand-in for gan_core.presets with its interface: list_presets(), preset_config(name)."""
-    items = [
-        SimpleNamespace(name="ring-collapse", title="Ring: collapse", steps=7,
-                        description="A plain GAN on the ring locks onto a few modes.\nSecond line."),
-        SimpleNamespace(name="dirac-circle", title="", steps=None, description="Circles.\nForever."),
-    ]
-
-    def preset_config(name):
-        if name == "ring-collapse":
-            return parse_config({"target": {"name": "ring"}, "generator": {"width": 16},
-                                 "discriminator": {"width": 16}, "training": {"batch_size": 64}})
-        if name == "dirac-circle":
-            return ExperimentConfig()
-        raise KeyError(name)
-
-    mod = SimpleNamespace(list_presets=lambda: items, preset_config=preset_config)
-    monkeypatch.setitem(sys.modules, "gan_core.presets", mod)
-    monkeypatch.setattr(gan_core, "presets", mod, raising=False)
-    return mod
+def small_preset(monkeypatch):
+    """`ring-collapse` as `toygan run` sees it, shrunk to 7 steps of small nets (a fast CLI test)."""
+    real = get_preset("ring-collapse")
+    small = replace(real, steps=7, config={**real.config, "generator": {"width": 16},
+                                           "discriminator": {"width": 16}, "training": {"batch_size": 64}})
+    monkeypatch.setattr(run_command, "get_preset", lambda name: small if name == small.name else get_preset(name))
+    return small
 
 
-def test_presets_lists_one_line_each(capsys, fake_presets):
+def test_presets_lists_one_line_each(capsys):
     rc, out, _ = run_cli(capsys, "presets")
     assert rc == 0
     lines = out.strip().splitlines()
-    assert len(lines) == 2
-    assert lines[0].split() == ["ring-collapse", "Ring:", "collapse", "(7", "steps)"]
-    assert lines[1].split() == ["dirac-circle", "Circles."]  # no title: the description's first line
+    presets = list_presets()
+    assert len(lines) == len(presets)
+    first = presets[0]
+    assert lines[0].split() == [first.name, *first.title.split(), f"({first.steps}", "steps)"]
 
 
-def test_run_preset_uses_its_suggested_steps_and_set_overrides(capsys, fake_presets):
+def test_run_preset_uses_its_suggested_steps_and_set_overrides(capsys, small_preset):
     rc, out, err = run_cli(capsys, "run", "--preset", "ring-collapse", "--json", "--set", "optimizer_g.lr=0.002")
     assert rc == 0, err
     res = last_json(out)
@@ -177,10 +167,11 @@ def test_run_preset_uses_its_suggested_steps_and_set_overrides(capsys, fake_pres
     assert res["config"]["generator"]["width"] == 16
 
 
-def test_unknown_preset_names_the_known_ones(capsys, fake_presets):
+def test_unknown_preset_names_the_known_ones(capsys):
     rc, _, err = run_cli(capsys, "run", "--preset", "nope")
     assert rc == 2
-    assert err.strip() == "toygan: error: preset: unknown preset 'nope' (known: ring-collapse, dirac-circle)"
+    known = ", ".join(p.name for p in list_presets())
+    assert err.strip() == f"toygan: error: preset: unknown preset 'nope' (known: {known})"
 
 
 def test_python_dash_m_runs_without_the_web_stack(ring_file):
@@ -209,22 +200,15 @@ def test_run_writes_a_report(capsys, ring_file, tmp_path):
 
 
 def test_every_real_preset_lists_and_runs_headless(capsys):
-    """Against the real gan_core.presets: each preset is listed once and runs 2 steps to strict JSON
-    whose config is the preset's own. Until that module exists, `presets` must fail cleanly (exit 2)."""
-    try:
-        from gan_core import presets as real
-    except ImportError:
-        rc, out, err = run_cli(capsys, "presets")
-        assert rc == 2 and out == "" and err.startswith("toygan: error: preset: presets are not available")
-        return
+    """Each preset is listed once and runs 2 steps to strict JSON whose config is the preset's own."""
     rc, out, _ = run_cli(capsys, "presets")
-    names = [p.name for p in real.list_presets()]
+    names = [p.name for p in list_presets()]
     assert rc == 0 and [ln.split()[0] for ln in out.strip().splitlines()] == names
     for name in names:
         rc, out, err = run_cli(capsys, "run", "--preset", name, "--steps", "2", "--json")
         assert rc == 0, (name, err)
         res = last_json(out)
-        want = real.preset_config(name).model_dump(mode="json")
+        want = preset_config(name).model_dump(mode="json")
         assert res["config"] == want and res["steps"] <= 2 and METRIC_KEYS <= set(res["metrics"])
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gan_core.config import (
+from gan_core.engine.config import (
     ConfigError,
     ExperimentConfig,
     apply_patch,

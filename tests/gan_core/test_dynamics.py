@@ -6,11 +6,11 @@ import pytest
 import torch
 from small_config import small_cfg
 
-from gan_core.config import ConfigError, OptimizerConfig
-from gan_core.dynamics import lookahead, make_optimizer
-from gan_core.models import LinearDiscriminator
-from gan_core.objectives import logistic_d_loss, minimax_g_loss
-from gan_core.trainer import Trainer
+from gan_core.engine.config import ConfigError, OptimizerConfig
+from gan_core.engine.models import LinearDiscriminator
+from gan_core.engine.objectives import logistic_d_loss, minimax_g_loss
+from gan_core.engine.optimizers import lookahead, make_optimizer
+from gan_core.engine.trainer import Trainer
 
 _cfg = small_cfg
 

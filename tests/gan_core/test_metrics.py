@@ -9,9 +9,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gan_core import metrics as M
-from gan_core.config import TargetConfig
-from gan_core.targets import build_target
+from gan_core.engine import metrics as M
+from gan_core.engine.config import TargetConfig
+from gan_core.engine.targets import build_target
 
 C2 = np.array([[0.0, 0.0], [2.0, 0.0]])
 

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from gan_core.config import DiscriminatorConfig, GeneratorConfig
-from gan_core.models import (
+from gan_core.engine.config import DiscriminatorConfig, GeneratorConfig
+from gan_core.engine.models import (
     MLP,
     AffineGenerator,
     LinearDiscriminator,

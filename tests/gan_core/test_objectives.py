@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from gan_core.config import ObjectiveConfig
-from gan_core.objectives import OBJECTIVES, d_kind, d_loss, d_value, g_loss
+from gan_core.engine.config import ObjectiveConfig
+from gan_core.engine.objectives import OBJECTIVES, d_kind, d_loss, d_value, g_loss
 
 NAMES = list(OBJECTIVES)
 
@@ -20,7 +20,7 @@ def _grad(f, x):
 def test_registry_covers_every_configurable_objective():
     from typing import get_args
 
-    from gan_core.config import ObjectiveName
+    from gan_core.engine.config import ObjectiveName
 
     assert set(OBJECTIVES) == set(get_args(ObjectiveName))
 

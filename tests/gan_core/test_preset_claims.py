@@ -4,15 +4,15 @@ its claims name, and every claim must hold on at least its stated `min_pass` of 
 
 Every preset is checked: none ships on an unmeasured claim. The (preset, seed) runs that all the
 claims need, baselines (saturating-stall, lagging-critic, ring-collapse) included, are trained once
-per test session on one process per usable core (gan_core.claims, which also prints the measured
-pass rates: `python -m gan_core.claims --seeds 10`).
+per test session on one process per usable core (gan_core.science.claims, which also prints the measured
+pass rates: `python -m gan_core.science.claims --seeds 10`).
 """
 
 import pytest
 
-from gan_core.claims import check_preset, describe, runs_needed, train_runs
-from gan_core.presets import list_presets
-from gan_core.reproduce import usable_cores
+from gan_core.cores import usable_cores
+from gan_core.science.claims import check_preset, describe, runs_needed, train_runs
+from gan_core.science.presets import list_presets
 
 ALL = [p.name for p in list_presets()]
 

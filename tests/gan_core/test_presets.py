@@ -4,8 +4,9 @@ import math
 
 import pytest
 
-from gan_core.presets import OPS, get_preset, list_presets, preset_config, run_preset
-from gan_core.trainer import Trainer
+from gan_core.engine.trainer import Trainer
+from gan_core.science.claims import run_preset
+from gan_core.science.presets import OPS, get_preset, list_presets, preset_config
 
 CONTRACT = ["gaussian-1d", "bimodal-averaging", "bimodal-collapse", "bimodal-mlp", "ring-collapse", "ring-unrolled",
             "ring-wgan-gp", "grid-wgan-gp", "saturating-stall", "dirac-simultaneous", "dirac-alternating", "dirac-r1",

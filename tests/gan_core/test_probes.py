@@ -1,4 +1,4 @@
-"""Snapshots and evaluation (gan_core.probes): what a frame holds, computed right, from a Trainer."""
+"""Snapshots and evaluation (gan_core.engine.probes): what a frame holds, computed right, from a Trainer."""
 
 import math
 
@@ -7,9 +7,9 @@ import pytest
 import torch
 from small_config import small_cfg
 
-from gan_core.config import ConfigError
-from gan_core.snapshot import SnapshotOptions
-from gan_core.trainer import Trainer
+from gan_core.engine.config import ConfigError
+from gan_core.engine.snapshot import SnapshotOptions
+from gan_core.engine.trainer import Trainer
 
 _cfg = small_cfg
 

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from gan_core import regularizers as reg
-from gan_core.models import LinearDiscriminator
+from gan_core.engine import regularizers as reg
+from gan_core.engine.models import LinearDiscriminator
 
 
 def _gen(seed=0):

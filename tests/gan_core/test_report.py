@@ -8,9 +8,9 @@ import threading
 import numpy as np
 import pytest
 
-from gan_core.config import parse_config
-from gan_core.report import MAX_CURVE_POINTS, curves_figure, report_html, write_report
-from gan_core.snapshot import Snapshot
+from gan_core.engine.config import parse_config
+from gan_core.engine.snapshot import Snapshot
+from gan_core.report.run_report import MAX_CURVE_POINTS, curves_figure, report_html, write_report
 
 
 def snap(dim=2, fake=None, d_kind="probability"):
@@ -92,7 +92,7 @@ def test_long_histories_are_thinned_but_keep_the_last_point():
 
 
 def test_report_from_a_trainer(tmp_path):
-    from gan_core.trainer import Trainer
+    from gan_core.engine.trainer import Trainer
 
     cfg = parse_config({"target": {"name": "ring"}, "generator": {"width": 16}, "discriminator": {"width": 16},
                         "training": {"batch_size": 32}})
@@ -155,7 +155,7 @@ def test_report_renders_in_chromium_with_the_network_cut(tmp_path):
 
 def test_dirac_report_plots_the_theta_psi_trajectory():
     # A real Dirac run (simultaneous updates): the page must hold the (theta, psi) path as recorded.
-    from gan_core.trainer import Trainer
+    from gan_core.engine.trainer import Trainer
     t = Trainer(parse_config({"target": {"name": "dirac"}, "generator": {"kind": "point"},
                                   "discriminator": {"kind": "linear"}}))
     t.step(40)

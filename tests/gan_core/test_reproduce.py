@@ -1,4 +1,4 @@
-"""The mode-coverage study (gan_core.reproduce): setups validate, the table is computed right from
+"""The mode-coverage study (gan_core.science.study): setups validate, the table is computed right from
 per-seed values, the outputs are written (HTML self-contained), bad options exit 2 naming the option.
 One tiny real run (1 seed, a handful of steps, one method x one target, in process) is shared."""
 
@@ -9,8 +9,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from gan_core import cli, reproduce, reproduce_report
-from gan_core.config import ConfigError, ExperimentConfig
+from gan_core import cli
+from gan_core.engine.config import ConfigError, ExperimentConfig
+from gan_core.report import study_report as reproduce_report
+from gan_core.science import study as reproduce
+from gan_core.science import study_setups as setups
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +29,8 @@ def test_default_study_setups_validate():
     assert len(jobs) == 2 * 3 * 5
     assert {(j.target, j.method) for j in jobs} == {(t, m) for t in ("ring", "grid")
                                                     for m in ("vanilla", "unrolled", "wgan-gp")}
-    for t in reproduce.TARGETS:
-        for m in reproduce.METHODS:
+    for t in setups.TARGETS:
+        for m in setups.METHODS:
             cfg = reproduce.study_config(t, m, seed=3)
             assert isinstance(cfg, ExperimentConfig) and cfg.seed == 3 and cfg.target.name == t
     assert reproduce.study_config("ring", "unrolled", 0).training.unroll > 0
@@ -39,7 +42,7 @@ def test_default_study_setups_validate():
 
 
 def test_plan_steps_scale_and_override():
-    base = reproduce.SETUPS["vanilla"].steps
+    base = setups.SETUPS["vanilla"].steps
     scaled = reproduce.plan(reproduce.Options(seeds=1, steps_scale=0.1, methods=("vanilla",), targets=("ring",)))
     assert [j.steps for j in scaled] == [round(base * 0.1)]
     fixed = reproduce.plan(reproduce.Options(seeds=2, steps=7))
@@ -50,7 +53,7 @@ def test_plan_steps_scale_and_override():
     assert job.fine_patch["optimizer_g"]["lr"] == pytest.approx(job.config["optimizer_g"]["lr"] / 10)
     assert job.fine_patch["optimizer_d"]["lr"] == pytest.approx(job.config["optimizer_d"]["lr"] / 10)
     # The most expensive runs start first, so a pool does not end on one long straggler.
-    costs = [j.steps * reproduce.SETUPS[j.method].ms_per_step for j in reproduce.plan(reproduce.Options())]
+    costs = [j.steps * setups.SETUPS[j.method].ms_per_step for j in reproduce.plan(reproduce.Options())]
     assert costs == sorted(costs, reverse=True)
 
 
@@ -98,16 +101,16 @@ def test_tiny_study_writes_json_table_and_html(tiny):
     assert "--steps 5" in data["meta"]["command"] and "--only ring,vanilla" in data["meta"]["command"]
     (run,) = data["runs"]
     assert (run["target"], run["method"], run["seed"], run["steps"], run["fine_steps"]) == ("ring", "vanilla", 0, 5, 2)
-    assert set(reproduce.METRICS) <= set(run["metrics"]) and run["metrics"]["modes_total"] == 8
+    assert set(setups.METRICS) <= set(run["metrics"]) and run["metrics"]["modes_total"] == 8
     assert 0 < run["cpu_seconds"] and data["meta"]["cpu_seconds"] == pytest.approx(run["cpu_seconds"], abs=0.1)
     (row,) = data["table"]
-    for key in reproduce.METRICS:
+    for key in setups.METRICS:
         assert row[key]["mean"] == pytest.approx(run["metrics"][key]) and row[key]["std"] == 0.0
     md = (out / "results.md").read_text()
     assert "| ring | vanilla GAN (non-saturating) | 5 |" in md
     # The HTML page's samples: a few hundred per panel.
     rec = result["runs"][0]
-    assert 0 < len(rec["fake"]) <= reproduce.PANEL_POINTS and len(rec["real"]) <= reproduce.PANEL_POINTS
+    assert 0 < len(rec["fake"]) <= setups.PANEL_POINTS and len(rec["real"]) <= setups.PANEL_POINTS
 
 
 def test_html_is_self_contained(tiny):
@@ -140,7 +143,7 @@ def test_bad_options_exit_2_naming_the_option(capsys, tmp_path, argv, option):
 
 
 def test_python_m_spelling_is_the_same_command(capsys):
-    assert reproduce.main(["--only", "nope"]) == 2
+    assert cli.main(["reproduce", "--only", "nope"]) == 2
     assert "--only" in capsys.readouterr().err
 
 

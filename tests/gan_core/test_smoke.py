@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from gan_core.objectives import OBJECTIVES
-from gan_core.snapshot import SnapshotOptions
-from gan_core.trainer import Trainer
+from gan_core.engine.objectives import OBJECTIVES
+from gan_core.engine.snapshot import SnapshotOptions
+from gan_core.engine.trainer import Trainer
 
 BASE = {"generator": {"depth": 1, "width": 16}, "discriminator": {"depth": 1, "width": 16},
         "training": {"batch_size": 32}}

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from gan_core.config import ConfigError, TargetConfig, parse_config
-from gan_core.targets import BUILDERS, build_target
+from gan_core.engine.config import ConfigError, TargetConfig, parse_config
+from gan_core.engine.targets import BUILDERS, build_target
 
 ALL = ["gaussian-1d", "mixture-1d", "uniform-1d", "gaussian-2d", "ring", "grid", "moons", "spiral", "line",
        "drawn", "dirac"]
@@ -247,8 +247,8 @@ def test_dirac_point_defaults_to_origin_in_its_dimension():
 
 @pytest.mark.parametrize("name", [n for n in ALL if n != "drawn"])
 def test_target_defaults_are_valid_patches(name):
-    from gan_core.config import apply_patch
-    from gan_core.targets import target_defaults
+    from gan_core.engine.config import apply_patch
+    from gan_core.engine.targets import target_defaults
 
     cfg = apply_patch(parse_config({}), {"target": target_defaults(name)})
     t = build_target(cfg.target)

@@ -6,9 +6,9 @@ import pytest
 import torch
 from small_config import small_cfg
 
-from gan_core.config import ConfigError
-from gan_core.snapshot import SnapshotOptions
-from gan_core.trainer import Trainer
+from gan_core.engine.config import ConfigError
+from gan_core.engine.snapshot import SnapshotOptions
+from gan_core.engine.trainer import Trainer
 
 _cfg = small_cfg
 
@@ -84,7 +84,7 @@ def test_cuda_unavailable_is_a_config_error_on_device():
 
 
 def test_history_is_capped_by_dropping_the_oldest_half(monkeypatch):
-    import gan_core.trainer as trainer_module
+    import gan_core.engine.trainer as trainer_module
 
     monkeypatch.setattr(trainer_module, "HISTORY_LIMIT", 10)
     t = Trainer(_cfg(training={"batch_size": 8}))

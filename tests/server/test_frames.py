@@ -6,8 +6,8 @@ import struct
 import numpy as np
 import pytest
 
-from gan_core.snapshot import Snapshot, SnapshotOptions
-from gan_core.trainer import Trainer
+from gan_core.engine.snapshot import Snapshot, SnapshotOptions
+from gan_core.engine.trainer import Trainer
 from server.frames import FrameError, decode_frame, encode_frame, thin
 
 

@@ -55,7 +55,7 @@ class _Sink:
 def test_sessions_sharing_a_pacer_train_alike_and_all_get_frames():
     """Four sessions in one cooperative loop (a worker process's): the same budget, so about the same
     number of iterations each, and every one of them gets frames."""
-    from gan_core.trainer import Trainer
+    from gan_core.engine.trainer import Trainer
     from server import protocol as p
 
     st = Settings(workers=0, shared_fps=120)  # a frame target these rounds miss: the pacer cuts training
@@ -95,7 +95,7 @@ class _FrameSink(_Sink):
 
 def _frames(loaded: bool):
     """Three frames of a 2D session, two iterations apart, on a loaded or an idle pacer."""
-    from gan_core.trainer import Trainer
+    from gan_core.engine.trainer import Trainer
 
     st = Settings(workers=0, metrics_interval_s=0.0, loaded_metrics_interval_s=1000.0, loaded_grid=16)
     pacer = Pacer(st.quantum_ms / 1000, st.shared_fps)

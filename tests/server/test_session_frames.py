@@ -28,7 +28,7 @@ class _Sink:
 
 
 def _session(surface_fps: float):
-    from gan_core.trainer import Trainer
+    from gan_core.engine.trainer import Trainer
 
     st = Settings(workers=0, surface_fps=surface_fps)
     s = Session(Trainer({**SMALL, "target": {"name": "ring"}}), st, None, None,

@@ -49,7 +49,7 @@ def test_a_session_of_a_worker_loop_is_freed_as_soon_as_it_is_dropped():
     import gc
     import weakref
 
-    from gan_core.trainer import Trainer
+    from gan_core.engine.trainer import Trainer
     from server.session import Session
     from server.settings import Settings
     from tests.server.conftest import SMALL

@@ -3,7 +3,7 @@
     aggregate(records) -> rows            # mean +- std of each metric per (target, method)
     table_markdown(rows), results_markdown(rows, meta), results_html(records, rows, meta)
 
-The study itself (its setups as data, the runs, the command) is gan_core.reproduce.
+The study itself is gan_core.science.study (the runs, the command) and gan_core.science.study_setups (its data).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from gan_core.reproduce import FINE_LR_FACTOR, FINE_SHARE, METHODS, METRICS, SETUPS, TARGETS
+from gan_core.science.study_setups import FINE_LR_FACTOR, FINE_SHARE, METHODS, METRICS, SETUPS, TARGETS
 
 REAL_COLOR, FAKE_COLOR = "#1b9e77", "#7b3294"  # green real, purple generated (the lab's colours)
 

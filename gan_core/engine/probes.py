@@ -10,33 +10,63 @@ touched. Networks are read in eval mode
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 import torch
+from torch import nn
 
-from gan_core import metrics
-from gan_core.config import ConfigError
-from gan_core.models import sample_noise
-from gan_core.snapshot import Snapshot, SnapshotOptions
-
-if TYPE_CHECKING:
-    from gan_core.trainer import Trainer
+from gan_core.engine import metrics
+from gan_core.engine.config import ExperimentConfig
+from gan_core.engine.models import has_train_mode_layers, sample_noise
+from gan_core.engine.plan import Plan
+from gan_core.engine.snapshot import Snapshot, SnapshotOptions
+from gan_core.engine.targets import Target
 
 # Offset of the snapshot generator's seed from config.seed: any fixed value apart from 0 keeps
 # the frame's noise different from the training batches' noise.
 SNAPSHOT_SEED_OFFSET = 1_000_003
 
 
-def check_options(opts: SnapshotOptions, dim: int) -> None:
-    """Bad view options get a ConfigError naming the option (the server passes them through)."""
-    if not 1 <= opts.samples <= 4096:
-        raise ConfigError("samples: must be between 1 and 4096", "samples")
-    hi = 128 if dim == 2 else 512
-    if not 8 <= opts.grid <= hi:
-        raise ConfigError(f"grid: must be between 8 and {hi} for a {dim}D target", "grid")
-    if not 0 <= opts.manifold <= 64:
-        raise ConfigError("manifold: must be between 0 and 64", "manifold")
+class Observed(Protocol):
+    """What a snapshot reads from a run (gan_core.engine.trainer.Trainer has all of it, publicly)."""
+
+    config: ExperimentConfig
+    target: Target
+    G: nn.Module
+    D: nn.Module
+    plan: Plan
+    device: torch.device
+    iteration: int
+    status: str
+    status_message: str
+    rebuilt: bool
+    probe_cache: ProbeCache
+
+    @property
+    def losses(self) -> dict[str, float]: ...
+
+    def check_parameters(self) -> bool: ...
+
+
+@dataclass
+class ProbeCache:
+    """Per-run state of the probes, owned by the trainer and replaced with its networks.
+
+    inputs: the frame's fixed real samples, noise and grids, keyed by what they depend on;
+    reference: metrics.reference of those real samples; surface / metrics: the last fresh ones
+    (with the key and iteration they were computed for), for SnapshotOptions.reuse_*.
+    """
+
+    key: tuple | None = None
+    target: Any = None
+    inputs: tuple | None = None
+    reference: metrics.Reference | None = None
+    train_mode_layers: bool | None = None
+    surface: tuple[Any, Any, int] | None = None  # (d_surface, d_optimal, iteration)
+    surface_key: tuple | None = None
+    metrics: tuple[dict[str, float], int] | None = None  # (metrics, iteration)
 
 
 def _grid(bounds, dim: int, g: int):
@@ -71,19 +101,19 @@ def _np(x: torch.Tensor) -> np.ndarray:
     return x.detach().to("cpu", torch.float32).numpy()
 
 
-def _dirac(t: Trainer) -> tuple[float, ...] | None:
+def _dirac(t: Observed) -> tuple[float, ...] | None:
     if t.config.generator.kind != "point" or t.config.discriminator.kind != "linear":
         return None
     return (*t.G.theta.detach().cpu().tolist(), *t.D.psi.detach().cpu().tolist())
 
 
-def _summary(t: Trainer, fake: np.ndarray, real: np.ndarray, d_real: float, d_fake: float) -> dict[str, float]:
-    # The frame's real set is fixed until _inputs redraws it (which clears the cache), so its sorted
-    # projections for sample_distance are computed once per cache, not once per frame.
+def _summary(t: Observed, fake: np.ndarray, real: np.ndarray, d_real: float, d_fake: float) -> dict[str, float]:
+    # The frame's real set is fixed until _inputs redraws it (which resets the reference), so its
+    # sorted projections for sample_distance are computed once per input set, not once per frame.
     cache = t.probe_cache
-    if "reference" not in cache:
-        cache["reference"] = metrics.reference(real)
-    return metrics.summary(fake, real, t.target, d_real, d_fake, dirac=_dirac(t), ref=cache["reference"])
+    if cache.reference is None:
+        cache.reference = metrics.reference(real)
+    return metrics.summary(fake, real, t.target, d_real, d_fake, dirac=_dirac(t), ref=cache.reference)
 
 
 def _pg_bandwidth(fake: np.ndarray, target) -> tuple[float, float] | None:
@@ -101,13 +131,13 @@ def _pg_bandwidth(fake: np.ndarray, target) -> tuple[float, float] | None:
     return tuple(float(min(h, cap)) if h > 0 else float(h) for h in scott)
 
 
-def _inputs(t: Trainer, opts: SnapshotOptions):
+def _inputs(t: Observed, opts: SnapshotOptions):
     """Real samples, noise, grid and noise grid of a frame: fixed for a given seed, target and options,
     so they are drawn once and kept on the trainer until one of those changes."""
     cfg, target, dev = t.config, t.target, t.device
     key = (cfg.seed, opts.samples, cfg.noise.dim, cfg.noise.distribution, opts.grid, opts.manifold, str(dev))
     cache = t.probe_cache
-    if cache.get("target") is not target or cache.get("key") != key:
+    if cache.target is not target or cache.key != key:
         gen = torch.Generator().manual_seed(cfg.seed + SNAPSHOT_SEED_OFFSET)
         real = target.sample(opts.samples, gen).to(dev, torch.float32)
         z = sample_noise(opts.samples, cfg.noise.dim, cfg.noise.distribution, gen).to(dev)
@@ -116,22 +146,44 @@ def _inputs(t: Trainer, opts: SnapshotOptions):
         if opts.manifold:
             zg, shape = noise_grid(opts.manifold, cfg.noise.dim, cfg.noise.distribution)
             zgrid = (zg.to(dev), shape)
-        cache.clear()
         pts = pts.to(dev)
-        cache.update(target=target, key=key, inputs=(real, z, xs, ys, pts, torch.cat([pts, real]), zgrid))
-    return cache["inputs"]
+        cache.target, cache.key, cache.reference = target, key, None
+        cache.inputs = (real, z, xs, ys, pts, torch.cat([pts, real]), zgrid)
+        cache.surface = cache.surface_key = cache.metrics = None  # computed on other inputs
+    return cache.inputs
 
 
-def take_snapshot(t: Trainer, opts: SnapshotOptions) -> Snapshot:
-    target, cfg = t.target, t.config
+def _optimal_d(target: Target, pts: torch.Tensor, fake: np.ndarray, xs: np.ndarray, ys: np.ndarray | None):
+    """D* = p_data / (p_data + p_g) on the grid, or None where the target has no density."""
+    log_p = target.log_density(pts.cpu())
+    if log_p is None:
+        return None
+    p_data = np.exp(_np(log_p).astype(np.float64))
+    if ys is not None:
+        p_data = p_data.reshape(len(ys), len(xs))
+        p_g = metrics.kde_2d(fake, xs, ys, _pg_bandwidth(fake, target))
+    else:
+        p_g = metrics.kde_1d(fake, xs)
+    return (p_data / np.maximum(p_data + p_g, 1e-300)).astype(np.float32)
+
+
+def take_snapshot(t: Observed, opts: SnapshotOptions) -> Snapshot:
+    """One frame of run `t` (see SnapshotOptions); reads the networks in eval mode, changes nothing."""
+    target, cache = t.target, t.probe_cache
     dim = target.dim
-    check_options(opts, dim)
-    obj_cfg = cfg.objective
-    d_value, g_loss = t._p.d_value, t._p.g_loss
+    opts.check(dim)
+    d_value, g_loss = t.plan.d_value, t.plan.g_loss
     n = opts.samples
     real, z, xs, ys, pts, grid_and_real, zgrid = _inputs(t, opts)
+    skey = (opts.grid, opts.optimal_d)
+    reuse_surface = opts.surface and opts.reuse_surface and cache.surface is not None and cache.surface_key == skey
+    fresh_surface = opts.surface and not reuse_surface
+    reuse_metrics = opts.metrics and opts.reuse_metrics and cache.metrics is not None
+    fresh_metrics = opts.metrics and not reuse_metrics
+    if cache.train_mode_layers is None:
+        cache.train_mode_layers = has_train_mode_layers(t.G, t.D)
     modes = (t.G.training, t.D.training)
-    if t.has_train_mode_layers:
+    if cache.train_mode_layers:
         t.G.eval()
         t.D.eval()
     try:
@@ -140,12 +192,12 @@ def take_snapshot(t: Trainer, opts: SnapshotOptions) -> Snapshot:
             fake = t.G(z)
             # One pass of D over the grid and the real samples (rows do not interact in eval mode);
             # without the surface, over the real samples only, and only for the metrics' D mean.
-            n_grid = len(pts) if opts.surface else 0
-            raw = t.D(grid_and_real if opts.surface else real) if opts.surface or opts.metrics else None
+            n_grid = len(pts) if fresh_surface else 0
+            raw = t.D(grid_and_real if fresh_surface else real) if fresh_surface or fresh_metrics else None
             if raw is not None:
                 vals = d_value(raw)
                 d_real = float(vals[n_grid:].mean())
-                if opts.surface:
+                if fresh_surface:
                     surface = vals[:n_grid].reshape(len(ys), len(xs)) if dim == 2 else vals[:n_grid]
             manifold = None
             if zgrid is not None:
@@ -156,7 +208,7 @@ def take_snapshot(t: Trainer, opts: SnapshotOptions) -> Snapshot:
                 x = fake.detach().requires_grad_(True)
                 out = t.D(x)
                 # Times n: each sample's own loss term, so arrow length does not depend on the count.
-                (g,) = torch.autograd.grad(g_loss(out, obj_cfg) * n, x)
+                (g,) = torch.autograd.grad(g_loss(out, t.config.objective) * n, x)
             fake_grad = _np(-g)
             out = out.detach()
         else:
@@ -169,37 +221,32 @@ def take_snapshot(t: Trainer, opts: SnapshotOptions) -> Snapshot:
         if not all(bool(torch.isfinite(a).all()) for a in (fake, out) + (() if raw is None else (raw,))):
             t.check_parameters()
     finally:
-        if t.has_train_mode_layers:
+        if cache.train_mode_layers:
             t.G.train(modes[0])
             t.D.train(modes[1])
     # Copies of the cached inputs: a caller that edits a frame's arrays must not edit the next frame.
     real_np, fake_np = _np(real).copy(), _np(fake)
     xs_np = _np(xs).copy()
-    d_optimal = None
-    if opts.optimal_d and opts.surface:
-        log_p = target.log_density(pts.cpu())
-        if log_p is not None:
-            p_data = np.exp(_np(log_p).astype(np.float64))
-            if dim == 2:
-                p_data = p_data.reshape(len(ys), len(xs))
-                p_g = metrics.kde_2d(fake_np, xs_np, _np(ys), _pg_bandwidth(fake_np, target))
-            else:
-                p_g = metrics.kde_1d(fake_np, xs_np)
-            d_optimal = (p_data / np.maximum(p_data + p_g, 1e-300)).astype(np.float32)
+    ys_np = None if ys is None else _np(ys).copy()
+    if fresh_surface:
+        d_opt = _optimal_d(target, pts, fake_np, xs_np, ys_np) if opts.optimal_d else None
+        cache.surface, cache.surface_key = (_np(surface), d_opt, t.iteration), skey
+    d_surface, d_optimal, surface_it = cache.surface if opts.surface else (None, None, -1)
     density_x = density_real = density_fake = None
     if opts.density and dim == 1:
         density_x = xs_np
         density_real = metrics.kde_1d(real_np, xs_np).astype(np.float32)
         density_fake = metrics.kde_1d(fake_np, xs_np).astype(np.float32)
-    summary = _summary(t, fake_np, real_np, d_real, d_fake) if opts.metrics else {}
+    if fresh_metrics:
+        cache.metrics = (_summary(t, fake_np, real_np, d_real, d_fake), t.iteration)
+    summary, metrics_it = cache.metrics if opts.metrics else ({}, -1)
     return Snapshot(
         iteration=t.iteration, status=t.status, status_message=t.status_message, dim=dim,
         bounds=tuple(float(b) for b in target.bounds), real=real_np, fake=fake_np, fake_grad=fake_grad,
-        grid_x=xs_np, grid_y=None if ys is None else _np(ys).copy(),
-        d_surface=None if surface is None else _np(surface),
-        d_kind=t._p.d_kind, d_optimal=d_optimal, manifold=manifold, density_x=density_x,
-        density_real=density_real, density_fake=density_fake, losses=t.losses, metrics=summary,
-        dirac=_dirac(t), rebuilt=t.rebuilt,
+        grid_x=xs_np, grid_y=ys_np, d_surface=d_surface, d_kind=t.plan.d_kind, d_optimal=d_optimal,
+        manifold=manifold, density_x=density_x, density_real=density_real, density_fake=density_fake,
+        losses=t.losses, metrics=dict(summary), dirac=_dirac(t), rebuilt=t.rebuilt,
+        surface_iteration=surface_it, metrics_iteration=metrics_it,
     )
 
 
@@ -207,14 +254,14 @@ def _norm(grads) -> float:
     return float(torch.sqrt(sum((g * g).sum() for g in grads if g is not None)))
 
 
-def evaluate(t: Trainer, n: int) -> dict[str, float]:
+def evaluate(t: Observed, n: int) -> dict[str, float]:
     """metrics.summary() on n samples generated now, with the gradient norms of both players' losses.
 
     Draws come from a generator of its own and the networks are read in eval mode, so the run is
     not disturbed. grad_norm_d / grad_norm_g: L2 norm over all parameters of dL_D/dphi and dL_G/dtheta
     on this batch (unregularised losses).
     """
-    cfg, target, dev, p = t.config, t.target, t.device, t._p
+    cfg, target, dev, p = t.config, t.target, t.device, t.plan
     n = max(int(n), 1)
     gen = torch.Generator().manual_seed(cfg.seed + SNAPSHOT_SEED_OFFSET + 1)
     real = target.sample(n, gen).to(dev, torch.float32)

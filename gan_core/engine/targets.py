@@ -29,7 +29,7 @@ from types import MappingProxyType
 import numpy as np
 import torch
 
-from gan_core.config import TARGET_DEFAULTS, TargetConfig
+from gan_core.engine.config import TARGET_DEFAULTS, TargetConfig
 
 MAX_DRAWN_CENTERS = 32  # coverage centres for a drawn target: enough to see holes, few enough to read
 DIRAC_SCALE = 0.05  # coverage std around the Dirac point (data units): the 3-std ball has radius 0.15

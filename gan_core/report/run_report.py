@@ -17,9 +17,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from gan_core.config import ExperimentConfig
-from gan_core.metrics import kde_1d
-from gan_core.snapshot import Snapshot, SnapshotOptions
+from gan_core.engine.config import ExperimentConfig
+from gan_core.engine.metrics import kde_1d
+from gan_core.engine.snapshot import Snapshot, SnapshotOptions
 
 MAX_CURVE_POINTS = 2000  # per curve: enough to see oscillation, small enough for a slide deck
 REPORT_SAMPLES = 1024  # real and generated points in the final scatter

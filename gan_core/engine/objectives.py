@@ -10,7 +10,7 @@ so saturated discriminators give finite losses and useful gradients.
 One-sided label smoothing `s` moves the real target from 1 to 1 - s in the logistic and
 least-squares losses; the critic losses (wasserstein, wgan-gp, hinge, energy) have no labels
 and ignore it. The extra terms of wgan-gp (gradient penalty) and wasserstein (weight
-clipping) live in gan_core.regularizers and are applied by the trainer.
+clipping) live in gan_core.engine.regularizers and are applied by the trainer.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from gan_core.config import ObjectiveConfig
+from gan_core.engine.config import ObjectiveConfig
 
 
 def _bce_logits(o: torch.Tensor, target: float) -> torch.Tensor:

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from gan_core.config import DiscriminatorConfig, GeneratorConfig
+from gan_core.engine.config import DiscriminatorConfig, GeneratorConfig
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -144,3 +144,10 @@ def sample_noise(n: int, dim: int, distribution: str, generator: torch.Generator
     if distribution == "uniform":
         return torch.rand(n, dim, generator=generator) * 2.0 - 1.0
     return torch.randn(n, dim, generator=generator)
+
+
+def has_train_mode_layers(*modules: nn.Module) -> bool:
+    """Whether any of `modules` behaves differently in train and eval mode (dropout, batch norm,
+    spectral norm's power iteration): only then must a snapshot switch them to eval and back."""
+    return any(isinstance(m, SeededDropout | nn.BatchNorm1d) or hasattr(m, "parametrizations")
+               for module in modules for m in module.modules())

@@ -1,20 +1,16 @@
 """The mode-coverage study (issue 4): ring and grid x vanilla GAN, unrolled GAN, WGAN-GP x seeds.
 
-    python -m gan_core.reproduce [--seeds N] [--steps-scale F | --steps N] [--jobs J]
-                                 [--only NAME,...] [--eval-samples N] [--out DIR]
-    toygan reproduce ...            (the same options; both go through gan_core.cli)
+    toygan reproduce [--seeds N] [--steps-scale F | --steps N] [--jobs J]
+                     [--only NAME,...] [--eval-samples N] [--out DIR]
+    python -m gan_core reproduce ...        (the same, without the web stack)
 
 Each run trains one Trainer from its own seed (0..N-1), then measures the engine's metrics
-(`Trainer.evaluate`, i.e. gan_core.metrics.summary) on `--eval-samples` fresh samples. The
+(`Trainer.evaluate`, i.e. gan_core.engine.metrics.summary) on `--eval-samples` fresh samples. The
 results are written to DIR: `results.json` (every run and the table), `results.md` (the table,
 mean ± std over seeds) and `results.html` (one self-contained plotly page: the final samples of
-every run, the table), made by gan_core.reproduce_report. docs/results.md puts the table beside
-the published ones.
+every run, the table), made by gan_core.report.study_report. docs/results.md puts the table beside
+the published ones. The setups are data (gan_core.science.study_setups).
 
-The setups are data in this module (SETUPS, TARGET_PATCHES), on purpose independent of the presets:
-a study must not move when someone retunes a preset. They follow the published setups (Unrolled
-GAN, WGAN-GP toy code) with the step budgets cut so the whole default study (30 runs) takes well
-under 30 minutes on 2 CPU cores; docs/results.md says what was cut and why.
 Runs go to a process pool (`--jobs`, default: the usable cores), one torch thread per worker:
 these networks are too small for intra-op threads to pay, and each run is deterministic from its seed.
 """
@@ -23,90 +19,31 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from gan_core.config import ConfigError, ExperimentConfig, deep_merge, parse_config
-
-TARGETS = ("ring", "grid")
-METHODS = ("vanilla", "unrolled", "wgan-gp")
-METRICS = ("modes_captured", "high_quality_fraction", "mode_kl", "sample_distance")
-EVAL_SAMPLES = 2500  # fresh samples for the final metrics (VEEGAN / PacGAN evaluate on 2500)
-PANEL_POINTS = 400  # generated points per HTML panel (real: half as many); keeps the page light
-DEFAULT_SEEDS = 5
-DEFAULT_OUT = "out/reproduce"  # /out/ is git-ignored
-FINE_SHARE = 1 / 3  # share of each run's iterations at the fine learning rate (the papers' 1e-4) ...
-FINE_LR_FACTOR = 0.1  # ... which is the setup's learning rate times this
-
-# The Unrolled GAN paper's 2D mixture networks (Metz et al. 2017, appendix): z 256 -> 2x128 ReLU ->
-# 2; D 1x128 ReLU on inputs scaled by 1/4; Adam beta1 0.5; batch 512. Their lr is 1e-4 over ~25k
-# steps; our budget is a few thousand, so each run goes at 10x (1e-3) for its first two thirds and
-# at the papers' 1e-4 for the last third (FINE_SHARE, FINE_LR_FACTOR). Measured on the ring, seed 0: WGAN-GP after
-# 800 steps at 1e-3 has 31% of its samples within 3 std of a mode; 400 more at 1e-3 would leave it
-# there, 400 at 1e-4 take it to 78%. The unrolled GAN moves from 2% to 3.5% the same way.
-_MLP_GAN: dict[str, Any] = {
-    "noise": {"dim": 256, "distribution": "gaussian"},
-    "generator": {"kind": "mlp", "depth": 2, "width": 128, "activation": "relu"},
-    "discriminator": {"kind": "mlp", "depth": 1, "width": 128, "activation": "relu", "input_scale": 0.25},
-    "objective": {"name": "non-saturating"},
-    "optimizer_g": {"name": "adam", "lr": 1e-3, "beta1": 0.5, "beta2": 0.999},
-    "optimizer_d": {"name": "adam", "lr": 1e-3, "beta1": 0.5, "beta2": 0.999},
-    "training": {"batch_size": 512, "k_d": 1, "k_g": 1, "unroll": 0},
-}
-
-# WGAN-GP's toy code (Gulrajani et al. 2017, gan_toy.py): z 2, G and critic 3x512 ReLU, Adam 1e-4
-# betas (0.5, 0.9), lambda 0.1 on toy data, 5 critic steps per G step, batch 256, 100k iterations.
-# Here 3x128 (a 512-wide critic with k_d 5 costs ~16x more per step), and 1e-3 then 1e-4 as above.
-_WGAN_GP: dict[str, Any] = {
-    "noise": {"dim": 2, "distribution": "gaussian"},
-    "generator": {"kind": "mlp", "depth": 3, "width": 128, "activation": "relu"},
-    "discriminator": {"kind": "mlp", "depth": 3, "width": 128, "activation": "relu", "input_scale": 1.0},
-    "objective": {"name": "wgan-gp", "gp_weight": 0.1},
-    "optimizer_g": {"name": "adam", "lr": 1e-3, "beta1": 0.5, "beta2": 0.9},
-    "optimizer_d": {"name": "adam", "lr": 1e-3, "beta1": 0.5, "beta2": 0.9},
-    "training": {"batch_size": 256, "k_d": 5, "k_g": 1, "unroll": 0},
-}
-
-
-@dataclass(frozen=True)
-class Setup:
-    """One method of the study: a config patch (over ExperimentConfig's defaults), its iterations
-    (in all: the last `fine_share` of them run with both learning rates times FINE_LR_FACTOR), and
-    its measured single-core cost (ms per iteration, used only to start the longest runs first)."""
-
-    method: str
-    title: str
-    patch: dict[str, Any] = field(hash=False)
-    steps: int
-    ms_per_step: float
-    source: str
-    fine_share: float = FINE_SHARE
-
-
-SETUPS: dict[str, Setup] = {
-    "vanilla": Setup("vanilla", "vanilla GAN (non-saturating)", _MLP_GAN, 6000, 9.0,
-                     "Unrolled GAN (Metz et al. 2017) networks, unroll 0"),
-    "unrolled": Setup("unrolled", "unrolled GAN (5 steps)", deep_merge(_MLP_GAN, {"training": {"unroll": 5}}),
-                      1200, 52.0, "Unrolled GAN (Metz et al. 2017), 5 unrolling steps (the paper shows 0-10)"),
-    "wgan-gp": Setup("wgan-gp", "WGAN-GP", _WGAN_GP, 1200, 45.0,
-                     "WGAN-GP toy setup (Gulrajani et al. 2017), critic 3x128 instead of 3x512"),
-}
-
-# The engine's targets at the literature's parameters: ring of 8 (radius 2, std 0.02), 5x5 grid
-# (spacing 2, std 0.05). Spelled out so a change of the engine's defaults cannot move the study.
-TARGET_PATCHES: dict[str, dict[str, Any]] = {
-    "ring": {"target": {"name": "ring", "modes": 8, "radius": 2.0, "std": 0.02}},
-    "grid": {"target": {"name": "grid", "modes": 5, "spacing": 2.0, "std": 0.05}},
-}
+from gan_core.cores import usable_cores
+from gan_core.engine.config import ConfigError, ExperimentConfig, deep_merge, parse_config
+from gan_core.plain_json import json_safe
+from gan_core.science.study_setups import (
+    DEFAULT_OUT,
+    DEFAULT_SEEDS,
+    EVAL_SAMPLES,
+    FINE_LR_FACTOR,
+    METHODS,
+    METRICS,
+    PANEL_POINTS,
+    SETUPS,
+    TARGET_PATCHES,
+    TARGETS,
+)
 
 
 @dataclass(frozen=True)
@@ -180,8 +117,8 @@ def run_job(job: Job) -> dict[str, Any]:
     """Train one run and measure it. Returns a plain dict (metrics, timing, final samples)."""
     import torch
 
-    from gan_core.snapshot import SnapshotOptions
-    from gan_core.trainer import Trainer
+    from gan_core.engine.snapshot import SnapshotOptions
+    from gan_core.engine.trainer import Trainer
 
     torch.set_num_threads(1)  # tiny networks: one thread per process beats threads fighting over cores
     began, cpu_began = time.perf_counter(), time.process_time()
@@ -230,15 +167,8 @@ def run_all(jobs: Sequence[Job], workers: int, on_done: Any = None) -> list[dict
 
 # ---- options and the command ------------------------------------------------------------------
 
-def usable_cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def add_arguments(p: Any) -> None:
-    """The options of `toygan reproduce` / `python -m gan_core.reproduce` (an argparse parser)."""
+    """The options of `toygan reproduce` (an argparse parser)."""
     p.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, help=f"seeds per (target, method) (default {DEFAULT_SEEDS})")
     p.add_argument("--steps-scale", type=float, default=1.0,
                    help="multiply every setup's iterations by this (e.g. 0.1 for a quick look)")
@@ -284,8 +214,8 @@ def options(args: Any) -> Options:
 
 
 def command_line(opts: Options) -> str:
-    """The `python -m gan_core.reproduce ...` line that reruns this study (shown in every output)."""
-    parts = ["python -m gan_core.reproduce", f"--seeds {opts.seeds}", f"--jobs {opts.jobs}"]
+    """The `toygan reproduce ...` line that reruns this study (shown in every output)."""
+    parts = ["toygan reproduce", f"--seeds {opts.seeds}", f"--jobs {opts.jobs}"]
     if opts.steps is not None:
         parts.append(f"--steps {opts.steps}")
     elif opts.steps_scale != 1.0:
@@ -309,7 +239,7 @@ def _progress(rec: dict[str, Any], done: int, total: int) -> None:
 
 def study(opts: Options, quiet: bool = False) -> dict[str, Any]:
     """Run the study and write results.json / results.md / results.html under opts.out."""
-    from gan_core.reproduce_report import aggregate, results_html, results_markdown, table_markdown
+    from gan_core.report.study_report import aggregate, results_html, results_markdown, table_markdown
 
     jobs = plan(opts)
     workers = min(opts.jobs, len(jobs))
@@ -327,13 +257,11 @@ def study(opts: Options, quiet: bool = False) -> dict[str, Any]:
                            "fine_lr_factor": FINE_LR_FACTOR, "source": SETUPS[m].source,
                            "patch": SETUPS[m].patch} for m in opts.methods},
             "targets": {t: TARGET_PATCHES[t] for t in opts.targets}}
-    from gan_core.cli import finite_or_none
-
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
     runs = [{k: v for k, v in r.items() if k not in ("fake", "real")} for r in records]
     # NaN (a metric of a diverged run) becomes null: strict JSON has no spelling for it.
-    payload = finite_or_none({"meta": meta, "table": rows, "runs": runs})
+    payload = json_safe({"meta": meta, "table": rows, "runs": runs})
     (out / "results.json").write_text(json.dumps(payload, indent=1, allow_nan=False) + "\n")
     (out / "results.md").write_text(results_markdown(rows, meta))
     (out / "results.html").write_text(results_html(records, rows, meta), encoding="utf-8")
@@ -342,14 +270,3 @@ def study(opts: Options, quiet: bool = False) -> dict[str, Any]:
         print(f"wall time {meta['wall_seconds']:.0f} s; wrote {out / 'results.json'}, {out / 'results.md'}, "
               f"{out / 'results.html'}", flush=True)
     return {"meta": meta, "table": rows, "runs": records}
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m gan_core.reproduce ...`: the same command as `toygan reproduce ...`."""
-    from gan_core.cli import main as cli_main  # one parser and one error path for both spellings
-
-    return cli_main(["reproduce", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -14,6 +14,8 @@ UI hints travel in each field's `json_schema_extra` under "ui":
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -300,13 +302,15 @@ class ExperimentConfig(_Strict):
         return self
 
 
+# The data space's dimension of each target: a number, or the name of the target field that holds it.
+TARGET_DIMS: Mapping[str, int | str] = MappingProxyType({
+    **{name: 2 for name in TargetName.__args__}, "gaussian-1d": 1, "mixture-1d": 1, "uniform-1d": 1, "dirac": "dim"})
+
+
 def target_dim(t: TargetConfig) -> int:
     """1 or 2: the dimension of the data space of target `t`."""
-    if t.name in ("gaussian-1d", "mixture-1d", "uniform-1d"):
-        return 1
-    if t.name == "dirac":
-        return t.dim
-    return 2
+    d = TARGET_DIMS[t.name]
+    return getattr(t, d) if isinstance(d, str) else d
 
 
 # Fields whose change means new networks (the trainer rebuilds them and says so).
@@ -404,4 +408,5 @@ def experiment_schema() -> dict[str, Any]:
     schema = ExperimentConfig.model_json_schema()
     schema["x-schema-version"] = SCHEMA_VERSION
     schema["x-rebuild-sections"] = list(REBUILD_SECTIONS)
+    schema["x-target-dims"] = dict(TARGET_DIMS)
     return schema

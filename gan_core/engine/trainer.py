@@ -18,7 +18,7 @@ changes the run.
 
 Regularizers apply to D's loss in its updates; historical averaging and instance noise to
 both players. With training.unroll = k the generator's loss is taken against D after k
-differentiable look-ahead steps of D's plain loss (gan_core.dynamics.lookahead).
+differentiable look-ahead steps of D's plain loss (gan_core.engine.optimizers.lookahead).
 """
 
 from __future__ import annotations
@@ -28,10 +28,9 @@ import math
 from typing import Any
 
 import torch
-from torch import nn
 
-from gan_core import regularizers as reg
-from gan_core.config import (
+from gan_core.engine import regularizers as reg
+from gan_core.engine.config import (
     REBUILD_SECTIONS,
     ConfigError,
     ExperimentConfig,
@@ -40,10 +39,12 @@ from gan_core.config import (
     parse_config,
     target_dim,
 )
-from gan_core.dynamics import lookahead, lr_scale, make_optimizer, make_plan, update_optimizer
-from gan_core.models import SeededDropout, build_discriminator, build_generator, sample_noise
-from gan_core.snapshot import Snapshot, SnapshotOptions
-from gan_core.targets import build_target
+from gan_core.engine.models import build_discriminator, build_generator, sample_noise
+from gan_core.engine.optimizers import lookahead, lr_scale, make_optimizer, update_optimizer
+from gan_core.engine.plan import make_plan
+from gan_core.engine.probes import ProbeCache, evaluate, take_snapshot
+from gan_core.engine.snapshot import Snapshot, SnapshotOptions
+from gan_core.engine.targets import build_target
 
 # The history keeps at most this many per-iteration dicts (about 200 bytes each); older halves
 # are dropped so a lab left running for days does not grow without bound.
@@ -93,16 +94,13 @@ class Trainer:
         self.opt_d = make_optimizer(self.d_params, cfg.optimizer_d)
         self._hist_g = reg.HistoricalAverage(self.g_params)
         self._hist_d = reg.HistoricalAverage(self.d_params)
-        self._p = make_plan(cfg)
+        self.plan = make_plan(cfg)
         # The Dirac game records its (theta, psi) every iteration: frames come every ~10
         # iterations, too sparse to draw the orbit without aliasing it into a star.
         self._dirac_game = cfg.generator.kind == "point" and cfg.discriminator.kind == "linear"
-        # Dropout, batch norm and spectral norm behave differently in eval mode; plain MLPs do not,
-        # so snapshots skip the mode switch for them.
-        self.has_train_mode_layers = any(
-            isinstance(m, SeededDropout | nn.BatchNorm1d) or hasattr(m, "parametrizations")
-            for m in (*self.G.modules(), *self.D.modules()))
-        self.probe_cache: dict[str, Any] = {}  # the snapshot's fixed inputs (gan_core.probes)
+        # The snapshot's fixed inputs and its last fresh surface and metrics (gan_core.engine.probes):
+        # new networks, new cache.
+        self.probe_cache = ProbeCache()
 
     def apply(self, patch: dict) -> bool:
         """Validate the patched config as a whole and apply it live; True when the networks were rebuilt.
@@ -139,7 +137,7 @@ class Trainer:
         self.config = new
         if changed & {"optimizer_g", "optimizer_d", "training"}:
             self._set_lrs()  # a new rate, or a drop moved to before or after where the run is
-        self._p = make_plan(new)
+        self.plan = make_plan(new)
         self.rebuilt = False
         return False
 
@@ -152,18 +150,18 @@ class Trainer:
     # ---- one update -----------------------------------------------------------------------
 
     def _noise(self, n: int) -> torch.Tensor:
-        return sample_noise(n, self._p.noise_dim, self._p.noise_dist, self.gen).to(self.device)
+        return sample_noise(n, self.plan.noise_dim, self.plan.noise_dist, self.gen).to(self.device)
 
     def _real(self, n: int) -> torch.Tensor:
         return self.target.sample(n, self.gen).to(self.device, torch.float32)
 
     def _inst_std(self) -> float:
-        p = self._p
+        p = self.plan
         return reg.instance_noise_std(p.noise_std, p.noise_anneal, self.iteration) if p.noise_std else 0.0
 
     def _d_loss(self, real: torch.Tensor, fake: torch.Tensor):
         """D's regularised loss on one batch; returns (loss, raw outputs on real, on fake)."""
-        p, D = self._p, self.D
+        p, D = self.plan, self.D
         if p.plain:
             ro, fo = D(real), D(fake)
             return p.d_loss(ro, fo, self.config.objective, p.smoothing), ro, fo
@@ -184,7 +182,7 @@ class Trainer:
         return loss, ro, fo
 
     def _g_loss(self, fake: torch.Tensor) -> torch.Tensor:
-        p = self._p
+        p = self.plan
         std = self._inst_std()
         if std:
             fake = reg.add_instance_noise(fake, std, self.gen)
@@ -194,27 +192,27 @@ class Trainer:
         return loss
 
     def _after_d(self) -> None:
-        if self._p.clip:
-            reg.clip_weights(self.D, self._p.clip)
-        if self._p.hist:
+        if self.plan.clip:
+            reg.clip_weights(self.D, self.plan.clip)
+        if self.plan.hist:
             self._hist_d.update(self.d_params)
 
     def _after_g(self) -> None:
-        if self._p.hist:
+        if self.plan.hist:
             self._hist_g.update(self.g_params)
 
     def _record_d(self, loss, ro, fo) -> None:
         # detach() rather than a no_grad block: entering the context costs more than these three ops.
-        dv, last = self._p.d_value, self._last
+        dv, last = self.plan.d_value, self._last
         last["d_loss"] = loss.item()
         last["d_real"] = dv(ro.detach()).mean().item()
         last["d_fake"] = dv(fo.detach()).mean().item()
 
     def _d_update(self) -> None:
-        n = self._p.batch
+        n = self.plan.batch
         real = self._real(n)
         z = self._noise(n)
-        if self._p.consensus:
+        if self.plan.consensus:
             return self._joint_update(True, False, real, z)
         with torch.no_grad():
             fake = self.G(z)
@@ -226,7 +224,7 @@ class Trainer:
         self._record_d(loss, ro, fo)
 
     def _g_update(self) -> None:
-        p = self._p
+        p = self.plan
         z = self._noise(p.batch)
         if p.consensus:
             return self._joint_update(False, True, self._real(p.batch), z)
@@ -241,7 +239,7 @@ class Trainer:
         self._last["g_loss"] = loss.item()
 
     def _unrolled_g_loss(self, z: torch.Tensor) -> torch.Tensor:
-        p, cfg = self._p, self.config
+        p, cfg = self.plan, self.config
 
         def batch():
             return self._real(p.batch), self.G(self._noise(p.batch))
@@ -259,7 +257,7 @@ class Trainer:
         Simultaneous updates use it with do_d = do_g = True; consensus optimization uses it for
         every update because its penalty needs both players' gradient fields at once.
         """
-        p = self._p
+        p = self.plan
         fake = self.G(z)
         # Consensus differentiates ||dL_D/dphi||^2 w.r.t. theta too, so D's loss must see G's graph.
         loss_d, ro, fo = self._d_loss(real, fake if p.consensus else fake.detach())
@@ -286,7 +284,7 @@ class Trainer:
     # ---- iterations -----------------------------------------------------------------------
 
     def _iteration(self) -> None:
-        p = self._p
+        p = self.plan
         if p.simultaneous:
             for i in range(max(p.k_d, p.k_g)):
                 n = p.batch
@@ -355,15 +353,11 @@ class Trainer:
     # ---- observing ------------------------------------------------------------------------
 
     def snapshot(self, opts: SnapshotOptions | None = None) -> Snapshot:
-        """One frame of plain numpy data (see gan_core.snapshot); never changes the training run."""
-        from gan_core.probes import take_snapshot
-
+        """One frame of plain numpy data (see gan_core.engine.snapshot); never changes the training run."""
         return take_snapshot(self, opts or SnapshotOptions())
 
     def evaluate(self, n: int = 2048) -> dict[str, float]:
         """metrics.summary() on n fresh samples; merged into the latest history entry."""
-        from gan_core.probes import evaluate
-
         out = evaluate(self, n)
         if self.history and self.history[-1]["iteration"] == self.iteration:
             self.history[-1].update(out)

@@ -1,0 +1,1 @@
+"""What is proven with the engine: presets and their claims, the mode-coverage study."""

@@ -1,0 +1,102 @@
+"""Named scenarios: a config patch plus what it must show. Presets are data, not code.
+
+    list_presets() -> list[Preset]            # every preset, in teaching order
+    get_preset(name) -> Preset                # KeyError naming the known presets
+    preset_config(name, seed=None) -> ExperimentConfig
+
+The data lives in gan_core/preset_data/presets.json: each entry has name, title, description
+(one paragraph: what to watch and why), view ("1d" | "2d" | "dirac"), config (a patch over
+ExperimentConfig's defaults), steps (the headless budget) and claims. A claim is a dict that
+gan_core.science.claims judges; it runs presets over seeds and reports each claim's pass rate:
+
+    {"metric": "modes_captured", "op": "<=", "value": 2, "at": "final", "seeds": 5, "min_pass": 4}
+
+metric  a key of Trainer.evaluate() or a derived one (gan_core.science.claims: per_eval, per_run)
+op      "<=", ">=", "<", ">", "between" (value [lo, hi])
+at      "final" (after `steps`), "evals" (at every evaluation; `frac` of them must hold),
+        or "run" (a whole-run metric such as the number of modes the generated mean visited)
+seeds   seeds 0..seeds-1 are run; `min_pass` of them must hold the claim
+baseline  optional preset name: the claim compares against the baseline's value on the same seed,
+        `metric(preset) op metric(baseline) + value`
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from gan_core.engine.config import ExperimentConfig, apply_patch, parse_config
+
+DATA = Path(__file__).parent / "preset_data" / "presets.json"
+VIEWS = ("1d", "2d", "dirac")
+OPS = ("<=", ">=", "<", ">", "between")
+ATS = ("final", "evals", "run")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One named scenario (see the module docstring for the claim format)."""
+
+    name: str
+    title: str
+    description: str
+    view: Literal["1d", "2d", "dirac"]
+    config: dict[str, Any]
+    steps: int
+    claims: tuple[dict[str, Any], ...] = ()
+    eval_every: int = 0  # iterations between evaluations for "evals"/"run" claims (0: steps // 10)
+
+    def experiment(self, seed: int | None = None) -> ExperimentConfig:
+        """The full, validated config (defaults + this patch), with `seed` if given."""
+        cfg = parse_config(self.config)
+        return cfg if seed is None else apply_patch(cfg, {"seed": int(seed)})
+
+
+def _check(p: Preset) -> None:
+    if p.view not in VIEWS:
+        raise ValueError(f"preset {p.name}: view must be one of {VIEWS}, got {p.view!r}")
+    if p.steps < 1:
+        raise ValueError(f"preset {p.name}: steps must be >= 1")
+    for c in p.claims:
+        if c.get("op") not in OPS or c.get("at", "final") not in ATS or "metric" not in c:
+            raise ValueError(f"preset {p.name}: malformed claim {dict(c)}")
+
+
+@cache
+def _raw() -> str:
+    return DATA.read_text()
+
+
+def _load() -> tuple[Preset, ...]:
+    # Parsed afresh on each call (microseconds): every caller gets its own dicts, so one caller
+    # editing a preset's config cannot change what the next one loads.
+    out = []
+    for entry in json.loads(_raw()):
+        p = Preset(name=entry["name"], title=entry["title"], description=entry["description"],
+                   view=entry["view"], config=entry["config"], steps=int(entry["steps"]),
+                   claims=tuple(entry.get("claims", ())),
+                   eval_every=int(entry.get("eval_every", 0)))
+        _check(p)
+        out.append(p)
+    return tuple(out)
+
+
+def list_presets() -> list[Preset]:
+    """Every preset, in teaching order (phenomena first, then their cures)."""
+    return list(_load())
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called `name`; KeyError that names the known presets otherwise."""
+    for p in _load():
+        if p.name == name:
+            return p
+    raise KeyError(f"unknown preset {name!r} (known: {', '.join(p.name for p in _load())})")
+
+
+def preset_config(name: str, seed: int | None = None) -> ExperimentConfig:
+    """The validated ExperimentConfig of preset `name` (seed replaced when given)."""
+    return get_preset(name).experiment(seed)

@@ -3,7 +3,7 @@
 import { History } from "./history.js";
 import { LabSocket, socketUrl } from "./socket.js";
 import { buildForm } from "./schema-form.js";
-import { buildHash, dottedPatch, schemaDefaults } from "./state.js";
+import { buildHash, dottedPatch, schemaDefaults } from "./urlhash.js";
 import { describePreset, fillPresetSelect } from "./presets.js";
 import { StatusBar } from "./status.js";
 import { Samples2DView } from "./views/samples2d.js";

@@ -1,6 +1,6 @@
 // Boot: fetch the schema and presets, read the URL hash, build the page, connect.
 import { App } from "./app.js";
-import { readHash, buildHash } from "./state.js";
+import { readHash, buildHash } from "./urlhash.js";
 import { installKeyboard } from "./keyboard.js";
 import { DrawPad } from "./draw.js";
 import { exportConfig, exportCsv, exportExperiment, exportPng, readImport, startRecording } from "./export.js";

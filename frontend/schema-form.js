@@ -1,7 +1,7 @@
 // The controls, built from GET /api/schema: one <details> per config section, one labelled
 // control per field, widget/bounds/enums/descriptions from the schema and its `ui` hints.
 // Never a hand-kept second list: a field added to gan_core/config.py shows up here by itself.
-import { getPath } from "./state.js";
+import { getPath } from "./urlhash.js";
 
 // The data-testid contract (DESIGN.md) for the fields tests and scripts reach for; every other
 // field gets `field-<dotted.path>`.

@@ -9,6 +9,10 @@ Goal: >= 20 frames/s on the 2-core dev machine. Prints, from one run:
   plotly     the same frame through Plotly.react (heatmap + scatter), for the decision
   ratio      canvas / plotly capacity
 
+The capacity harness and the plotly renderer are not part of the page: they live in bench/web/,
+and this script routes <lab>/bench/* to that folder in the browser it drives, then imports the
+harness into the page (it reaches the page's own modules and its App, window.__toygan).
+
 Usage: .venv/bin/python bench/bench_render.py [--url http://127.0.0.1:8000/] [--seconds 8]
 Without --url it starts `python -m server.cli serve` on a free port and stops it after.
 """
@@ -25,6 +29,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+WEB = Path(__file__).resolve().parent / "web"  # served to the page at <lab>/bench/
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 GOAL_FPS = 20.0
@@ -49,6 +54,26 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 60.0) -> N
     sys.exit(f"server did not answer {url}healthz in {timeout_s:.0f} s")
 
 
+def serve_bench_folder(page, url: str) -> None:
+    """Answer the page's requests for <lab>/bench/NAME.js from bench/web/ (the lab never serves them)."""
+    def fulfil(route):
+        name = route.request.url.split("?")[0].rsplit("/bench/", 1)[1]
+        path = WEB / name
+        if "/" in name or not path.is_file():
+            route.fulfill(status=404, body=f"no {name} in bench/web")
+            return
+        route.fulfill(status=200, body=path.read_text(), content_type="text/javascript")
+
+    page.route(url + "bench/**", fulfil)
+
+
+HARNESS = """async ({n, renderer}) => {
+  const { benchRender } = await import('./bench/render_harness.js');
+  return benchRender(window.__toygan, window.__benchBuf, n, renderer);
+}"""
+LIVE = "[__toygan.renderCount, __toygan.frameCount, __toygan.iteration, performance.now()]"
+
+
 def measure(url: str, seconds: float) -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
@@ -56,6 +81,7 @@ def measure(url: str, seconds: float) -> dict[str, float]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 720})
+        serve_bench_folder(page, url)
         page.goto(url)
         page.wait_for_function("window.__toygan && window.__toygan.config", timeout=60000)
         cfg = page.evaluate("window.__toygan.config")
@@ -68,21 +94,17 @@ def measure(url: str, seconds: float) -> dict[str, float]:
         page.click("[data-testid=play]")
         page.wait_for_function("window.__toygan.renderCount > 5", timeout=30000)
         time.sleep(1.0)  # warm-up: JIT, plotly's first curve draws
-        r0, f0, i0, t0 = page.evaluate("[__toygan.renderCount, __toygan.frameCount, "
-                                       "Number(document.querySelector('[data-testid=iteration]').textContent), "
-                                       "performance.now()]")
+        r0, f0, i0, t0 = page.evaluate(LIVE)
         time.sleep(seconds)
-        r1, f1, i1, t1 = page.evaluate("[__toygan.renderCount, __toygan.frameCount, "
-                                       "Number(document.querySelector('[data-testid=iteration]').textContent), "
-                                       "performance.now()]")
+        r1, f1, i1, t1 = page.evaluate(LIVE)
         page.click("[data-testid=pause]")
         elapsed = (t1 - t0) / 1000
         shape = page.evaluate("__toygan.frame.arrays.d_surface.shape")
         assert shape == [64, 64], f"frame grid is {shape}"
         # Capacity on a captured real frame, without the server in the loop.
         page.evaluate("window.__benchBuf = __toygan.frame.arrays.real.data.buffer.slice(0)")
-        canvas = page.evaluate("__toygan.benchRender(window.__benchBuf, 180, 'canvas')")
-        plotly = page.evaluate("__toygan.benchRender(window.__benchBuf, 40, 'plotly')")
+        canvas = page.evaluate(HARNESS, {"n": 180, "renderer": "canvas"})
+        plotly = page.evaluate(HARNESS, {"n": 40, "renderer": "plotly"})
         browser.close()
     return {
         "live_fps": (r1 - r0) / elapsed, "frames_in_fps": (f1 - f0) / elapsed, "its": (i1 - i0) / elapsed,

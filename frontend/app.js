@@ -1,37 +1,52 @@
-// The lab's state and the glue between the socket, the form and the views. The frontend holds
+// The lab's one store and the glue between the socket, the form and the views. App owns all page
+// state; the DOM is drawn from it (chrome.js, the views) and never read back. The frontend holds
 // no training logic: it renders frames and sends what the person changed.
 import { History } from "./history.js";
 import { LabSocket, socketUrl } from "./socket.js";
 import { buildForm } from "./schema-form.js";
-import { buildHash, dottedPatch, schemaDefaults } from "./urlhash.js";
-import { describePreset, fillPresetSelect } from "./presets.js";
+import { buildHash, dottedPatch, schemaDefaults, viewDefaults } from "./urlhash.js";
+import { fillPresetSelect } from "./presets.js";
 import { StatusBar } from "./status.js";
+import { PAINTERS } from "./chrome.js";
+import { startRecording } from "./export.js";
+import { PointTrail } from "./views/trail.js";
 import { Samples2DView } from "./views/samples2d.js";
-import { Samples2DPlotlyView } from "./views/samples2d-plotly.js";
 import { Density1DView } from "./views/density1d.js";
 import { DiracView } from "./views/dirac.js";
 import { CurvesView } from "./views/curves.js";
 import { ModelView } from "./views/model.js";
-import { decodeFrame } from "./frame.js";
 
 const $ = (id) => document.getElementById(id);
 
 export class App {
   constructor({ schema, presets, initial }) {
+    // What the server says once (GET /api/schema, /api/presets): defaults, bounds, target dims.
     this.schema = schema;
     this.defaults = schemaDefaults(schema);
+    this.defaultView = viewDefaults(schema);
+    this.targetDims = schema["x-target-dims"]; // target name -> 1 | 2 | name of its dimension field
+    this.manifoldSide = schema["x-view"].manifold.default; // noise-grid side while that layer is on
     this.presets = presets;
+
+    // ---- the store ----------------------------------------------------------------------------
     this.preset = initial.preset || null;
     this.view = initial.view;
-    this.hidden = initial.hidden;
+    this.hide = initial.hide; // controls hidden by the classroom link this page was opened from
+    this.share = { open: false, hide: new Set() }; // the classroom link being made
     this.initialConfig = initial.config;
     this.config = null;
     this.running = false;
+    this.iteration = 0;
+    this.its = null; // iterations/s while running, from the server
     this.frame = null;
+    this.history = new History();
+    this.trail = new PointTrail(); // the 2D Dirac game's generator path, fed by every frame
+    this.recording = null; // stop() of the recording in progress, or null
+    this.slowMotion = null; // the slow-motion stage shown ({text, boxes}), or null
+    this.shownKind = null; // the main view on screen: "2d" | "1d" | "dirac"
     this.frameDirty = false;
     this.renderCount = 0; // frames drawn (bench/bench_render.py and the tests read it)
     this.frameCount = 0; // frames received
-    this.history = new History();
     this.pendingExport = false;
     this.wasFull = false;
 
@@ -45,13 +60,12 @@ export class App {
     fillPresetSelect($("preset"), presets);
     this.views = {
       "2d": new Samples2DView($("canvas-2d")),
-      "2d-plotly": new Samples2DPlotlyView($("plotly-2d")),
       "1d": new Density1DView($("canvas-1d")),
       dirac: new DiracView($("canvas-dirac")),
     };
     this.curves = new CurvesView($("view-losses"), $("view-metrics"));
     this.model = new ModelView($("model"));
-    this.showPresetDescription();
+    this.paint("classroom", "preset", "viewBar", "counter", "transport", "recording", "slowMotion");
     new ResizeObserver(() => this.requestRender()).observe($("view-samples"));
 
     this.socket = new LabSocket(socketUrl(), {
@@ -64,6 +78,11 @@ export class App {
 
   start() {
     this.socket.connect();
+  }
+
+  /** Redraw the named parts of the page from the store (chrome.js). */
+  paint(...parts) {
+    for (const part of parts) PAINTERS[part](this);
   }
 
   helloFields(resume) {
@@ -90,10 +109,10 @@ export class App {
       case "status":
         this.running = msg.state === "running";
         this.status.set(msg.state, msg.state === "diverged" ? msg.message || "" : "");
-        if (typeof msg.iteration === "number") $("iteration").textContent = String(msg.iteration);
-        $("its").textContent = this.running && msg.its ? `${Math.round(msg.its)} it/s` : "";
+        if (typeof msg.iteration === "number") this.iteration = msg.iteration;
+        this.its = msg.its || null;
         if (msg.rebuilt) this.rebuiltNotice();
-        this.syncTransport();
+        this.paint("counter", "transport");
         break;
       case "config":
         if (msg.preset !== undefined) this.preset = msg.preset;
@@ -131,9 +150,10 @@ export class App {
     const h = frame.header;
     this.history.push(h);
     this.views.dirac.push(h);
-    this.views["2d"].trail.push(h);
-    $("iteration").textContent = String(h.iteration);
-    if (typeof h.its === "number") $("its").textContent = h.state === "running" ? `${Math.round(h.its)} it/s` : "";
+    this.trail.push(h);
+    this.iteration = h.iteration;
+    if (typeof h.its === "number") this.its = h.state === "running" ? h.its : null;
+    this.paint("counter");
     if (h.status === "diverged") this.status.set("diverged", h.status_message || "");
     this.requestRender();
   }
@@ -146,7 +166,7 @@ export class App {
     else if (state === "closed") this.status.set("closed", detail.reason || "");
     else this.status.set(state);
     this.running = false;
-    this.syncTransport();
+    this.paint("counter", "transport");
   }
 
   setConfig(config, rebuilt) {
@@ -155,8 +175,7 @@ export class App {
     this.form.update(config);
     this.model.update(config);
     this.views.dirac.center = (config.target.mean && config.target.mean[0]) || 0;
-    $("preset").value = this.preset || "";
-    this.showPresetDescription();
+    this.paint("preset");
     this.writeHash();
     if (rebuilt) this.rebuiltNotice();
     if (dimBefore !== this.mainKind()) this.showMainView();
@@ -165,6 +184,7 @@ export class App {
   rebuiltNotice() {
     this.status.notice("That change built new networks: training restarted from iteration 0.");
     this.views.dirac.clear();
+    this.trail.clear();
   }
 
   // ---- page -> server ------------------------------------------------------------------------
@@ -192,17 +212,15 @@ export class App {
   }
 
   reset(seed) {
-    this.history.clear();
-    this.views.dirac.clear();
+    this.clearTraces();
     this.socket.send(seed === undefined ? { type: "reset" } : { type: "reset", seed });
   }
 
   choosePreset(name) {
     this.preset = name || null;
-    this.showPresetDescription();
+    this.paint("preset");
     if (name) {
-      this.history.clear();
-      this.views.dirac.clear();
+      this.clearTraces();
       this.socket.send({ type: "preset", name });
     }
     this.writeHash();
@@ -220,8 +238,7 @@ export class App {
   }
 
   importData(data) {
-    this.history.clear();
-    this.views.dirac.clear();
+    this.clearTraces();
     this.socket.send({ type: "import", data });
   }
 
@@ -230,7 +247,7 @@ export class App {
     const v = this.view;
     this.socket.send({
       type: "set_view", samples: v.samples, grid: v.grid, fps: v.fps, density: true,
-      manifold: v.layers.manifold ? 20 : 0, gradients: v.layers.arrows, optimal_d: v.layers.dstar,
+      manifold: v.layers.manifold ? this.manifoldSide : 0, gradients: v.layers.arrows, optimal_d: v.layers.dstar,
     });
   }
 
@@ -238,6 +255,7 @@ export class App {
     this.view = { ...this.view, ...patch, layers: { ...this.view.layers, ...(patch.layers || {}) } };
     this.sendView();
     this.writeHash();
+    this.paint("viewBar");
     this.showMainView();
   }
 
@@ -256,23 +274,24 @@ export class App {
     const t = this.config && this.config.target;
     if (!t) return "2d";
     if (t.name === "dirac") return "dirac";
-    return ["gaussian-1d", "mixture-1d", "uniform-1d"].includes(t.name) ? "1d" : "2d";
+    return this.targetDim(t) === 1 ? "1d" : "2d";
+  }
+
+  /** 1 or 2: the data dimension of target `t`, as the server's x-target-dims states it. */
+  targetDim(t) {
+    const dim = this.targetDims[t.name];
+    return typeof dim === "string" ? t[dim] : dim;
   }
 
   showMainView() {
-    const kind = this.mainKind();
-    const plotly = kind === "2d" && this.view.renderer === "plotly";
-    $("canvas-2d").hidden = kind !== "2d" || plotly;
-    $("plotly-2d").hidden = !plotly;
-    $("canvas-1d").hidden = kind !== "1d";
-    $("canvas-dirac").hidden = kind !== "dirac";
+    this.shownKind = this.mainKind();
+    this.paint("mainView");
     this.requestRender();
   }
 
+  /** The main view's canvas (PNG export and recording take it). */
   mainElement() {
-    const kind = this.mainKind();
-    if (kind === "2d" && this.view.renderer === "plotly") return $("plotly-2d");
-    return $({ "2d": "canvas-2d", "1d": "canvas-1d", dirac: "canvas-dirac" }[kind]);
+    return this.views[this.mainKind()].canvas;
   }
 
   requestRender() {
@@ -286,56 +305,70 @@ export class App {
 
   render(frame) {
     const kind = this.mainKind();
-    const el = this.mainElement();
-    if (el.hidden) this.showMainView();
-    const key = kind === "2d" && this.view.renderer === "plotly" ? "2d-plotly" : kind;
-    this.views[key].render(frame, this.view);
+    if (kind !== this.shownKind) {
+      this.shownKind = kind; // "auto" follows the frames' dimension
+      this.paint("mainView");
+    }
+    this.views[kind].render(frame, this.view, this.trail);
     if (frame) this.renderCount++;
     this.curves.update(this.history, this.view.logx);
   }
 
-  /**
-   * Decode and draw `n` copies of a binary frame, one per animation frame (bench/bench_render.py).
-   * Resolves to {fps, msPerRender}: fps counts drawn frames per wall-clock second (capped by the
-   * display's animation rate), msPerRender is the decode + draw time alone.
-   */
-  benchRender(buffer, n, renderer = "canvas") {
-    this.setView({ renderer });
-    const view = this.views[renderer === "plotly" ? "2d-plotly" : "2d"];
-    let busy = 0;
-    return new Promise((resolve) => {
-      let i = 0;
-      let started = 0;
-      const tick = () => {
-        const t0 = performance.now();
-        if (i === 0) started = t0;
-        const frame = decodeFrame(buffer.slice(0));
-        frame.header.iteration = i;
-        view.render(frame, this.view);
-        this.renderCount++;
-        busy += performance.now() - t0;
-        if (++i < n) requestAnimationFrame(tick);
-        else resolve({ fps: ((n - 1) * 1000) / (performance.now() - started), msPerRender: busy / n });
-      };
-      requestAnimationFrame(tick);
-    });
+  // ---- page state ----------------------------------------------------------------------------
+
+  /** What a reset, a preset or an import starts afresh: curves, the Dirac orbit, the 2D trail. */
+  clearTraces() {
+    this.history.clear();
+    this.views.dirac.clear();
+    this.trail.clear();
   }
 
-  // ---- misc ----------------------------------------------------------------------------------
-
-  showPresetDescription() {
-    const p = this.presets.find((x) => x.name === this.preset);
-    $("preset-description").textContent = describePreset(p);
+  toggleShare() {
+    this.share.open = !this.share.open;
+    this.paint("share");
   }
 
-  syncTransport() {
-    $("play").classList.toggle("active", this.running);
-    $("pause").classList.toggle("active", !this.running);
+  /** Hide (or show) control `key` in the classroom link being made. */
+  shareHide(key, hide) {
+    if (hide) this.share.hide.add(key);
+    else this.share.hide.delete(key);
+    this.paint("share");
+  }
+
+  shareUrl() {
+    const hash = buildHash({ config: this.config || {}, defaults: this.defaults, defaultView: this.defaultView,
+      preset: this.preset, view: this.view, hide: this.share.hide });
+    return window.location.href.split("#")[0] + hash;
+  }
+
+  /** Start recording the main view, or stop and download what was recorded. */
+  async toggleRecording() {
+    const stop = this.recording;
+    if (stop) {
+      this.recording = null;
+      this.paint("recording");
+      await stop();
+      return;
+    }
+    try {
+      this.recording = startRecording(this.mainElement(), this.view.fps);
+      this.paint("recording");
+    } catch (err) {
+      this.status.error(err.message);
+    }
+  }
+
+  /** Show one slow-motion stage ({text, boxes}) or none (null). */
+  setSlowMotion(stage) {
+    this.slowMotion = stage;
+    this.paint("slowMotion");
   }
 
   writeHash() {
     if (!this.config) return;
-    const hash = buildHash({ config: this.config, defaults: this.defaults, preset: this.preset, view: this.view, hidden: this.hidden });
+    const hash = buildHash({ config: this.config, defaults: this.defaults, defaultView: this.defaultView,
+      preset: this.preset, view: this.view, hide: this.hide });
     if (hash !== window.location.hash) history.replaceState(null, "", hash);
+    if (this.share.open) this.paint("share"); // the link being made follows the experiment
   }
 }

@@ -29,15 +29,9 @@ export function exportExperiment(data) {
   download(`toygan-experiment-${stamp()}.json`, JSON.stringify(data) + "\n");
 }
 
-/** PNG of a view: a canvas directly, a plotly div through Plotly.toImage. */
-export async function exportPng(element) {
-  let blob;
-  if (element instanceof HTMLCanvasElement) {
-    blob = await new Promise((resolve) => element.toBlob(resolve, "image/png"));
-  } else if (window.Plotly) {
-    const url = await window.Plotly.toImage(element, { format: "png" });
-    blob = await (await fetch(url)).blob();
-  }
+/** PNG of a view's canvas (every main view is one). */
+export async function exportPng(canvas) {
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
   if (blob) download(`toygan-view-${stamp()}.png`, blob, "image/png");
 }
 
@@ -60,13 +54,13 @@ export async function readImport(file) {
 }
 
 /**
- * Record a canvas view as WebM (MediaRecorder over canvas.captureStream). Returns a stop()
- * that resolves once the file has been offered for download. Throws a readable Error where the
- * browser cannot record.
+ * Record a canvas view as WebM (MediaRecorder over canvas.captureStream) at `fps` frames/s (the
+ * page's frame cap: faster would only repeat frames). Returns a stop() that resolves once the
+ * file has been offered for download. Throws a readable Error where the browser cannot record.
  */
-export function startRecording(canvas, fps = 30) {
-  if (!(canvas instanceof HTMLCanvasElement) || !canvas.captureStream || typeof MediaRecorder === "undefined") {
-    throw new Error("recording: this browser cannot record this view (canvas views only)");
+export function startRecording(canvas, fps) {
+  if (!canvas.captureStream || typeof MediaRecorder === "undefined") {
+    throw new Error("recording: this browser cannot record the view");
   }
   const type = ["video/webm;codecs=vp9", "video/webm;codecs=vp8", "video/webm"].find((t) => MediaRecorder.isTypeSupported(t));
   if (!type) throw new Error("recording: this browser has no WebM encoder");

@@ -1,9 +1,12 @@
-// Boot: fetch the schema and presets, read the URL hash, build the page, connect.
+// Boot: fetch the schema and presets, read the URL hash, build the page, connect; then wire the
+// page's controls to App's actions. Page state lives in App (app.js), not here and not in the DOM:
+// a handler passes what a person did (the event's value) to App, and App redraws.
 import { App } from "./app.js";
-import { readHash, buildHash } from "./urlhash.js";
+import { readHash } from "./urlhash.js";
 import { installKeyboard } from "./keyboard.js";
 import { DrawPad } from "./draw.js";
-import { exportConfig, exportCsv, exportExperiment, exportPng, readImport, startRecording } from "./export.js";
+import { slowMotion } from "./slowmo.js";
+import { exportConfig, exportCsv, exportExperiment, exportPng, readImport } from "./export.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -23,14 +26,13 @@ async function boot() {
     $("error-banner").hidden = false;
     return;
   }
-  const initial = readHash(window.location.hash);
+  const initial = readHash(window.location.hash, schema);
   const app = new App({ schema, presets, initial });
   window.__toygan = app; // for the browser tests and bench/bench_render.py
   wireTransport(app);
   wireView(app);
   wireIo(app);
   wireShare(app, schema);
-  applyClassroom(initial.hidden);
   new DrawPad(
     { canvas: $("draw-canvas"), apply: $("draw-apply"), clear: $("draw-clear"), count: $("draw-count") },
     (points) => app.draw(points),
@@ -59,63 +61,17 @@ function wireTransport(app) {
   $("slow-motion").addEventListener("click", () => slowMotion(app));
 }
 
-// One iteration in slow motion, for teaching: the stages run one at a time, highlighted.
-const SLOW_STAGES = [
-  { text: "1. Sample: noise z goes through G; a batch of real samples is drawn", boxes: ["noise", "generator", "samples"] },
-  { text: "2. D update: D learns to tell real from generated", boxes: ["samples", "discriminator", "loss"], part: "d" },
-  { text: "3. G update: G moves its samples along D's gradient (the arrows)", boxes: ["generator", "loss"], part: "g" },
-];
-const SLOW_STAGE_MS = 1200;
-
-async function slowMotion(app) {
-  const stage = $("slowmo-stage");
-  const button = $("slow-motion");
-  button.disabled = true;
-  app.pause();
-  for (const s of SLOW_STAGES) {
-    stage.textContent = s.text;
-    stage.hidden = false;
-    app.model.highlight(s.boxes);
-    if (s.part) app.step(s.part);
-    await new Promise((r) => setTimeout(r, SLOW_STAGE_MS));
-  }
-  app.model.highlight(null);
-  stage.hidden = true;
-  button.disabled = false;
-}
-
 function wireView(app) {
-  $("main-view").value = app.view.main;
   $("main-view").addEventListener("change", (e) => app.setView({ main: e.target.value }));
   for (const box of document.querySelectorAll("[data-layer]")) {
-    box.checked = Boolean(app.view.layers[box.dataset.layer]);
-    box.addEventListener("change", () => app.setView({ layers: { [box.dataset.layer]: box.checked } }));
+    box.addEventListener("change", (e) => app.setView({ layers: { [box.dataset.layer]: e.target.checked } }));
   }
-  $("logx").checked = app.view.logx;
   $("logx").addEventListener("change", (e) => app.setView({ logx: e.target.checked }));
 }
 
 function wireIo(app) {
   $("export-png").addEventListener("click", () => exportPng(app.mainElement()));
-  let stopRecording = null;
-  $("export-record").addEventListener("click", async () => {
-    const button = $("export-record");
-    if (stopRecording) {
-      const stop = stopRecording;
-      stopRecording = null;
-      button.classList.remove("active");
-      button.textContent = "● Rec";
-      await stop();
-      return;
-    }
-    try {
-      stopRecording = startRecording(app.mainElement());
-      button.classList.add("active");
-      button.textContent = "■ Stop";
-    } catch (err) {
-      app.status.error(err.message);
-    }
-  });
+  $("export-record").addEventListener("click", () => app.toggleRecording());
   $("export-config").addEventListener("click", () => app.config && exportConfig(app.config));
   $("export-csv").addEventListener("click", () => exportCsv(app.history));
   $("export-experiment").addEventListener("click", () => app.requestExport((data) => exportExperiment(data)));
@@ -134,49 +90,30 @@ function wireIo(app) {
 }
 
 // Classroom link: the same experiment, with chosen controls hidden (TensorFlow Playground style).
+// One checkbox per form section the page shows, plus the page's own hideable parts.
 function wireShare(app, schema) {
-  const panel = $("share-panel");
   const options = $("share-options");
-  const keys = [...Object.keys(schema.properties).filter((k) => document.querySelector(`details[data-key="${k}"]`)),
-    "presets", "draw", "export", "layers"];
-  for (const key of keys) {
+  const sections = Object.keys(schema.properties).filter((k) => document.querySelector(`details[data-key="${k}"]`));
+  for (const key of [...sections, "presets", "draw", "export", "layers"]) {
     const label = document.createElement("label");
     const box = document.createElement("input");
     box.type = "checkbox";
-    box.value = key;
+    box.dataset.hideKey = key;
     box.dataset.testid = `hide-${key}`;
-    box.addEventListener("change", refresh);
+    box.addEventListener("change", (e) => app.shareHide(key, e.target.checked));
     label.append(box, ` ${key.replace(/_/g, " ")}`);
     options.append(label);
   }
-  function refresh() {
-    const hidden = new Set([...options.querySelectorAll("input:checked")].map((b) => b.value));
-    const hash = buildHash({ config: app.config || {}, defaults: app.defaults, preset: app.preset, view: app.view, hidden });
-    $("share-url").value = window.location.href.split("#")[0] + hash;
-  }
-  $("classroom-link").addEventListener("click", () => {
-    panel.hidden = !panel.hidden;
-    refresh();
-  });
+  $("classroom-link").addEventListener("click", () => app.toggleShare());
   $("share-copy").addEventListener("click", async () => {
-    refresh();
     $("share-url").select();
     try {
-      await navigator.clipboard.writeText($("share-url").value);
+      await navigator.clipboard.writeText(app.shareUrl());
       app.status.notice("Classroom link copied.");
     } catch {
       app.status.notice("Select the link and copy it (the clipboard is not available here).");
     }
   });
-}
-
-function applyClassroom(hidden) {
-  for (const key of hidden) {
-    for (const el of document.querySelectorAll(`[data-key="${CSS.escape(key)}"]`)) {
-      el.classList.add("classroom-hidden");
-      el.hidden = true;
-    }
-  }
 }
 
 boot();

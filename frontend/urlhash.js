@@ -1,18 +1,26 @@
 // The URL hash holds the whole experiment, so a link reproduces it (TensorFlow Playground style):
-//   #p=<preset>&seed=<n>&c=<config diff>&v=<view>&hide=<keys>
-// c and v are base64url JSON; c holds only what differs from the schema's defaults, so links
-// stay short. hide lists control keys (dotted config paths or section names) a classroom link
-// hides.
+//   #p=<preset>&seed=<n>&c=<config diff>&v=<view diff>&hide=<keys>
+// c and v are base64url JSON; c holds only what differs from the schema's defaults, v only what
+// differs from the view's defaults, so links stay short. hide lists control keys (dotted config
+// paths or section names) a classroom link hides.
 
-export const DEFAULT_VIEW = Object.freeze({
+// How the page draws (its own choices). The numbers a frame carries (samples, grid, fps) are the
+// server's: their defaults and bounds come from GET /api/schema's `x-view` (viewDefaults).
+const PAGE_VIEW = Object.freeze({
   main: "auto", // "auto" picks from the target's dimension: "2d" | "1d" | "dirac"
   layers: Object.freeze({ real: true, fake: true, heatmap: true, arrows: true, manifold: false, dstar: false }),
   logx: false,
-  renderer: "canvas", // "canvas" | "plotly" for the 2D main view (see bench/bench_render.py)
-  samples: 512,
-  grid: 64,
-  fps: 30,
 });
+const MAIN_VIEWS = ["auto", "2d", "1d", "dirac"];
+const SERVER_VIEW_KEYS = ["samples", "grid", "fps"]; // named as in x-view and the set_view message
+
+/** The view a page starts with: the page's drawing choices plus x-view's defaults. */
+export function viewDefaults(schema) {
+  const xview = schema["x-view"];
+  const out = { ...PAGE_VIEW, layers: { ...PAGE_VIEW.layers } };
+  for (const key of SERVER_VIEW_KEYS) out[key] = xview[key].default;
+  return out;
+}
 
 export function isPlainObject(x) {
   return x !== null && typeof x === "object" && !Array.isArray(x);
@@ -82,35 +90,58 @@ function b64urlDecode(text) {
 }
 
 /**
- * Read the experiment from a hash string. Returns {config (partial, or null), preset, view,
- * hidden: Set, error (a readable message when the hash could not be read, else null)}.
+ * Read the experiment from a hash string (schema: GET /api/schema, for the view's defaults and
+ * bounds). Returns {config (partial, or null), preset, view, hide (a Set of control keys), error
+ * (a readable message when the hash could not be read, else null)}.
  */
-export function readHash(hash) {
+export function readHash(hash, schema) {
   const params = new URLSearchParams((hash || "").replace(/^#/, ""));
-  const out = { config: null, preset: params.get("p"), view: mergeView({}), hidden: new Set(), error: null };
+  const out = { config: null, preset: params.get("p"), view: viewDefaults(schema), hide: new Set(), error: null };
   try {
     if (params.has("c")) out.config = b64urlDecode(params.get("c"));
     if (params.has("seed")) {
       const seed = Number(params.get("seed"));
       out.config = { ...(out.config || {}), seed: Number.isInteger(seed) ? seed : params.get("seed") };
     }
-    if (params.has("v")) out.view = mergeView(b64urlDecode(params.get("v")));
+    if (params.has("v")) {
+      const { view, problems } = mergeView(b64urlDecode(params.get("v")), schema);
+      out.view = view;
+      if (problems.length) out.error = `This link's view: ${problems.join("; ")}.`;
+    }
   } catch (err) {
     out.error = `This link's experiment could not be read (${err.message}); the default experiment loaded instead.`;
     out.config = null;
   }
-  for (const key of (params.get("hide") || "").split(",")) if (key) out.hidden.add(key);
+  for (const key of (params.get("hide") || "").split(",")) if (key) out.hide.add(key);
   return out;
 }
 
-export function mergeView(v) {
-  const view = { ...DEFAULT_VIEW, ...(isPlainObject(v) ? v : {}) };
-  view.layers = { ...DEFAULT_VIEW.layers, ...(isPlainObject(v && v.layers) ? v.layers : {}) };
-  return view;
+/**
+ * A link's view over the defaults: only the options this page knows (an old link's extra keys
+ * drop out), numbers inside x-view's bounds. Returns {view, problems: [readable reasons]}.
+ */
+export function mergeView(v, schema) {
+  const given = isPlainObject(v) ? v : {};
+  const view = viewDefaults(schema);
+  const problems = [];
+  if (MAIN_VIEWS.includes(given.main)) view.main = given.main;
+  if (typeof given.logx === "boolean") view.logx = given.logx;
+  for (const [key, on] of Object.entries(isPlainObject(given.layers) ? given.layers : {})) {
+    if (key in view.layers && typeof on === "boolean") view.layers[key] = on;
+  }
+  for (const key of SERVER_VIEW_KEYS) {
+    if (!(key in given)) continue;
+    const { minimum, maximum } = schema["x-view"][key];
+    const x = given[key];
+    if (typeof x === "number" && x >= minimum && x <= maximum) view[key] = x;
+    else problems.push(`${key} ${JSON.stringify(x)} is outside ${minimum}..${maximum}, so ${view[key]} is used`);
+  }
+  return { view, problems };
 }
 
-/** Build the hash for an experiment (config is the full resolved config). */
-export function buildHash({ config, defaults, preset, view, hidden }) {
+/** The hash of an experiment (config: the full resolved config; defaults: schemaDefaults(schema);
+ * defaultView: viewDefaults(schema)). */
+export function buildHash({ config, defaults, defaultView, preset, view, hide }) {
   const params = new URLSearchParams();
   if (preset) params.set("p", preset);
   const diff = deepDiff(config, defaults);
@@ -118,8 +149,8 @@ export function buildHash({ config, defaults, preset, view, hidden }) {
   delete diff.seed;
   params.set("seed", String(seed ?? 0));
   if (Object.keys(diff).length) params.set("c", b64urlEncode(diff));
-  const viewDiff = deepDiff(view, DEFAULT_VIEW);
+  const viewDiff = deepDiff(view, defaultView);
   if (Object.keys(viewDiff).length) params.set("v", b64urlEncode(viewDiff));
-  if (hidden && hidden.size) params.set("hide", [...hidden].join(","));
+  if (hide && hide.size) params.set("hide", [...hide].join(","));
   return "#" + params.toString();
 }

@@ -40,11 +40,6 @@ export function lutCss(lut, t) {
   return `rgb(${lut[i]},${lut[i + 1]},${lut[i + 2]})`;
 }
 
-/** Plotly colorscale form of the same map. */
-export function plotlyColorscale() {
-  return PUOR.map((c, i) => [i / (PUOR.length - 1), `rgb(${c[0]},${c[1]},${c[2]})`]);
-}
-
 /** Match the canvas backing store to its CSS size (crisp on HiDPI). Returns {w, h} in CSS px. */
 export function fitCanvas(canvas) {
   const dpr = window.devicePixelRatio || 1;

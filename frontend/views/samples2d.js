@@ -1,8 +1,7 @@
 // 2D main view on a <canvas>: D's value surface as a heatmap (ImageData, scaled up with
 // smoothing), its D = 0.5 contour, real and generated samples, the generator's gradient arrows,
-// the generator's transformation of a noise grid (manifold), and optionally D* as an inset.
-// bench/bench_render.py measured this against Plotly.react (views/samples2d-plotly.js).
-import { PointTrail } from "./trail.js";
+// the generator's transformation of a noise grid (manifold), the 2D Dirac game's path (the App's
+// trail), and optionally D* as an inset. bench/bench_render.py measured this against Plotly.react.
 import { COLORS, divergingLut, drawAxes, drawEmpty, fitCanvas, lutCss, makeTransform } from "./canvas-util.js";
 
 const LEGEND_W = 84; // px reserved right of the plot for the colour bar
@@ -14,16 +13,10 @@ export class Samples2DView {
     this.lut = divergingLut(255);
     this.surface = document.createElement("canvas"); // gx x gy image of D, upscaled on draw
     this.inset = document.createElement("canvas"); // the same for D*
-    this.transform = null;
-    this.trail = new PointTrail(); // fed by the app with every frame, drawn or not
   }
 
-  /** Data coordinates of a pixel (draw.js maps pointer positions with it). */
-  toData(px, py) {
-    return this.transform ? [this.transform.dx(px), this.transform.dy(py)] : null;
-  }
-
-  render(frame, view) {
+  /** trail: the App's PointTrail (the generator point's path), drawn when it has one. */
+  render(frame, view, trail = null) {
     const { ctx, w, h } = fitCanvas(this.canvas);
     if (!frame || frame.header.dim !== 2) {
       drawEmpty(ctx, w, h, frame ? "This experiment is 1D: pick the 1D view" : "Waiting for the first frame…");
@@ -39,7 +32,6 @@ export class Samples2DView {
     const cx = (xmin + xmax) / 2;
     const cy = (ymin + ymax) / 2;
     const T = makeTransform(box, cx - span / 2, cx + span / 2, cy - span / 2, cy + span / 2);
-    this.transform = T;
     ctx.clearRect(0, 0, w, h);
     ctx.fillStyle = "#fff";
     ctx.fillRect(box.left, box.top, box.width, box.height);
@@ -52,13 +44,15 @@ export class Samples2DView {
     if (arrays.d_surface) drawContour(ctx, T, arrays, arrays.d_surface, range.mid, "rgba(0,0,0,0.55)", []);
     if (layers.dstar && arrays.d_optimal) drawContour(ctx, T, arrays, arrays.d_optimal, 0.5, COLORS.dStar, [5, 4]);
     if (layers.manifold && arrays.manifold) drawManifold(ctx, T, arrays.manifold);
-    if (this.trail.xs.length > 1) drawTrail(ctx, T, this.trail);
+    const path = trail && trail.xs.length > 1 ? trail : null;
+    if (path) drawTrail(ctx, T, path);
     if (layers.real && arrays.real) drawPoints(ctx, T, arrays.real.data, COLORS.real, null, 2.2);
     if (layers.arrows && arrays.fake_grad && arrays.fake) drawArrows(ctx, T, arrays.fake.data, arrays.fake_grad.data);
     if (layers.fake && arrays.fake) drawPoints(ctx, T, arrays.fake.data, COLORS.fake, COLORS.fakeStroke, 2.6);
     ctx.restore();
     drawAxes(ctx, T);
-    const legendBottom = this.drawLegend(ctx, box, range, header.d_kind, layers, Boolean(arrays.d_optimal));
+    const legendBottom = this.drawLegend(ctx, box, range, header.d_kind, layers, {
+      optimal: Boolean(arrays.d_optimal), path: Boolean(path) });
     // D* goes beside the plot, under the legend, so it never hides samples.
     if (layers.dstar && arrays.d_optimal) this.drawInset(ctx, T, arrays, w, h, legendBottom);
   }
@@ -122,7 +116,8 @@ export class Samples2DView {
     ctx.fillText("optimal D*", ib.left, ib.top - 2);
   }
 
-  drawLegend(ctx, box, range, kind, layers, hasOptimal) {
+  /** has: {optimal, path}: whether D* and the generator's path are in this frame's picture. */
+  drawLegend(ctx, box, range, kind, layers, has) {
     const x = box.left + box.width + 14;
     const top = box.top + 22;
     ctx.font = "11px system-ui, sans-serif";
@@ -160,8 +155,8 @@ export class Samples2DView {
     if (layers.arrows) row((a, b) => arrowSeg(ctx, a - 6, b, a + 6, b), "G grad");
     if (layers.manifold) row((a, b) => line(ctx, a - 7, b, a + 7, b, COLORS.manifold, []), "G(z grid)");
     row((a, b) => line(ctx, a - 7, b, a + 7, b, "rgba(0,0,0,0.55)", []), kind === "probability" ? "D = ½" : "critic = 0");
-    if (this.trail.xs.length > 1) row((a, b) => line(ctx, a - 7, b, a + 7, b, COLORS.fakeDensity, []), "G's path");
-    if (layers.dstar && hasOptimal) row((a, b) => line(ctx, a - 7, b, a + 7, b, COLORS.dStar, [3, 2]), "D* = ½");
+    if (has.path) row((a, b) => line(ctx, a - 7, b, a + 7, b, COLORS.fakeDensity, []), "G's path");
+    if (layers.dstar && has.optimal) row((a, b) => line(ctx, a - 7, b, a + 7, b, COLORS.dStar, [3, 2]), "D* = ½");
     return y;
   }
 }

@@ -1,8 +1,18 @@
 // The 2D main view drawn with Plotly.react (heatmap + scattergl), kept so bench/bench_render.py
-// can measure it against the canvas renderer on the same frames. Selected with the view's
-// `renderer: "plotly"` (URL hash); the canvas view is the default because it measured faster.
-import { plotlyColorscale, COLORS } from "./canvas-util.js";
-import { surfaceRange } from "./samples2d.js";
+// can measure it against the page's canvas renderer on the same frames. Not part of the page:
+// bench_render.py routes <lab>/bench/* to bench/web/, so the imports below reach the lab's own
+// modules (one level up from /bench/ is the lab's root). The canvas view is the page's because it
+// measured faster.
+import { COLORS, divergingLut, lutCss } from "../static/views/canvas-util.js";
+import { surfaceRange } from "../static/views/samples2d.js";
+
+const STOPS = 11; // colour-scale stops sampled from the page's map (its 11 ColorBrewer colours)
+
+/** Plotly colorscale form of the page's D colour map. */
+function plotlyColorscale() {
+  const lut = divergingLut(255);
+  return Array.from({ length: STOPS }, (_, i) => [i / (STOPS - 1), lutCss(lut, i / (STOPS - 1))]);
+}
 
 function hasWebGL() {
   try {

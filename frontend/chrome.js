@@ -1,0 +1,70 @@
+// The page around the plots, drawn from App's store: the iteration counter, the transport
+// buttons, the preset menu, the view bar, the classroom-link panel, the recording button, the
+// slow-motion stage, which main view shows and the controls a classroom link hides. Write-only:
+// nothing here reads state back from the DOM. App.paint(part) calls these by name.
+import { describePreset } from "./presets.js";
+
+const $ = (id) => document.getElementById(id);
+
+export const PAINTERS = Object.freeze({
+  counter(app) {
+    $("iteration").textContent = String(app.iteration);
+    $("its").textContent = app.running && app.its ? `${Math.round(app.its)} it/s` : "";
+  },
+
+  transport(app) {
+    $("play").classList.toggle("active", app.running);
+    $("pause").classList.toggle("active", !app.running);
+  },
+
+  preset(app) {
+    $("preset").value = app.preset || "";
+    $("preset-description").textContent = describePreset(app.presets.find((p) => p.name === app.preset));
+  },
+
+  viewBar(app) {
+    $("main-view").value = app.view.main;
+    for (const box of document.querySelectorAll("[data-layer]")) {
+      box.checked = Boolean(app.view.layers[box.dataset.layer]);
+    }
+    $("logx").checked = app.view.logx;
+  },
+
+  mainView(app) {
+    $("canvas-2d").hidden = app.shownKind !== "2d";
+    $("canvas-1d").hidden = app.shownKind !== "1d";
+    $("canvas-dirac").hidden = app.shownKind !== "dirac";
+  },
+
+  share(app) {
+    $("share-panel").hidden = !app.share.open;
+    for (const box of document.querySelectorAll("#share-options input[data-hide-key]")) {
+      box.checked = app.share.hide.has(box.dataset.hideKey);
+    }
+    $("share-url").value = app.share.open ? app.shareUrl() : "";
+  },
+
+  recording(app) {
+    const button = $("export-record");
+    button.classList.toggle("active", Boolean(app.recording));
+    button.textContent = app.recording ? "■ Stop" : "● Rec";
+  },
+
+  slowMotion(app) {
+    const stage = $("slowmo-stage");
+    stage.hidden = !app.slowMotion;
+    stage.textContent = app.slowMotion ? app.slowMotion.text : "";
+    $("slow-motion").disabled = Boolean(app.slowMotion);
+    app.model.highlight(app.slowMotion && app.slowMotion.boxes);
+  },
+
+  // The classroom class also tells the form (schema-form.js) to keep a hidden field hidden.
+  classroom(app) {
+    for (const key of app.hide) {
+      for (const el of document.querySelectorAll(`[data-key="${CSS.escape(key)}"]`)) {
+        el.classList.add("classroom-hidden");
+        el.hidden = true;
+      }
+    }
+  },
+});

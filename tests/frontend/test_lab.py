@@ -133,9 +133,16 @@ def test_classroom_link_hides_chosen_controls(lab_page, open_lab, lab_url):
     page.click("[data-testid=classroom-link]")
     page.check("[data-testid=hide-regularizers]")
     page.check("[data-testid=hide-presets]")
+    page.check("[data-testid=hide-draw]")
+    page.uncheck("[data-testid=hide-draw]")  # changed her mind: the link forgets it
+    # The link being made follows the experiment while the panel is open.
+    page.fill("[data-testid=lr-g]", "0.005")
+    page.press("[data-testid=lr-g]", "Enter")
+    wait_config(page, "c.optimizer_g.lr === 0.005")
     link = page.input_value("[data-testid=share-url]")
-    assert "hide=" in link
+    assert "hide=regularizers%2Cpresets" in link and "&c=" in link, link
     open_lab(page, link)
+    assert page.evaluate(f"{CONFIG}.optimizer_g.lr") == 0.005
     assert page.locator("details[data-key=regularizers]").is_hidden()
     assert page.locator("[data-testid=preset]").is_hidden()
     assert page.locator("[data-testid=objective]").is_visible()

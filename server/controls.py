@@ -6,27 +6,19 @@ once its successor was built without error, so a bad message never leaves a half
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-import torch
-
-from gan_core.engine.config import ConfigError, parse_config
+from gan_core.engine import saved
+from gan_core.engine.config import ConfigError
 from gan_core.engine.trainer import Trainer
 from server import protocol as p
-from server.frames import thin
 
 if TYPE_CHECKING:
     from server.session import Session
 
 log = logging.getLogger(__name__)
-
-EXPORT_FORMAT = "toygan-experiment"
-EXPORT_HISTORY_POINTS = 2000  # loss/metric points an export carries (thinned evenly)
 
 
 def _error(s: Session, message: str, field: str | None) -> None:
@@ -116,59 +108,14 @@ def _hello(s: Session, msg: p.Hello) -> None:
 
 
 def _export(s: Session, msg: p.Export) -> None:
-    t = s.trainer
-    data: dict[str, Any] = {
-        "format": EXPORT_FORMAT, "version": 1, "config": t.config.model_dump(mode="json"),
-        "iteration": t.iteration, "preset": s.preset, "history": thin(t.history, EXPORT_HISTORY_POINTS),
-    }
-    if msg.weights:
-        buf = io.BytesIO()
-        torch.save(t.state_dict(), buf)
-        data["weights"] = base64.b64encode(buf.getvalue()).decode("ascii")
-    s.post({"type": "export", "data": data})
+    s.post({"type": "export", "data": saved.export_experiment(s.trainer, s.preset, msg.weights)})
 
 
 def _import(s: Session, msg: p.Import) -> None:
-    data = msg.data
-    if not isinstance(data.get("config"), dict):
-        raise ConfigError("data.config: an export needs its config object", "data.config")
-    try:
-        cfg = parse_config(data["config"])
-    except ConfigError as exc:
-        raise ConfigError(f"data.config: {exc.message}", f"data.config.{exc.field}" if exc.field else "data.config") from None
-    trainer = Trainer(cfg)
-    weights = data.get("weights")
-    if weights is not None:
-        state = _read_weights(weights, cfg)
-        try:
-            trainer.load_state_dict(state)
-        except Exception as exc:  # shapes that do not fit the config's networks, a corrupt RNG state
-            raise ConfigError(f"data.weights: do not fit data.config ({str(exc).splitlines()[0][:200]})",
-                              "data.weights") from None
-    s.trainer = trainer
+    s.trainer = saved.import_experiment(msg.data)
     s.preset = None
     s.running = False
     s.changed(rebuilt=True, new_run=True)
-
-
-def _read_weights(weights: Any, cfg: Any) -> dict[str, Any]:
-    if not isinstance(weights, str):
-        raise ConfigError("data.weights: must be a base64 string", "data.weights")
-    try:
-        raw = base64.b64decode(weights, validate=True)
-    except (binascii.Error, ValueError):
-        raise ConfigError("data.weights: not valid base64", "data.weights") from None
-    try:
-        # weights_only: tensors and plain containers only; a pickle that would run code is refused.
-        state = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise ConfigError(f"data.weights: not a ToyGAN weights file ({str(exc).splitlines()[0][:200]})",
-                          "data.weights") from None
-    need = {"generator", "discriminator", "optimizer_g", "optimizer_d", "rng", "iteration"}
-    if not isinstance(state, dict) or not need <= state.keys():
-        raise ConfigError(f"data.weights: missing {sorted(need - set(state) if isinstance(state, dict) else need)}",
-                          "data.weights")
-    return {**state, "config": cfg.model_dump()}  # the config travels beside the weights
 
 
 _HANDLERS = {

@@ -76,12 +76,3 @@ def decode_frame(buf: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             raise FrameError(f"array {e['name']} out of bounds")
         arrays[e["name"]] = np.frombuffer(buf, dtype=_LE_F32, count=count, offset=lo).reshape(e["shape"])
     return header, arrays
-
-
-def thin(points: list[dict[str, float]], limit: int) -> list[dict[str, float]]:
-    """At most `limit` points, evenly spaced, always keeping the last (the newest value)."""
-    if len(points) <= limit:
-        return points
-    step = len(points) / limit
-    picked = [points[int(i * step)] for i in range(limit - 1)]
-    return [*picked, points[-1]]

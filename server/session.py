@@ -25,11 +25,12 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from gan_core.engine import history
 from gan_core.engine.config import SCHEMA_VERSION
 from gan_core.engine.snapshot import GRID_2D_MAX, SnapshotOptions
 from gan_core.plain_json import json_safe
 from server import controls
-from server.frames import encode_frame, thin
+from server.frames import encode_frame
 from server.pacer import Pacer
 from server.protocol import PROTOCOL_VERSION
 
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HISTORY_PER_FRAME = 32  # loss points per frame at most (curves stay smooth; header stays ~3 KB)
-HISTORY_SCAN = 50_000  # entries walked back per frame at most (a reset restarts the cursor anyway)
 _STOP = ("stop",)
 
 
@@ -341,15 +341,10 @@ class Session:
         return time.monotonic() >= self._next_frame_t and not sink.frame_pending()
 
     def _history(self) -> list[dict[str, float]]:
-        hist = self.trainer.history
-        i = len(hist)
-        stop = max(0, i - HISTORY_SCAN)
-        while i > stop and hist[i - 1]["iteration"] > self._hist_cursor:
-            i -= 1
-        new = hist[i:]
+        new = history.since(self.trainer.history, self._hist_cursor)
         if new:
             self._hist_cursor = new[-1]["iteration"]
-        return thin(new, HISTORY_PER_FRAME)
+        return history.thin(new, HISTORY_PER_FRAME)
 
     def _frame(self) -> None:
         sink = self._sink

@@ -8,7 +8,7 @@ import pytest
 
 from gan_core.engine.snapshot import Snapshot, SnapshotOptions
 from gan_core.engine.trainer import Trainer
-from server.frames import FrameError, decode_frame, encode_frame, thin
+from server.frames import FrameError, decode_frame, encode_frame
 
 
 def _snap(n=512, g=64) -> Snapshot:
@@ -58,10 +58,3 @@ def test_malformed_frames_are_rejected():
         decode_frame(b"XXXX" + buf[4:])
     with pytest.raises(FrameError):
         decode_frame(buf[:-4])  # last array cut short
-
-
-def test_thin_keeps_the_newest_point():
-    pts = [{"iteration": i} for i in range(1000)]
-    out = thin(pts, 32)
-    assert len(out) == 32 and out[-1]["iteration"] == 999 and out[0]["iteration"] == 0
-    assert thin(pts[:5], 32) == pts[:5]

@@ -29,7 +29,7 @@ from typing import Any
 import torch
 
 from gan_core.engine.trainer import Trainer
-from server.frames import decode_frame
+from server.wire.frames import decode_frame
 
 torch.set_num_threads(1)
 

@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator
 import torch
 from fastapi import FastAPI
 
-from server.api import PresetSource, build_router
-from server.lag import LagProbe
-from server.manager import SessionManager
+from server.sessions.manager import SessionManager
 from server.settings import Settings
-from server.static import mount
-from server.ws import websocket_endpoint
+from server.web.api import PresetSource, build_router
+from server.web.lag import LagProbe
+from server.web.static import mount
+from server.web.ws import websocket_endpoint
 
 log = logging.getLogger(__name__)
 

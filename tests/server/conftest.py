@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from server.app import create_app
-from server.frames import decode_frame
 from server.settings import Settings
+from server.wire.frames import decode_frame
 
 SMALL = {"target": {"name": "gaussian-1d"}, "generator": {"width": 8, "depth": 1},
          "discriminator": {"width": 8, "depth": 1}, "training": {"batch_size": 32}}

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import websockets
 
-from server.frames import decode_frame
+from server.wire.frames import decode_frame
 
 
 def _run(coro):

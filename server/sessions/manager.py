@@ -14,11 +14,11 @@ from typing import Any
 
 from gan_core.engine.config import ExperimentConfig
 from gan_core.engine.trainer import Trainer
-from server.pacer import Pacer
-from server.scheduler import FairScheduler
-from server.session import Session
+from server.sessions.pacer import Pacer
+from server.sessions.pool import WorkerPool
+from server.sessions.scheduler import FairScheduler
+from server.sessions.session import Session
 from server.settings import Settings
-from server.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 CPython runs Python code one thread at a time (the GIL), and a frame or a training step of a
 toy GAN is mostly Python overhead around tiny torch kernels, so threads in one process share a
-single core however many the machine has. The front (server.workers) starts one of these per
+single core however many the machine has. The front (server.sessions.pool) starts one of these per
 core and places sessions on them. Here the sessions take turns in one loop (`Session.poll`:
 drain its messages, then a frame and/or a training quantum), round-robin: handing the CPU from
 thread to thread instead cost ~2.5 ms of CPU per turn (measured: 176 vs 308 snapshots/s for 15
@@ -105,9 +105,9 @@ class Worker:
     def __init__(self, conn: Connection, settings_json: dict[str, Any], pace: Any = None):
         import torch
 
-        from server.api import PresetSource
-        from server.pacer import Pacer
+        from server.sessions.pacer import Pacer
         from server.settings import Settings
+        from server.web.api import PresetSource
 
         self.conn = conn
         self.settings = Settings(**settings_json)
@@ -142,7 +142,7 @@ class Worker:
     def _create(self, sid: str, token: str, config: dict[str, Any], preset: str | None) -> None:
         from gan_core.engine.config import ConfigError, parse_config
         from gan_core.engine.trainer import Trainer
-        from server.session import Session
+        from server.sessions.session import Session
 
         try:
             trainer = Trainer(parse_config(config))

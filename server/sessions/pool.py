@@ -1,7 +1,7 @@
 """The front's side of the compute workers: a pool of worker processes and a proxy per session.
 
 With `settings.workers` > 0 the sessions do not run in the server process: each lives on one of
-the worker processes (server.worker_proc), placed on the one with the fewest sessions, so the
+the worker processes (server.sessions.host), placed on the one with the fewest sessions, so the
 Python of 30 sessions spreads over every core instead of queueing for one GIL. The front keeps
 what the event loop needs (the socket's Bridge, the seat and resume bookkeeping); a reader
 thread per worker hands what comes back to the right Bridge, which is thread-safe already.
@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from gan_core.engine.config import ExperimentConfig
-from server.pacer import shared_state
+from server.sessions.pacer import shared_state
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -130,13 +130,13 @@ class WorkerPool:
 
 
 def _worker_main(conn: Any, settings_json: dict[str, Any], pace: Any) -> None:
-    from server.worker_proc import main
+    from server.sessions.host import main
 
     main(conn, settings_json, pace)
 
 
 class RemoteSession:
-    """A session that runs on a worker process; the same methods as server.session.Session."""
+    """A session that runs on a worker process; the same methods as server.sessions.session.Session."""
 
     def __init__(self, pool: WorkerPool, worker: int, preset: str | None):
         self.pool, self.worker = pool, worker

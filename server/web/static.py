@@ -13,12 +13,12 @@ from fastapi.staticfiles import StaticFiles
 
 
 def frontend_dir() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_frontend", here.parent / "frontend"):
+    package = Path(__file__).resolve().parents[1]  # server/
+    for candidate in (package / "_frontend", package.parent / "frontend"):
         if (candidate / "index.html").is_file():
             return candidate
-    raise FileNotFoundError(f"the lab's frontend is missing (looked in {here / '_frontend'} and "
-                            f"{here.parent / 'frontend'}); reinstall toygan")
+    raise FileNotFoundError(f"the lab's frontend is missing (looked in {package / '_frontend'} and "
+                            f"{package.parent / 'frontend'}); reinstall toygan")
 
 
 def plotly_js() -> Path:

@@ -29,17 +29,17 @@ from gan_core.engine import history
 from gan_core.engine.config import SCHEMA_VERSION
 from gan_core.engine.snapshot import GRID_2D_MAX, SnapshotOptions
 from gan_core.plain_json import json_safe
-from server import controls
-from server.frames import encode_frame
-from server.pacer import Pacer
-from server.protocol import PROTOCOL_VERSION
+from server.sessions import handlers
+from server.sessions.pacer import Pacer
+from server.wire.frames import encode_frame
+from server.wire.protocol import PROTOCOL_VERSION
 
 if TYPE_CHECKING:
     from gan_core.engine.trainer import Trainer
-    from server.bridge import Bridge
-    from server.protocol import SetView
-    from server.scheduler import FairScheduler
+    from server.sessions.scheduler import FairScheduler
     from server.settings import Settings
+    from server.web.bridge import Bridge
+    from server.wire.protocol import SetView
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class Session:
     def __init__(self, trainer: Trainer, settings: Settings, scheduler: FairScheduler | None,
                  presets: Any, preset: str | None = None, sid: str | None = None, token: str | None = None,
                  pacer: Pacer | None = None):
-        # A worker process is handed the id and token its front (server.workers) already gave out.
+        # A worker process is handed the id and token its front (server.sessions.pool) already gave out.
         self.id = sid or secrets.token_hex(6)
         self.token = token or secrets.token_urlsafe(24)  # the secret that resumes this session
         self.trainer = trainer
@@ -258,7 +258,7 @@ class Session:
         if isinstance(msg, tuple):
             return self._internal(*msg)
         try:
-            controls.handle(self, msg)
+            handlers.handle(self, msg)
         except Exception as exc:  # bad input must cost the client an error message, never the session
             log.exception("session %s: %s failed", self.id, getattr(msg, "type", msg))
             self.post({"type": "error", "message": f"{getattr(msg, 'type', 'message')}: internal error ({exc})",
@@ -286,7 +286,7 @@ class Session:
             self.dirty = True
 
     def _pace(self) -> None:
-        """Report this session's turn cycle to the shared pacer (see server.pacer)."""
+        """Report this session's turn cycle to the shared pacer (see server.sessions.pacer)."""
         now = time.monotonic()
         if self._turn_t is not None:
             self.pacer.report(now - self._turn_t)

@@ -15,11 +15,11 @@ from urllib.parse import urlsplit
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gan_core.engine.config import ConfigError, parse_config
-from server import protocol as p
-from server.bridge import Bridge
-from server.manager import CLOSE_POLICY, CLOSE_SERVER_FULL, SessionManager
-from server.session import Session
+from server.sessions.manager import CLOSE_POLICY, CLOSE_SERVER_FULL, SessionManager
+from server.sessions.session import Session
 from server.settings import Settings
+from server.web.bridge import Bridge
+from server.wire import protocol as p
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from gan_core.engine.config import (
     parse_config,
 )
 from gan_core.engine.snapshot import view_schema
-from server.protocol import FPS_RANGE, PROTOCOL_VERSION
+from server.wire.protocol import FPS_RANGE, PROTOCOL_VERSION
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
-"""server.worker_proc.Trimmer: freed heap goes back to the OS, rate-limited but never forgotten."""
+"""server.sessions.host.Trimmer: freed heap goes back to the OS, rate-limited but never forgotten."""
 
-from server.worker_proc import TRIM_EVERY_S, Trimmer
+from server.sessions.host import TRIM_EVERY_S, Trimmer
 
 
 class Clock:
@@ -50,7 +50,7 @@ def test_a_session_of_a_worker_loop_is_freed_as_soon_as_it_is_dropped():
     import weakref
 
     from gan_core.engine.trainer import Trainer
-    from server.session import Session
+    from server.sessions.session import Session
     from server.settings import Settings
     from tests.server.conftest import SMALL
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from server.protocol import MESSAGE_TYPES, ProtocolError, parse_message
+from server.wire.protocol import MESSAGE_TYPES, ProtocolError, parse_message
 
 GOOD = {
     "hello": '{"type":"hello","preset":"x","view":{"grid":32}}', "play": '{"type":"play"}',

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from gan_core.engine import saved
 from gan_core.engine.config import ConfigError
 from gan_core.engine.trainer import Trainer
-from server import protocol as p
+from server.wire import protocol as p
 
 if TYPE_CHECKING:
-    from server.session import Session
+    from server.sessions.session import Session
 
 log = logging.getLogger(__name__)
 

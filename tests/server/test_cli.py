@@ -4,7 +4,7 @@ import threading
 import time
 
 from server.cli import main
-from server.scheduler import FairScheduler
+from server.sessions.scheduler import FairScheduler
 
 
 def test_turns_are_shared_fairly_and_never_exceed_the_slots():

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from server.pacer import Pacer
-from server.session import Session
+from server.sessions.pacer import Pacer
+from server.sessions.session import Session
 from server.settings import Settings
 from tests.server.conftest import SMALL
 
@@ -16,7 +16,7 @@ class _Sink:
         pass
 
     def offer_frame(self, data):
-        from server.frames import decode_frame
+        from server.wire.frames import decode_frame
 
         self.frames.append(decode_frame(data))
 

@@ -2,8 +2,8 @@
 
 import multiprocessing
 
-from server.pacer import GROW, SHRINK, Pacer, shared_state
-from server.session import Session
+from server.sessions.pacer import GROW, SHRINK, Pacer, shared_state
+from server.sessions.session import Session
 from server.settings import Settings
 from tests.server.conftest import SMALL
 
@@ -56,7 +56,7 @@ def test_sessions_sharing_a_pacer_train_alike_and_all_get_frames():
     """Four sessions in one cooperative loop (a worker process's): the same budget, so about the same
     number of iterations each, and every one of them gets frames."""
     from gan_core.engine.trainer import Trainer
-    from server import protocol as p
+    from server.wire import protocol as p
 
     st = Settings(workers=0, shared_fps=120)  # a frame target these rounds miss: the pacer cuts training
     pacer = Pacer(st.quantum_ms / 1000, st.shared_fps)
@@ -86,7 +86,7 @@ class _FrameSink(_Sink):
         self.headers = []
 
     def offer_frame(self, data):
-        from server.frames import decode_frame
+        from server.wire.frames import decode_frame
 
         header, arrays = decode_frame(data)
         header["grid"] = arrays["grid_x"].shape[0]

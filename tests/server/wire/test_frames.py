@@ -8,7 +8,7 @@ import pytest
 
 from gan_core.engine.snapshot import Snapshot, SnapshotOptions
 from gan_core.engine.trainer import Trainer
-from server.frames import FrameError, decode_frame, encode_frame
+from server.wire.frames import FrameError, decode_frame, encode_frame
 
 
 def _snap(n=512, g=64) -> Snapshot:

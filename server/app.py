@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from server.sessions.manager import SessionManager
 from server.settings import Settings
-from server.web.api import PresetSource, build_router
+from server.web.api import build_router
 from server.web.lag import LagProbe
 from server.web.static import mount
 from server.web.ws import websocket_endpoint
@@ -29,9 +29,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         torch.set_num_threads(settings.threads)
         app.state.manager.start()
         tasks = [asyncio.create_task(app.state.lag.run()), asyncio.create_task(app.state.manager.reaper())]
-        log.info("toygan serving: max %d sessions, %s, %d torch thread(s)", settings.max_sessions,
-                 f"{settings.workers} worker processes" if settings.workers else f"{settings.compute_slots} "
-                 "in-process compute slots", settings.threads)
+        log.info("toygan serving: max %d sessions on %s, %d torch thread(s)", settings.max_sessions,
+                 f"{settings.workers} worker processes" if settings.workers else "one thread of this process",
+                 settings.threads)
         try:
             yield
         finally:
@@ -41,8 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="ToyGAN Lab", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
-    app.state.presets = PresetSource()
-    app.state.manager = SessionManager(settings, app.state.presets)
+    app.state.manager = SessionManager(settings)
     app.state.lag = LagProbe()
     app.include_router(build_router())
     app.add_api_websocket_route("/ws", websocket_endpoint)

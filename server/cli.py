@@ -16,7 +16,6 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-sessions", type=int, help="concurrent sessions (default 16 per core)")
     p.add_argument("--threads", type=int, help="torch threads (default 1)")
     p.add_argument("--workers", type=int, help="compute processes (default: one per core; 0: in-process)")
-    p.add_argument("--compute-slots", type=int, help="with --workers 0: sessions computing at once (default: cores)")
     p.add_argument("--shared-fps", type=float, help="frames/s every session keeps under load (default 12)")
     p.add_argument("--surface-fps", type=float, help="fresh D surfaces per second at most; frames between "
                    "carry the last (default 15)")

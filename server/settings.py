@@ -34,10 +34,7 @@ class Settings(BaseSettings):
                          "(tiny models run fastest on 1; sessions run in parallel instead)")
     workers: int = Field(default_factory=default_workers, ge=0, le=256,
                          description="Compute processes the sessions run on (default: one per core when "
-                         "there are 2 or more); 0: sessions run as threads in the server process")
-    compute_slots: int = Field(default_factory=usable_cores, ge=1, le=1024,
-                               description="With workers=0: sessions computing at the same moment; the "
-                               "rest wait their turn in a round-robin queue (each worker process has one)")
+                         "there are 2 or more); 0: on one thread of the server process")
     quantum_ms: float = Field(4.0, gt=0, le=1000, description="Most training time a session runs per turn, ms "
                               "(less under load, see shared_fps); short turns keep frames and changes prompt")
     idle_pause_s: float = Field(300.0, gt=0, description="Seconds without a client message before a running "

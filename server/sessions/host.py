@@ -1,20 +1,23 @@
-"""A compute worker process: hosts many sessions for one front process, all on one thread.
+"""A session host: runs many sessions for one front process, all on one thread, fed by a channel.
 
-CPython runs Python code one thread at a time (the GIL), and a frame or a training step of a
-toy GAN is mostly Python overhead around tiny torch kernels, so threads in one process share a
-single core however many the machine has. The front (server.sessions.pool) starts one of these per
-core and places sessions on them. Here the sessions take turns in one loop (`Session.poll`:
-drain its messages, then a frame and/or a training quantum), round-robin: handing the CPU from
-thread to thread instead cost ~2.5 ms of CPU per turn (measured: 176 vs 308 snapshots/s for 15
-sessions). Only pickled control tuples come down the pipe; JSON dicts and frame bytes go up.
+It is the same loop whether it runs as a worker process (`settings.workers` > 0: `main`, spawned
+by server.sessions.pool, one per core) or as one thread of the server process (`workers=0`:
+`run_host` on a thread, over server.sessions.channel.thread_pipe). CPython runs Python code one
+thread at a time (the GIL), and a frame or a training step of a toy GAN is mostly Python
+overhead around tiny torch kernels, so threads in one process share a single core however many
+the machine has: one process per core spreads the class over the machine.
 
-Pipe protocol (front -> worker), all tuples:
-    ("create", sid, token, config_json, preset)   ("msg", sid, protocol_message)
-    ("attach", sid, resumed, set_view | None)     ("detach", sid)   ("idle_pause", sid)
-    ("end", sid)   ("taken", sid)  [the front sent the last frame]   ("stop",)
-Worker -> front:
-    ("ready", None)  [warmed up]   ("post", sid, dict)   ("frame", sid, bytes)
-    ("close", sid, code, reason)   ("gone", sid)
+The sessions take turns in one loop, round-robin: read every message waiting on the channel
+(each handled at once, between turns, never during one), then give each session one turn
+(`Session.poll`: a frame and/or a training quantum). Handing the CPU from thread to thread
+instead cost ~2.5 ms of CPU per turn (measured: 176 vs 308 snapshots/s for 15 sessions).
+
+Channel protocol, all tuples (pickled over a Pipe, passed as they are over a thread_pipe):
+  front -> host   ("create", sid, token, config_json, preset)   ("msg", sid, protocol_message)
+                  ("attach", sid, resumed, set_view | None)     ("detach", sid)   ("idle_pause", sid)
+                  ("end", sid)   ("taken", sid)  [the front sent the last frame]   ("stop",)
+  host -> front   ("ready", None)  [warmed up]   ("post", sid, dict)   ("frame", sid, bytes)
+                  ("close", sid, code, reason)   ("gone", sid)  [it crashed or could not start]
 """
 
 from __future__ import annotations
@@ -22,14 +25,20 @@ from __future__ import annotations
 import ctypes
 import logging
 import math
-import threading
 import time
-from multiprocessing.connection import Connection
 from typing import Any
+
+from gan_core.engine.config import ConfigError, parse_config
+from gan_core.engine.trainer import Trainer
+from server.sessions.pacer import Pacer
+from server.sessions.session import Session
+from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
 TRIM_EVERY_S = 5.0  # malloc_trim walks the heap (~1 ms): a few times a minute is plenty
+IDLE_WAIT_S = 1.0  # with nothing to compute the loop sleeps on the channel (a message wakes it at once)
+CLOSE_COULD_NOT_START = 1008
 
 
 def _malloc_trim() -> Any:
@@ -75,14 +84,14 @@ class Trimmer:
         self.count += 1
 
 
-class PipeSink:
-    """The Bridge interface a Session streams to, forwarded over the worker's pipe."""
+class ChannelSink:
+    """Where a session's replies and frames go: up the host's channel, tagged with the session's id."""
 
     def __init__(self, send: Any, sid: str):
         self._send = send
         self.sid = sid
-        # Set when a frame goes up, cleared by the front's "taken": one frame in flight at most,
-        # so a slow client gets fewer frames instead of a queue (the single-slot mailbox, remotely).
+        # Set when a frame goes up, cleared by the front's "taken": one frame in flight at most, so a
+        # slow client gets fewer frames instead of a queue (the Bridge's single-slot mailbox, remotely).
         self.in_flight = False
 
     def post(self, msg: dict[str, Any]) -> None:
@@ -95,66 +104,44 @@ class PipeSink:
     def frame_pending(self) -> bool:
         return self.in_flight
 
-    def request_close(self, code: int, reason: str) -> None:
-        self._send(("close", self.sid, code, reason))
 
+class Host:
+    """The host's sessions by id, their sinks, and one Pacer; everything runs on the thread of `run`."""
 
-class Worker:
-    """The worker's state: its sessions by id, one scheduler, one lock on the pipe's sending end."""
-
-    def __init__(self, conn: Connection, settings_json: dict[str, Any], pace: Any = None):
-        import torch
-
-        from server.sessions.pacer import Pacer
-        from server.settings import Settings
-        from server.web.api import PresetSource
-
+    def __init__(self, conn: Any, settings: Settings, pace: Any = None):
         self.conn = conn
-        self.settings = Settings(**settings_json)
-        torch.set_num_threads(self.settings.threads)
-        self.presets = PresetSource()
-        # One budget for every session of every worker (shared memory): they all train alike.
-        self.pacer = Pacer(self.settings.quantum_ms / 1000, self.settings.shared_fps, pace)
-        self.sessions: dict[str, Any] = {}
-        self.sinks: dict[str, PipeSink] = {}
-        self._lock = threading.Lock()
+        self.settings = settings
+        # One budget for every session of every host (`pace`: shared memory across worker processes).
+        self.pacer = Pacer(settings.quantum_ms / 1000, settings.shared_fps, pace)
+        self.sessions: dict[str, Session] = {}
+        self.sinks: dict[str, ChannelSink] = {}
         self.trimmer = Trimmer(_malloc_trim())
-        self._warm_up()
 
     @staticmethod
-    def _warm_up() -> None:
+    def warm_up() -> None:
         """Build, train and watch one default trainer before serving: the first optimizer step and
         snapshot import seconds of lazily loaded torch modules, which would otherwise stall this
-        process's message loop (every session on it) when the first page arrives."""
-        from gan_core.engine.trainer import Trainer
-
+        host's loop (every session on it) when the first page arrives."""
         t = Trainer()
         t.step(2)
         t.snapshot()
 
     def send(self, msg: tuple) -> None:
-        with self._lock:  # session threads send concurrently; a Connection is not thread-safe
-            try:
-                self.conn.send(msg)
-            except (OSError, ValueError):  # the front is gone: the process is about to be stopped
-                pass
+        try:
+            self.conn.send(msg)
+        except (OSError, ValueError):  # the front is gone: this host is about to be stopped
+            pass
 
     def _create(self, sid: str, token: str, config: dict[str, Any], preset: str | None) -> None:
-        from gan_core.engine.config import ConfigError, parse_config
-        from gan_core.engine.trainer import Trainer
-        from server.sessions.session import Session
-
         try:
             trainer = Trainer(parse_config(config))
         except ConfigError as exc:  # validated by the front already; a device check can still fail here
             self.send(("post", sid, {"type": "error", "message": exc.message, "field": exc.field}))
-            self.send(("close", sid, 1008, "could not start"))
+            self.send(("close", sid, CLOSE_COULD_NOT_START, "could not start"))
             self.send(("gone", sid))
             return
-        # No scheduler and no thread: this process's loop gives the turns (see the module docstring).
-        s = Session(trainer, self.settings, None, self.presets, preset, sid=sid, token=token, pacer=self.pacer)
-        self.sessions[sid] = s
-        self.sinks[sid] = PipeSink(self.send, sid)
+        self.sessions[sid] = Session(trainer, self.settings, self.pacer, preset, sid=sid, token=token)
+        self.sinks[sid] = ChannelSink(self.send, sid)
 
     def handle(self, msg: tuple) -> bool:
         """One message from the front; False on "stop"."""
@@ -169,18 +156,17 @@ class Worker:
         if s is None or sink is None:
             return True  # it ended a moment ago; the front learns from "gone"
         if kind == "msg":
-            s.submit(msg[2])
+            s.handle(msg[2])
         elif kind == "attach":
             sink.in_flight = False
             s.attach(sink, msg[2], msg[3])
         elif kind == "detach":
-            s.detach(sink)
+            s.detach()
         elif kind == "idle_pause":
             s.idle_pause()
         elif kind == "taken":
             sink.in_flight = False
         elif kind == "end":
-            s.end()
             self._drop(sid)
         return True
 
@@ -190,8 +176,8 @@ class Worker:
         self.trimmer.request()
 
     def _read(self, wait_s: float) -> bool:
-        """Handle every message waiting on the pipe (waiting up to wait_s for the first); False to stop."""
-        timeout: float | None = wait_s
+        """Handle every message waiting on the channel (waiting up to wait_s for the first); False to stop."""
+        timeout: float = wait_s
         while self.conn.poll(timeout):
             timeout = 0
             msg = self.conn.recv()
@@ -199,31 +185,43 @@ class Worker:
                 if not self.handle(msg):
                     return False
             except Exception:  # one bad message must not take the other sessions down
-                log.exception("worker: handling %r failed", msg[:2] if isinstance(msg, tuple) else msg)
+                log.exception("host: handling %r failed", msg[:2] if isinstance(msg, tuple) else msg)
         return True
 
     def run(self) -> None:
-        self.send(("ready", None))
+        """Warm up, say "ready", then serve until "stop" or until the front is gone."""
         try:
+            self.warm_up()
+            self.send(("ready", None))
             while True:
                 busy = any(s.wants_turn for s in self.sessions.values())
-                # Idle: sleep on the pipe (nothing else can make work); busy: only look at it.
-                if not self._read(0 if busy else 1.0):
+                # Idle: sleep on the channel (nothing else can make work); busy: only look at it.
+                if not self._read(0 if busy else IDLE_WAIT_S):
                     break
                 self.trimmer.poll()
                 for sid, s in list(self.sessions.items()):
                     if not s.poll():  # it crashed (its page was told); "end" drops sessions itself
                         self._drop(sid)
                         self.send(("gone", sid))  # the front stops offering it for resume
-        except (EOFError, OSError):  # the front died or closed: nobody to serve
+        except (EOFError, OSError):  # the front closed the channel: nobody to serve
             pass
         finally:
-            for s in self.sessions.values():
-                s.end()
+            self.sessions.clear()
+            self.sinks.clear()
+            self.conn.close()  # the front's reader sees EOF: stopped, or (when not asked to) crashed
 
 
-def main(conn: Connection, settings_json: dict[str, Any], pace: Any = None) -> None:
+def run_host(conn: Any, settings: Settings, pace: Any = None) -> None:
+    """A host on the calling thread (the host thread of `workers=0`; a worker process's main thread)."""
+    Host(conn, settings, pace).run()
+
+
+def main(conn: Any, settings_json: dict[str, Any], pace: Any = None) -> None:
     """Entry point of a spawned worker process (`pace`: the pool's shared Pacer state)."""
-    logging.basicConfig(level=str(settings_json.get("log_level", "info")).upper(),
+    import torch
+
+    settings = Settings(**settings_json)
+    logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s[worker]: %(message)s")
-    Worker(conn, settings_json, pace).run()
+    torch.set_num_threads(settings.threads)  # the server process sets its own at start-up
+    run_host(conn, settings, pace)

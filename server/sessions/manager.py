@@ -1,8 +1,9 @@
 """All sessions of one server process: the seat cap, resume by token, idle pause and end.
 
-Called only from the event loop (no lock needed for the dict); session threads never touch it.
-Detached sessions (socket gone, waiting for a reload) do not hold a seat, only memory: at most
-`max_sessions` of them are kept, the oldest dropped first, each for `resume_grace_s`.
+Called only from the event loop (no lock needed for the dict). The sessions themselves run on
+the pool's hosts (server.sessions.pool); here each is its proxy. Detached sessions (socket gone,
+waiting for a reload) do not hold a seat, only memory: at most `max_sessions` of them are kept,
+the oldest dropped first, each for `resume_grace_s`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,8 @@ import time
 from typing import Any
 
 from gan_core.engine.config import ExperimentConfig
-from gan_core.engine.trainer import Trainer
-from server.sessions.pacer import Pacer
-from server.sessions.pool import WorkerPool
-from server.sessions.scheduler import FairScheduler
-from server.sessions.session import Session
+from server.sessions.pool import Pool
+from server.sessions.proxy import SessionProxy
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,14 +26,14 @@ CLOSE_NORMAL = 1000
 
 
 class SessionManager:
-    def __init__(self, settings: Settings, presets: Any):
+    def __init__(self, settings: Settings):
         self.settings = settings
-        self.presets = presets
-        self.scheduler = FairScheduler(settings.compute_slots)
-        self.pacer = Pacer(settings.quantum_ms / 1000, settings.shared_fps)  # in-process sessions share it
-        self.pool: WorkerPool | None = None  # started by start(): sessions then live on worker processes
-        self._sessions: dict[str, Any] = {}  # resume token -> Session or workers.RemoteSession
-        self._reserved = 0  # seats promised to hellos whose trainer is still being built
+        self.pool: Pool | None = None  # started by start() (the app's start-up), stopped by close_all()
+        self._sessions: dict[str, SessionProxy] = {}  # resume token -> session
+
+    def start(self) -> None:
+        if self.pool is None:
+            self.pool = Pool(self.settings)
 
     @property
     def attached(self) -> int:
@@ -45,43 +43,30 @@ class SessionManager:
     def detached(self) -> int:
         return sum(1 for s in self._sessions.values() if not s.attached)
 
-    def reserve(self) -> bool:
-        """Take a seat for a new session, or False when the server is full."""
-        if self.attached + self._reserved >= self.settings.max_sessions:
-            return False
-        self._reserved += 1
-        return True
+    def has_seat(self) -> bool:
+        """Whether a new session may start (open() and attaching it happen in one event-loop step)."""
+        return self.attached < self.settings.max_sessions
 
-    def unreserve(self) -> None:
-        self._reserved -= 1
-
-    def start(self) -> None:
-        if self.settings.workers and self.pool is None:
-            self.pool = WorkerPool(self.settings)
-
-    async def open(self, cfg: ExperimentConfig, preset: str | None) -> Any:
-        """A new session for a validated config: on a worker process, or here on a thread."""
-        if self.pool is not None:
-            s = self.pool.open(cfg, preset)
-        else:
-            # Building targets and networks takes tens of ms: off the event loop.
-            s = Session(await asyncio.to_thread(Trainer, cfg), self.settings, self.scheduler, self.presets, preset,
-                        pacer=self.pacer)
+    def open(self, cfg: ExperimentConfig, preset: str | None) -> SessionProxy:
+        """A new session for a validated config, on the pool's least busy host."""
+        if self.pool is None:
+            raise RuntimeError("SessionManager.start() first (the app does it at start-up)")
+        s = self.pool.open(cfg, preset)
         self._sessions[s.token] = s
-        s.start()
         return s
 
     @property
-    def workers(self) -> dict[str, int]:
-        """Worker processes started, alive and warmed up (all 0 in in-process mode)."""
+    def workers(self) -> dict[str, Any]:
+        """The session hosts: worker processes, or the one host thread of `workers=0` (in_process)."""
         p = self.pool
-        return {"configured": self.settings.workers, "alive": p.alive if p else 0, "ready": p.ready if p else 0}
+        return {"configured": max(1, self.settings.workers), "alive": p.alive if p else 0,
+                "ready": p.ready if p else 0, "in_process": self.settings.workers == 0}
 
-    def find(self, token: str) -> Session | None:
+    def find(self, token: str) -> SessionProxy | None:
         s = self._sessions.get(token)
         return s if s is not None and not s.ended else None
 
-    def detach(self, s: Session, sink: Any) -> None:
+    def detach(self, s: SessionProxy, sink: Any) -> None:
         s.detach(sink)
         if s.ended:
             self._drop(s)
@@ -90,12 +75,12 @@ class SessionManager:
         for old in waiting[: max(0, len(waiting) - self.settings.max_sessions)]:
             self.end(old, None, "too many detached sessions")
 
-    def end(self, s: Session, code: int | None, reason: str) -> None:
+    def end(self, s: SessionProxy, code: int | None, reason: str) -> None:
         log.info("ending session %s: %s", s.id, reason)
         s.end(code, reason)
         self._drop(s)
 
-    def _drop(self, s: Session) -> None:
+    def _drop(self, s: SessionProxy) -> None:
         if self._sessions.get(s.token) is s:
             del self._sessions[s.token]
 
@@ -120,13 +105,8 @@ class SessionManager:
             self.sweep()
 
     async def close_all(self) -> None:
-        sessions = list(self._sessions.values())
-        for s in sessions:
+        for s in list(self._sessions.values()):
             self.end(s, CLOSE_NORMAL, "server shutting down")
-        await asyncio.to_thread(lambda: [s.join(2.0) for s in sessions])
         if self.pool is not None:
             await asyncio.to_thread(self.pool.close)
             self.pool = None
-
-    def default_config(self) -> ExperimentConfig:
-        return ExperimentConfig()

@@ -1,4 +1,4 @@
-"""The thread-safe hand-off between a session's training thread and its websocket (event loop).
+"""The thread-safe hand-off between a session (through the pool's reader thread) and its websocket.
 
 JSON messages queue in order (replies and 1 Hz status: a few a second at most); frames go through
 a single-slot mailbox the producer overwrites, so a slow client skips frames instead of
@@ -29,8 +29,7 @@ class Bridge:
         self._frame: bytes | None = None
         self._close: tuple[int, str] | None = None
         self._wake = asyncio.Event()
-        self.frames_sent = 0
-        self.on_frame_sent: Callable[[], None] | None = None  # a worker's session waits for this (workers.py)
+        self.on_frame_sent: Callable[[], None] | None = None  # its session's host waits for this (server.sessions.proxy)
 
     def _poke(self) -> None:
         try:
@@ -49,9 +48,6 @@ class Bridge:
         with self._lock:
             self._frame = data
         self._poke()
-
-    def frame_pending(self) -> bool:
-        return self._frame is not None
 
     def request_close(self, code: int, reason: str) -> None:
         with self._lock:
@@ -81,6 +77,5 @@ class Bridge:
                 return
             if frame is not None:
                 await ws.send_bytes(frame)
-                self.frames_sent += 1
                 if self.on_frame_sent is not None:
                     self.on_frame_sent()

@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gan_core.engine.config import ConfigError, parse_config
+from server.sessions import presets
 from server.sessions.manager import CLOSE_POLICY, CLOSE_SERVER_FULL, SessionManager
-from server.sessions.session import Session
+from server.sessions.proxy import SessionProxy
 from server.settings import Settings
 from server.web.bridge import Bridge
 from server.wire import protocol as p
@@ -55,21 +56,21 @@ def origin_ok(ws: WebSocket, settings: Settings) -> bool:
     return urlsplit(origin).netloc.lower() == ws.headers.get("host", "").lower()  # same host only
 
 
-async def _new_session(manager: SessionManager, hello: p.Hello) -> Session:
+def _new_session(manager: SessionManager, hello: p.Hello) -> SessionProxy:
     if hello.preset is not None and hello.config is not None:
         raise ConfigError("hello: give a preset or a config, not both", "preset")
     if hello.preset is not None:
-        cfg = manager.presets.config(hello.preset, field="preset")
+        cfg = presets.config(hello.preset, field="preset")
     else:
         cfg = parse_config(hello.config)
-    return await manager.open(cfg, hello.preset)
+    return manager.open(cfg, hello.preset)
 
 
 class Connection:
     def __init__(self, ws: WebSocket, settings: Settings, manager: SessionManager):
         self.ws, self.settings, self.manager = ws, settings, manager
         self.bridge = Bridge(asyncio.get_running_loop())
-        self.session: Session | None = None
+        self.session: SessionProxy | None = None
         self.bucket = TokenBucket(settings.rate_per_s, settings.rate_burst)
         self._limit_error_t = -1e9
         self._view: p.SetView | None = None  # hello's view, applied once the session exists
@@ -77,7 +78,7 @@ class Connection:
     def error(self, message: str, field: str | None = None) -> None:
         self.bridge.post(p.error(message, field))
 
-    async def _hello(self, hello: p.Hello) -> None:
+    def _hello(self, hello: p.Hello) -> None:
         m = self.manager
         if hello.resume is not None:
             s = m.find(hello.resume)
@@ -85,25 +86,24 @@ class Connection:
                 # Still attached: an old socket not yet noticed dead, or the page in a second tab.
                 # The newest wins; the old one is told why (1000: its page must not reconnect).
                 s.take_over("resumed elsewhere")
-                return await self._start(s, resumed=True)
+                return self._start(s, resumed=True)
             self.error("resume: that session has ended (server restart or grace period over); "
                        "a new one starts", "resume")
-        if not m.reserve():
+        if not m.has_seat():
             self.error(f"server full: all {self.settings.max_sessions} seats are taken; try again soon", None)
             self.bridge.request_close(CLOSE_SERVER_FULL, "server full")
             return
         try:
-            s = await _new_session(m, hello)
+            s = _new_session(m, hello)
         except ConfigError as exc:
             self.error(exc.message, exc.field)
             return
-        finally:
-            m.unreserve()
-        await self._start(s, resumed=False)
+        self._start(s, resumed=False)
 
-    async def _start(self, s: Session, resumed: bool) -> None:
+    def _start(self, s: SessionProxy, resumed: bool) -> None:
+        # No await between opening a session and attaching it: the seat count stays exact.
         self.session = s
-        s.attach(self.bridge, resumed, self._view)  # the session says `ready` (its thread knows its config)
+        s.attach(self.bridge, resumed, self._view)  # the session says `ready` (its host knows its config)
         log.info("session %s %s", s.id, "resumed" if resumed else "started")
 
     def _too_big(self, text: str) -> bool:
@@ -132,7 +132,7 @@ class Connection:
                 return
             if msg.view is not None:
                 self._view = p.SetView(type="set_view", **msg.view.model_dump())
-            await self._hello(msg)
+            self._hello(msg)
             return
         self.session.submit(msg)
 

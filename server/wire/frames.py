@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from gan_core.engine.history import thin
 from gan_core.engine.snapshot import Snapshot
 from gan_core.plain_json import json_safe
 
@@ -23,6 +24,12 @@ FRAME_VERSION = 1
 ARRAY_NAMES = ("real", "fake", "fake_grad", "grid_x", "grid_y", "d_surface", "d_optimal", "manifold",
                "density_x", "density_real", "density_fake")
 _LE_F32 = np.dtype("<f4")
+HISTORY_PER_FRAME = 32  # loss points per frame at most (curves stay smooth; the header stays ~3 KB)
+# The Dirac game's coordinates of every iteration (~20 bytes of JSON each), so its orbit never
+# depends on how many iterations passed between two frames; at most this many (the newest), i.e.
+# every one unless a client fell more than ~2 s behind the Dirac presets' 1,800 it/s.
+ORBIT_PER_FRAME = 4096
+ORBIT_KEYS = ("theta", "psi", "theta2", "psi2")  # history keys of the Dirac game (2D: theta2, psi2)
 
 
 class FrameError(ValueError):
@@ -31,7 +38,10 @@ class FrameError(ValueError):
 
 def encode_frame(snap: Snapshot, history: list[dict[str, float]] | None = None,
                  extra: dict[str, Any] | None = None) -> bytes:
-    """Pack one snapshot. `history`: loss points since the previous frame; `extra`: more header fields."""
+    """Pack one snapshot. `history`: every history entry since the previous frame (the header's
+    `history` thins them to HISTORY_PER_FRAME; in the Dirac game `orbit` has every one's
+    coordinates); `extra`: more header fields."""
+    history = history or []
     arrays = []
     entries = []
     offset = 0
@@ -46,8 +56,9 @@ def encode_frame(snap: Snapshot, history: list[dict[str, float]] | None = None,
     header = {
         "v": FRAME_VERSION, "kind": "frame", "iteration": int(snap.iteration), "dim": int(snap.dim),
         "status": snap.status, "status_message": snap.status_message, "bounds": list(snap.bounds),
-        "d_kind": snap.d_kind, "losses": snap.losses, "metrics": snap.metrics, "history": history or [],
-        "dirac": None if snap.dirac is None else list(snap.dirac), "rebuilt": bool(snap.rebuilt),
+        "d_kind": snap.d_kind, "losses": snap.losses, "metrics": snap.metrics,
+        "history": thin(history, HISTORY_PER_FRAME), "dirac": None if snap.dirac is None else list(snap.dirac),
+        "orbit": None if snap.dirac is None else orbit(history), "rebuilt": bool(snap.rebuilt),
         "surface_iteration": snap.surface_iteration,
         "metrics_iteration": snap.metrics_iteration if snap.metrics else None,
         **(extra or {}), "arrays": entries,
@@ -55,6 +66,16 @@ def encode_frame(snap: Snapshot, history: list[dict[str, float]] | None = None,
     text = json.dumps(json_safe(header, short=True), separators=(",", ":"), allow_nan=False).encode()
     pad = -(8 + len(text)) % 4  # the payload starts 4-byte aligned: Float32Array views need it
     return b"".join([MAGIC, struct.pack("<I", len(text)), text, b"\0" * pad, *(a.tobytes() for a in arrays)])
+
+
+def orbit(history: list[dict[str, float]]) -> dict[str, Any] | None:
+    """The Dirac coordinates of consecutive iterations as columns, {"from": first iteration,
+    "theta": [...], "psi": [...]} (2D game: also "theta2", "psi2"); None without any."""
+    points = history[-ORBIT_PER_FRAME:]
+    if not points or "theta" not in points[-1]:
+        return None
+    keys = [k for k in ORBIT_KEYS if k in points[-1]]
+    return {"from": int(points[0]["iteration"]), **{k: [e.get(k) for e in points] for k in keys}}
 
 
 def decode_frame(buf: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -17,7 +17,7 @@ SMALL = {"target": {"name": "gaussian-1d"}, "generator": {"width": 8, "depth": 1
 
 
 def make_client(**overrides) -> TestClient:
-    base = dict(max_sessions=3, workers=0, compute_slots=1, resume_grace_s=30, rate_per_s=1000, rate_burst=1000)
+    base = dict(max_sessions=3, workers=0, resume_grace_s=30, rate_per_s=1000, rate_burst=1000)
     return TestClient(create_app(Settings(**{**base, **overrides})))
 
 

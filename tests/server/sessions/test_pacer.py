@@ -48,9 +48,6 @@ class _Sink:
     def frame_pending(self):
         return False
 
-    def request_close(self, code, reason):
-        pass
-
 
 def test_sessions_sharing_a_pacer_train_alike_and_all_get_frames():
     """Four sessions in one cooperative loop (a worker process's): the same budget, so about the same
@@ -62,10 +59,10 @@ def test_sessions_sharing_a_pacer_train_alike_and_all_get_frames():
     pacer = Pacer(st.quantum_ms / 1000, st.shared_fps)
     sessions, sinks = [], []
     for i in range(4):
-        s = Session(Trainer({**SMALL, "seed": i}), st, None, None, pacer=pacer)
+        s = Session(Trainer({**SMALL, "seed": i}), st, pacer)
         sink = _Sink()
         s.attach(sink)
-        s.submit(p.parse_message('{"type": "play"}'))
+        s.handle(p.parse_message('{"type": "play"}'))
         sessions.append(s)
         sinks.append(sink)
     for _ in range(400):
@@ -75,9 +72,6 @@ def test_sessions_sharing_a_pacer_train_alike_and_all_get_frames():
     assert min(its) > 0 and min(its) >= 0.75 * max(its), its
     assert all(k.frames > 5 for k in sinks)
     assert pacer.budget_s < pacer.top  # it did cut training for frames
-    for s in sessions:
-        s.end()
-        assert not s.poll()  # ended: the loop drops it
 
 
 class _FrameSink(_Sink):
@@ -102,14 +96,13 @@ def _frames(loaded: bool):
     for _ in range(200 if loaded else 0):
         pacer.report(10.0)  # every seat misses its frame interval: the server is loaded
     assert pacer.loaded == loaded
-    s = Session(Trainer({**SMALL, "target": {"name": "ring"}}), st, None, None, pacer=pacer)
+    s = Session(Trainer({**SMALL, "target": {"name": "ring"}}), st, pacer)
     sink = _FrameSink()
     s.attach(sink)
     assert s.poll()  # attached: ready, then the first frame (dirty: fresh metrics)
     for _ in range(2):
         s.trainer.step(2)
-        s._frame()
-    s.end()
+        s.frame()
     return sink.headers
 
 

@@ -30,7 +30,7 @@ def wclient():
 
 def test_health_reports_the_workers(wclient):
     w = wclient.get("/healthz").json()["workers"]
-    assert w == {"configured": 1, "alive": 1, "ready": 1}
+    assert w == {"configured": 1, "alive": 1, "ready": 1, "in_process": False}
 
 
 def test_hello_play_configure_and_errors_on_a_worker(wclient):
@@ -96,7 +96,7 @@ def test_a_dead_worker_ends_its_sessions_clearly_and_is_replaced():
         with c.websocket_connect("/ws") as ws:
             hello(ws, config=SMALL)
             recv(ws, "frame")
-            pool._procs[0].kill()
+            pool.runners[0].kill()
             err = recv(ws, "error")
             assert "worker stopped" in err["message"]
             with pytest.raises(WebSocketDisconnect) as closed:

@@ -1,0 +1,22 @@
+"""The presets as the lab serves them (gan_core.science.presets): the list `GET /api/presets`
+returns, and a preset's config by name with an error that names the message's field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gan_core.engine.config import ConfigError, ExperimentConfig
+from gan_core.science.presets import list_presets
+
+
+def listing() -> list[dict[str, Any]]:
+    return [{"name": q.name, "title": q.title, "description": q.description, "view": q.view,
+             "config": q.config} for q in list_presets()]
+
+
+def config(name: str, field: str = "name") -> ExperimentConfig:
+    """The full config of preset `name`; ConfigError naming `field` (hello's `preset`, preset's `name`)."""
+    known = {q.name: q for q in list_presets()}
+    if name not in known:
+        raise ConfigError(f"{field}: unknown preset {name[:80]!r} (known: {', '.join(known) or 'none'})", field)
+    return known[name].experiment()

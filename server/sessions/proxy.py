@@ -1,0 +1,126 @@
+"""The front's handle on a session that lives on a host (server.sessions.host): what the event loop
+and the SessionManager need (the socket's sink, seat and resume bookkeeping), with every change
+to the session itself sent down the host's channel. The same class for a worker process and for
+the host thread of `workers=0`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from typing import Any, Protocol
+
+CLOSE_INTERNAL = 1011  # the session's host stopped: the page says so
+
+
+class Sink(Protocol):
+    """Where a session's replies and frames go on the front: a socket's server.web.bridge.Bridge."""
+
+    on_frame_sent: Any
+
+    def post(self, msg: dict[str, Any]) -> None: ...
+    def offer_frame(self, data: bytes) -> None: ...
+    def request_close(self, code: int, reason: str) -> None: ...
+
+
+class SessionProxy:
+    def __init__(self, pool: Any, host: int, preset: str | None):
+        self.pool = pool  # server.sessions.pool.Pool: send(host, msg), forget(proxy)
+        self.host = host  # index of this session's host in the pool
+        self.id = secrets.token_hex(6)
+        self.token = secrets.token_urlsafe(24)  # the secret that resumes this session
+        self.preset = preset
+        self.running = False  # mirrored from the status messages passing through
+        self.last_input = time.monotonic()
+        self.detached_at: float | None = None
+        self.ended = False
+        self._sink_lock = threading.Lock()  # the event loop and the pool's reader thread both look
+        self._sink: Sink | None = None
+
+    def _send(self, *msg: Any) -> None:
+        self.pool.send(self.host, msg)
+
+    @property
+    def attached(self) -> bool:
+        return self._sink is not None
+
+    # ---- the event loop ------------------------------------------------------------------------------
+
+    def submit(self, msg: Any) -> None:
+        """A client message (a server.wire.protocol model) for the session's handlers."""
+        self.last_input = time.monotonic()
+        self._send("msg", self.id, msg)
+
+    def attach(self, sink: Sink, resumed: bool = False, view: Any = None) -> None:
+        """Stream to `sink`; the session says `ready`, then applies hello's `view`."""
+        with self._sink_lock:
+            self._sink = sink
+        # The host holds back frames until this one was sent (its single-slot mailbox).
+        sink.on_frame_sent = lambda: self._send("taken", self.id)
+        self.detached_at = None
+        self.last_input = time.monotonic()
+        self._send("attach", self.id, resumed, view)
+
+    def take_over(self, reason: str) -> None:
+        """Close the socket still attached (if any); a new one attaches next."""
+        with self._sink_lock:
+            old, self._sink = self._sink, None
+        if old is not None:
+            old.request_close(1000, reason)
+            self._send("detach", self.id)
+
+    def detach(self, sink: Sink) -> None:
+        with self._sink_lock:
+            if self._sink is not sink:
+                return
+            self._sink = None
+        self.detached_at = time.monotonic()
+        self._send("detach", self.id)
+
+    def idle_pause(self) -> None:
+        self._send("idle_pause", self.id)
+
+    def end(self, code: int | None = None, reason: str = "") -> None:
+        """End the session; `code`: also close its socket with this code and reason."""
+        self.ended = True
+        with self._sink_lock:
+            sink, self._sink = self._sink, None
+        if sink is not None and code is not None:
+            sink.request_close(code, reason)
+        self._send("end", self.id)
+        self.pool.forget(self)
+
+    # ---- the pool's reader thread -------------------------------------------------------------------
+
+    def deliver(self, msg: tuple) -> None:
+        """One message its host sent about it."""
+        kind = msg[0]
+        if kind == "gone":
+            self.ended = True
+            self.pool.forget(self)
+            return
+        sink = self._sink
+        if kind == "post":
+            if msg[2].get("type") == "status":
+                self.running = msg[2].get("state") == "running"
+            if sink is not None:
+                sink.post(msg[2])
+        elif kind == "frame":
+            if sink is not None:
+                sink.offer_frame(msg[2])
+            else:  # nobody will send it: let the host go on when a socket comes back
+                self._send("taken", self.id)
+        elif kind == "close" and sink is not None:
+            sink.request_close(msg[2], msg[3])
+
+    def lost(self) -> None:
+        """The host stopped: tell the page and close its socket."""
+        self.ended = True
+        with self._sink_lock:
+            sink, self._sink = self._sink, None
+        if sink is not None:
+            sink.post({"type": "error", "message": "internal error: the session's worker stopped; reload",
+                       "field": None})
+            sink.request_close(CLOSE_INTERNAL, "worker stopped")
+        self.pool.forget(self)

@@ -13,34 +13,40 @@ export class DiracView {
   }
 
   clear() {
+    this.iterations = [];
     this.theta = [];
     this.psi = [];
     this.lastIteration = -1;
   }
 
   /**
-   * Record (theta, psi); called for every frame, drawn or not. The frame's history carries them
-   * per iteration (theta, psi keys) where the server has them: frames alone come every ~10
-   * iterations and would alias the orbit into a star. Otherwise the frame's own `dirac`.
+   * Record (theta, psi); called for every frame, drawn or not. The frame's `orbit` has them for
+   * every iteration since the previous frame, however many that was (frames come every ~10-100
+   * iterations, and sampling the orbit at frames would alias it into a star); the frame's own
+   * `dirac` adds where it is now.
    */
   push(header) {
     const d = header.dirac;
     if (!d || d.length < 2) return;
     if (header.iteration < this.lastIteration) this.clear(); // a reset went back in time
-    for (const p of header.history || []) {
-      if (typeof p.theta === "number" && typeof p.psi === "number") this.add(p.iteration, p.theta, p.psi);
+    const o = header.orbit;
+    if (o && Array.isArray(o.theta) && Array.isArray(o.psi)) {
+      for (let i = 0; i < o.theta.length; i++) this.add(o.from + i, o.theta[i], o.psi[i]);
     }
     this.add(header.iteration, d[0], d[d.length / 2]); // (theta..., psi...): the first of each
   }
 
   add(iteration, theta, psi) {
-    if (iteration <= this.lastIteration) return;
+    if (iteration <= this.lastIteration || typeof theta !== "number" || typeof psi !== "number") return;
     this.lastIteration = iteration;
+    this.iterations.push(iteration);
     this.theta.push(theta);
     this.psi.push(psi);
     if (this.theta.length > MAX_POINTS) {
-      this.theta = this.theta.filter((_, i) => i % 2 === 0);
-      this.psi = this.psi.filter((_, i) => i % 2 === 0);
+      const even = (_, i) => i % 2 === 0;
+      this.iterations = this.iterations.filter(even);
+      this.theta = this.theta.filter(even);
+      this.psi = this.psi.filter(even);
     }
   }
 

@@ -1,32 +1,78 @@
-"""The `toygan` console script: `serve` runs the lab; `run`, `presets`, `claims` and `reproduce` go to gan_core.cli."""
+"""The `toygan` console script: `serve` runs the lab; `run`, `presets`, `claims` and `reproduce` go to gan_core.cli.
+
+`serve` has one flag per field of server.settings.Settings, made from the field (type, help from
+its description, default), and the README's Configuration table is made by `settings_table()`
+from the same fields (a test checks the README against it).
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+import typing
+from typing import Any
 
 HEADLESS = ("run", "presets", "claims", "reproduce")
 
+# The flags spelled otherwise than `--` + the field's name with dashes, as they always were (scripts
+# and docs use them): three in seconds without the unit, and one origin per (repeated) flag.
+FLAG_NAMES = {"idle_pause_s": "--idle-pause", "idle_timeout_s": "--idle-timeout",
+              "resume_grace_s": "--resume-grace", "allowed_origins": "--allowed-origin"}
 
-def _serve_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="toygan serve", description="Start the ToyGAN Lab web server (one worker).")
-    p.add_argument("--host", help="interface (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, help="TCP port (default 8000)")
-    p.add_argument("--max-sessions", type=int, help="concurrent sessions (default 16 per core)")
-    p.add_argument("--threads", type=int, help="torch threads (default 1)")
-    p.add_argument("--workers", type=int, help="compute processes (default: one per core; 0: in-process)")
-    p.add_argument("--shared-fps", type=float, help="frames/s every session keeps under load (default 12)")
-    p.add_argument("--surface-fps", type=float, help="fresh D surfaces per second at most; frames between "
-                   "carry the last (default 15)")
-    p.add_argument("--idle-pause", type=float, dest="idle_pause_s", help="seconds without input before pausing")
-    p.add_argument("--idle-timeout", type=float, dest="idle_timeout_s", help="seconds without input before ending")
-    p.add_argument("--resume-grace", type=float, dest="resume_grace_s", help="seconds a dropped session waits")
-    p.add_argument("--allowed-origin", action="append", dest="allowed_origins",
-                   help="a browser Origin allowed on /ws (repeatable; '*' for any; default: same host)")
-    p.add_argument("--max-message-bytes", type=int, help="largest client message")
-    p.add_argument("--log-level", help="debug | info | warning | error")
+
+def flag(name: str) -> str:
+    """The `serve` flag of Settings field `name`."""
+    return FLAG_NAMES.get(name) or "--" + name.replace("_", "-")
+
+
+def env_var(name: str) -> str:
+    from server.settings import Settings
+
+    return Settings.model_config["env_prefix"] + name.upper()
+
+
+def default_text(field: Any) -> str:
+    """A field's default as the docs say it: in words when computed (doc_default), else the value."""
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    if "doc_default" in extra:
+        return str(extra["doc_default"])
+    value = field.default
+    return f"`{int(value) if isinstance(value, float) and value.is_integer() else value}`"
+
+
+def arg_kind(name: str, annotation: Any) -> dict[str, Any]:
+    """argparse keywords for a field's type: a list repeats its flag; numbers and text parse as such."""
+    if typing.get_origin(annotation) is list:
+        (item,) = typing.get_args(annotation)
+        return {"action": "append", "type": item}
+    if annotation is bool:
+        return {"action": argparse.BooleanOptionalAction}
+    if annotation in (int, float, str):
+        return {"type": annotation}
+    raise TypeError(f"Settings.{name}: no `serve` flag for type {annotation!r}; add one in server/cli.py")
+
+
+def serve_parser() -> argparse.ArgumentParser:
+    from server.settings import Settings
+
+    p = argparse.ArgumentParser(prog="toygan serve", description="Start the ToyGAN Lab web server (one "
+                                "uvicorn worker). Every flag has an environment variable too.")
+    for name, field in Settings.model_fields.items():
+        text = f"{field.description} (default: {default_text(field).strip('`')}; env {env_var(name)})"
+        p.add_argument(flag(name), dest=name, metavar=flag(name)[2:].replace("-", "_").upper(),
+                       help=text.replace("%", "%%"), **arg_kind(name, field.annotation))
     return p
+
+
+def settings_table() -> str:
+    """The README's Configuration table: one row per setting, from the same fields as the flags."""
+    from server.settings import Settings
+
+    rows = ["| setting | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        rows.append(f"| `{flag(name)}` / `{env_var(name)}` | {default_text(field)} | {field.description} |")
+    return "\n".join(rows) + "\n"
 
 
 def serve(argv: list[str]) -> int:
@@ -36,15 +82,14 @@ def serve(argv: list[str]) -> int:
     from server.app import create_app
     from server.settings import Settings
 
-    args = _serve_parser().parse_args(argv)
+    args = serve_parser().parse_args(argv)
     overrides = {k: v for k, v in vars(args).items() if v is not None}
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         name = str(err["loc"][0]) if err.get("loc") else "settings"
-        field = "--" + name.removesuffix("_s").replace("_", "-")
-        sys.stderr.write(f"toygan serve: error: {field}: {err['msg']}\n")
+        sys.stderr.write(f"toygan serve: error: {flag(name)}: {err['msg']}\n")
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # No permessage-deflate: frames are float32 arrays that barely compress, and deflating ~30 KB

@@ -1,4 +1,6 @@
-"""Every knob of `toygan serve` in one pydantic-settings object (env prefix TOYGAN_, or CLI flags)."""
+"""Every knob of `toygan serve` in one pydantic-settings object: env vars TOYGAN_<NAME>, and the
+`serve` flags and the README's Configuration table, both generated from these fields (server/cli.py).
+A field's description is its help text; `doc_default` says a computed default in words."""
 
 from __future__ import annotations
 
@@ -25,16 +27,19 @@ def default_max_sessions() -> int:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TOYGAN_", extra="forbid")
 
-    host: str = Field("127.0.0.1", description="Interface to listen on (127.0.0.1: this machine only)")
+    host: str = Field("127.0.0.1", description="Interface to listen on (127.0.0.1: this machine only; 0.0.0.0 "
+                      "in a container)")
     port: int = Field(8000, ge=0, le=65535, description="TCP port")
     max_sessions: int = Field(default_factory=default_max_sessions, ge=1, le=10_000,
+                              json_schema_extra={"doc_default": "16 per core (4 to 256)"},
                               description="Connected sessions at once; past it a new socket is closed "
                               "with 1013 'server full'")
     threads: int = Field(1, ge=1, le=256, description="torch intra-op threads, set once at start-up "
                          "(tiny models run fastest on 1; sessions run in parallel instead)")
     workers: int = Field(default_factory=default_workers, ge=0, le=256,
-                         description="Compute processes the sessions run on (default: one per core when "
-                         "there are 2 or more); 0: on one thread of the server process")
+                         json_schema_extra={"doc_default": "one per core (0 on 1 core)"},
+                         description="Compute processes the sessions run on (Python runs one thread at a "
+                         "time per process); 0: on one thread of the server process")
     quantum_ms: float = Field(4.0, gt=0, le=1000, description="Most training time a session runs per turn, ms "
                               "(less under load, see shared_fps); short turns keep frames and changes prompt")
     idle_pause_s: float = Field(300.0, gt=0, description="Seconds without a client message before a running "
@@ -43,10 +48,11 @@ class Settings(BaseSettings):
                                   "session ends (close 1008 'idle timeout')")
     resume_grace_s: float = Field(120.0, ge=0, description="Seconds a session whose socket dropped is kept "
                                   "for `hello` with its resume token (a page reload)")
-    allowed_origins: list[str] = Field(default_factory=list, description="Browser Origins allowed on /ws; "
-                                       "empty: same host as the request only; '*': any")
+    allowed_origins: list[str] = Field(default_factory=list, json_schema_extra={"doc_default": "same host"},
+                                       description="Browser Origins allowed on /ws (repeat the flag; the env "
+                                       "var takes a JSON list); none: the request's own host only; '*': any")
     max_message_bytes: int = Field(8 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024,
-                                   description="Largest client message answered normally (an import with "
+                                   json_schema_extra={"doc_default": "8 MiB"}, description="Largest client message answered normally (an import with "
                                    "weights is the big one); larger ones get an error")
     rate_per_s: float = Field(60.0, gt=0, description="Sustained client messages per second (a dragged "
                               "slider sends ~60); more are dropped with an error")
@@ -69,7 +75,7 @@ class Settings(BaseSettings):
                              "loaded (a session's turn cycle misses 1/shared_fps): frames get cheaper "
                              "before they get fewer; the frame says the grid it has")
     status_interval_s: float = Field(1.0, gt=0, description="Seconds between status messages while running")
-    log_level: str = Field("info", description="Logging level")
+    log_level: str = Field("info", description="Logging level: debug, info, warning or error")
 
     @property
     def ws_max_size(self) -> int:

@@ -38,7 +38,8 @@ def test_wheel_contains_engine_server_and_frontend(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     wheel = next(tmp_path.glob("toygan-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert "gan_core/config.py" in names and "server/app.py" in names
+    assert {"gan_core/engine/config.py", "server/app.py", "server/web/ws.py", "server/sessions/host.py",
+            "server/wire/frames.py"} <= names
     assert "server/_frontend/index.html" in names, sorted(n for n in names if "front" in n)[:20]
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "toygan = server.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()

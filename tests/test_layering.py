@@ -124,3 +124,53 @@ def test_gan_core_modules_import_no_cycle():
                     seen.add(d)
                     stack.append((d, [*path, d]))
     assert cycles == [], cycles
+
+
+# The server's rooms (server/__init__.py): wire/ is what travels (both sides use it), sessions/ the
+# compute side (it runs in worker processes, which need no web stack), web/ the event-loop edge.
+WEB_STACK = {"fastapi", "starlette", "uvicorn", "websockets", "httpx"}
+
+
+def _server_imports(path: pathlib.Path) -> set[str]:
+    """Modules of `server` and the web stack that a file imports (dotted, at any depth of the file)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+            found |= {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return {m for m in found if m.split(".")[0] in WEB_STACK or m.startswith("server.")}
+
+
+def _room_offenders(room: str, banned: tuple[str, ...]) -> dict[str, list[str]]:
+    out = {}
+    for f in sorted((ROOT / "server" / room).rglob("*.py")):
+        bad = sorted(m for m in _server_imports(f) if m.split(".")[0] in WEB_STACK or m.startswith(banned))
+        if bad:
+            out[str(f.relative_to(ROOT))] = bad
+    return out
+
+
+def test_the_compute_side_and_the_wire_formats_import_no_web_code():
+    assert _room_offenders("sessions", ("server.web", "server.app", "server.cli")) == {}
+    assert _room_offenders("wire", ("server.web", "server.sessions", "server.app", "server.cli")) == {}
+
+
+def test_a_worker_process_loads_no_web_module():
+    """What a spawned worker imports (server.sessions.host and everything under it) stays off the web stack."""
+    code = (
+        "import sys, server.sessions.host, server.sessions.pool\n"
+        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {sorted(WEB_STACK)!r} or m.startswith('server.web'))\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "", f"the compute side pulled in: {out.stdout.strip()}"
+
+
+def test_the_room_check_sees_a_web_import(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("from server.web.bridge import Bridge\nimport fastapi\nfrom server.wire import frames\n")
+    assert _server_imports(bad) == {"server.web.bridge", "server.web.bridge.Bridge", "fastapi",
+                                    "server.wire", "server.wire.frames"}

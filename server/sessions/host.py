@@ -205,6 +205,8 @@ class Host:
                         self.send(("gone", sid))  # the front stops offering it for resume
         except (EOFError, OSError):  # the front closed the channel: nobody to serve
             pass
+        except Exception:  # a bug in the loop itself: the pool ends this host's sessions and starts another
+            log.exception("session host crashed")
         finally:
             self.sessions.clear()
             self.sinks.clear()

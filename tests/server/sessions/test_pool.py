@@ -1,11 +1,14 @@
-"""Sessions on worker processes (settings.workers > 0, the default on 2+ cores): the same protocol as
-in-process sessions, plus what only processes can do wrong (a worker that dies is replaced)."""
+"""server.sessions.pool: sessions on worker processes (settings.workers > 0, the default on 2+ cores)
+speak the same protocol as on the host thread of workers=0; a host that stops, process or thread,
+ends its sessions clearly and is replaced."""
 
+import threading
 import time
 
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
+from server.sessions.host import Trimmer
 from tests.server.conftest import SMALL, hello, make_client, recv
 
 WARM_UP_S = 60  # a spawned worker imports torch and trains one step before it says "ready"
@@ -103,6 +106,38 @@ def test_a_dead_worker_ends_its_sessions_clearly_and_is_replaced():
                 recv(ws, "never")
             assert closed.value.code == 1011
         wait_ready(c, 1)  # a new process took its place
+        with c.websocket_connect("/ws") as ws:
+            hello(ws, config=SMALL)
+            assert recv(ws, "frame")[0]["iteration"] == 0
+
+
+def test_a_crashed_host_thread_ends_its_sessions_and_is_replaced(monkeypatch):
+    """workers=0 goes the same way as a dead worker process: a bug in the host loop itself (not in
+    one session, which only ends that session) ends its sessions with an error and close 1011, and
+    a new host thread serves the next page."""
+    boom = threading.Event()
+    real_poll = Trimmer.poll
+
+    def poll(self):  # called by the host loop every round, outside any one session's turn
+        if boom.is_set():
+            boom.clear()
+            raise RuntimeError("a bug in the host loop")
+        real_poll(self)
+
+    monkeypatch.setattr(Trimmer, "poll", poll)
+    with make_client(workers=0) as c:
+        wait_ready(c, 1)
+        with c.websocket_connect("/ws") as ws:
+            hello(ws, config=SMALL)
+            recv(ws, "frame")
+            boom.set()
+            ws.send_json({"type": "ping"})  # wakes the idle loop
+            err = recv(ws, "error")
+            assert "worker stopped" in err["message"]
+            with pytest.raises(WebSocketDisconnect) as closed:
+                recv(ws, "never")
+            assert closed.value.code == 1011
+        wait_ready(c, 1)
         with c.websocket_connect("/ws") as ws:
             hello(ws, config=SMALL)
             assert recv(ws, "frame")[0]["iteration"] == 0

@@ -14,19 +14,6 @@ from starlette.websockets import WebSocketDisconnect
 from tests.server.conftest import SMALL, hello, make_client, recv
 
 
-def test_rest_routes(client):
-    h = client.get("/healthz").json()
-    assert h["status"] == "ok" and h["sessions"] == 0 and h["max_sessions"] == 3 and "p99" in h["loop_lag_ms"]
-    assert client.get("/api/version").json()["protocol"] == 1
-    schema = client.get("/api/schema").json()
-    assert "optimizer_d" in schema["properties"] and schema["x-schema-version"] == 1
-    assert isinstance(client.get("/api/presets").json(), list)
-    assert "<html" in client.get("/").text.lower()
-    assert client.get("/static/main.js").status_code == 200
-    js = client.get("/vendor/plotly.min.js")
-    assert js.status_code == 200 and len(js.content) > 1_000_000
-
-
 def test_hello_ready_then_a_frame(client):
     with client.websocket_connect("/ws") as ws:
         ready = hello(ws, config=SMALL)

@@ -171,7 +171,7 @@ def start_server(port: int, max_sessions: int, workers: int | None, grace: float
     proc = subprocess.Popen([sys.executable, "-c", "import sys; from server.cli import main; sys.exit(main())",
                              "serve", "--port", str(port), "--max-sessions", str(max_sessions),
                              "--log-level", "warning", *extra])
-    for _ in range(600):  # until it answers and its worker processes have warmed up
+    for _ in range(600):  # until it answers and its session hosts (processes, or the thread) have warmed up
         try:
             w = healthz(port)["workers"]
             if w["ready"] == w["configured"]:
@@ -215,11 +215,14 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="alternating headless / one-client rounds")
     ap.add_argument("--soak", type=float, default=0.0, help="soak seconds (0: skip)")
     ap.add_argument("--grace", type=float, default=120.0, help="the server's --resume-grace, seconds")
-    ap.add_argument("--workers", type=int, help="server worker processes (default: the server's, one per core)")
+    ap.add_argument("--workers", type=int, help="server worker processes (default: the server's, one per core; "
+                    "0: one host thread in the server process)")
     a = ap.parse_args()
     port = free_port()
     proc = start_server(port, max(a.clients, 4), a.workers, a.grace)
-    print(f"server: {healthz(port)['workers']['configured']} worker processes")
+    hosts = healthz(port)["workers"]
+    print("server: sessions on one thread of the server process" if hosts.get("in_process")
+          else f"server: {hosts['configured']} worker processes")
     try:
         # The machine is shared and its speed drifts by +-15% within minutes, so headless and served
         # training are measured in alternating rounds and compared round by round (the session is
@@ -288,7 +291,7 @@ def main() -> None:
                 if h["sessions"] == 0 and h["detached"] == 0:
                     break
                 time.sleep(2.0)
-            time.sleep(6.0)  # a worker gives freed heap back at most every 5 s (worker_proc.TRIM_EVERY_S)
+            time.sleep(6.0)  # a worker gives freed heap back at most every 5 s (server.sessions.host.TRIM_EVERY_S)
             empty = proc_status(proc.pid)
 
             def pct(x, y):

@@ -1,4 +1,5 @@
-"""Binary frames: a hand-made Snapshot round-trips exactly; the reference frame stays under 40 KB."""
+"""Binary frames: a hand-made Snapshot round-trips exactly; the reference frame stays under 40 KB; the
+loss history is thinned, the Dirac orbit is not."""
 
 import json
 import struct
@@ -8,7 +9,7 @@ import pytest
 
 from gan_core.engine.snapshot import Snapshot, SnapshotOptions
 from gan_core.engine.trainer import Trainer
-from server.wire.frames import FrameError, decode_frame, encode_frame
+from server.wire.frames import HISTORY_PER_FRAME, ORBIT_PER_FRAME, FrameError, decode_frame, encode_frame
 
 
 def _snap(n=512, g=64) -> Snapshot:
@@ -21,6 +22,39 @@ def _snap(n=512, g=64) -> Snapshot:
         d_kind="probability", d_optimal=None, manifold=rng.normal(size=(20, 20, 2)).astype(np.float32),
         density_x=None, density_real=None, density_fake=None, losses={"d_loss": 1.25, "g_loss": float("nan")},
         metrics={"modes_captured": 3.0}, dirac=None)
+
+
+def _dirac_history(first: int, n: int, plane: bool = False) -> list[dict]:
+    extra = (lambda i: {"theta2": -i / 1000, "psi2": i / 500}) if plane else (lambda i: {})
+    return [{"iteration": i, "d_loss": 1.0, "theta": i / 1000, "psi": -i / 1000, **extra(i)}
+            for i in range(first, first + n)]
+
+
+def test_the_history_is_thinned_but_the_dirac_orbit_has_every_iteration():
+    snap = _snap(n=4, g=8)
+    snap.dirac = (0.5, -0.5)
+    header, _ = decode_frame(encode_frame(snap, _dirac_history(101, 300)))
+    assert len(header["history"]) == HISTORY_PER_FRAME and header["history"][-1]["iteration"] == 400
+    orbit = header["orbit"]
+    assert orbit["from"] == 101 and set(orbit) == {"from", "theta", "psi"}
+    assert orbit["theta"] == [i / 1000 for i in range(101, 401)] and orbit["psi"] == [-i / 1000 for i in range(101, 401)]
+    plane, _ = decode_frame(encode_frame(snap, _dirac_history(1, 3, plane=True)))  # the 2D game
+    assert plane["orbit"] == {"from": 1, "theta": [0.001, 0.002, 0.003], "psi": [-0.001, -0.002, -0.003],
+                              "theta2": [-0.001, -0.002, -0.003], "psi2": [0.002, 0.004, 0.006]}
+    idle, _ = decode_frame(encode_frame(snap, []))  # no iteration since the previous frame
+    assert idle["orbit"] is None and idle["dirac"] == [0.5, -0.5]
+
+
+def test_a_client_far_behind_gets_the_newest_orbit_points():
+    snap = _snap(n=4, g=8)
+    snap.dirac = (0.0, 0.0)
+    header, _ = decode_frame(encode_frame(snap, _dirac_history(1, ORBIT_PER_FRAME + 10)))
+    assert header["orbit"]["from"] == 11 and len(header["orbit"]["theta"]) == ORBIT_PER_FRAME
+
+
+def test_other_games_carry_no_orbit():
+    header, _ = decode_frame(encode_frame(_snap(n=4, g=8), [{"iteration": 1, "d_loss": 1.0}]))
+    assert header["orbit"] is None and header["dirac"] is None
 
 
 def test_round_trip_is_exact_and_aligned():

@@ -7,22 +7,28 @@
 stdout is one JSON object: steps (iterations done), steps_requested, seconds (wall time of the
 whole run, evaluations included), train_seconds (in Trainer.step only), its (iterations per
 train second), status ("ok" | "diverged" | "interrupted"), status_message, config (the full
-resolved config) and metrics (gan_core.engine.metrics.summary on 2048 fresh samples at the end, plus
-kl_grid / js_grid from metrics.kde_divergences). NaN/inf metrics (a diverged run) are written as null.
+resolved config), schema_version (that config's) and metrics (gan_core.engine.metrics.summary on
+2048 fresh samples at the end, plus kl_grid / js_grid from metrics.kde_divergences). NaN/inf
+metrics (a diverged run) are written as null.
+
+A --config file may say its "schema_version"; one that does not is read as version 1, so files
+from older versions of the lab still run (fields that do not apply to the chosen kinds are left
+out, named on stderr), and a valid current file reads the same either way.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from gan_core.cli.values import read_config_file, set_patch
-from gan_core.engine.config import ConfigError, ExperimentConfig, apply_patch, parse_config
+from gan_core.cli.values import config_file, set_patch
+from gan_core.engine.config import SCHEMA_VERSION, ConfigError, ExperimentConfig, apply_patch
 from gan_core.engine.metrics import kde_divergences
 from gan_core.engine.snapshot import SnapshotOptions
 from gan_core.engine.trainer import Trainer
@@ -38,7 +44,8 @@ def add_arguments(r: argparse.ArgumentParser) -> None:
     """The options of `toygan run`."""
     src = r.add_mutually_exclusive_group(required=True)
     src.add_argument("--preset", help="a preset name (see `toygan presets`)")
-    src.add_argument("--config", help="an ExperimentConfig as a JSON file (missing keys take defaults)")
+    src.add_argument("--config", help="an ExperimentConfig as a JSON file (missing keys take defaults; files "
+                     "from older versions of the lab are read too)")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config field by dotted path, e.g. optimizer_d.lr=1e-4 (value parsed as "
                    "JSON when it can be, else taken as a string); repeatable")
@@ -63,7 +70,11 @@ def resolve(args: argparse.Namespace) -> tuple[ExperimentConfig, int]:
         preset = preset_or_error(args.preset)
         cfg, preset_steps = preset.experiment(), preset.steps
     else:
-        cfg, preset_steps = parse_config(read_config_file(args.config)), None
+        cfg, dropped = config_file(args.config)
+        preset_steps = None
+        if dropped:
+            print(f"note: {args.config} is read as a schema version 1 file; left out {', '.join(dropped)} "
+                  "(they do not apply to the kinds it chose)", file=sys.stderr)
     patch = set_patch(args.set)
     if args.seed is not None:
         patch["seed"] = args.seed
@@ -130,7 +141,7 @@ def command(args: argparse.Namespace) -> int:
         print(f"report: {args.report}", flush=True)
     if args.json:
         out = {
-            "steps": t.iteration, "steps_requested": steps,
+            "steps": t.iteration, "steps_requested": steps, "schema_version": SCHEMA_VERSION,
             "seconds": round(time.perf_counter() - began, 4), "train_seconds": round(train_s, 4),
             "its": t.iteration / train_s if train_s > 0 else 0.0,
             "status": "interrupted" if interrupted else t.status, "status_message": t.status_message,

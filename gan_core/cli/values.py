@@ -1,4 +1,4 @@
-"""Values typed on a command line: `--set a.b=VALUE` patches and JSON config files."""
+"""Values typed on a command line: `--set a.b=VALUE` patches and JSON config files (any schema version)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,19 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gan_core.engine.config import ConfigError, deep_merge, dotted_patch
+from gan_core.engine.config import (
+    ConfigError,
+    ExperimentConfig,
+    deep_merge,
+    dotted_patch,
+    parse_config,
+    upgrade_config,
+)
+
+# What a config file that does not say its "schema_version" is read as. Version 1 rules change
+# nothing in a valid current config; they drop what does not apply to its kind (the flat v1 dumps
+# of `toygan run --json` and the page's config export carry every kind's fields).
+UNVERSIONED_FILE = 1
 
 
 def parse_value(text: str) -> Any:
@@ -39,3 +51,12 @@ def read_config_file(path: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a JSON object", "config")
     return data
+
+
+def config_file(path: str) -> tuple[ExperimentConfig, list[str]]:
+    """The config in JSON file `path`, and the dotted fields left out because they do not apply to
+    their section's kind (a file written for schema version 1; see UNVERSIONED_FILE). ConfigError
+    naming the field when it does not validate."""
+    data = read_config_file(path)
+    data, dropped = upgrade_config(data, data.pop("schema_version", UNVERSIONED_FILE))
+    return parse_config(data), dropped

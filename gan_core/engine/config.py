@@ -1,310 +1,103 @@
 """The experiment's single source of truth: one pydantic model, `ExperimentConfig`.
 
-Bounds, enums and descriptions live here; the browser builds its form from the JSON schema
-(`experiment_schema()`), the URL hash stores a dump of it, `toygan run --set a.b=v` patches it,
-and live edits are validated as a whole (`apply_patch`), never piecemeal.
+Its sections live in gan_core.engine.config_sections; where kinds differ (target, generator,
+discriminator, objective, optimizers) a section is a discriminated union, so each kind carries
+only its own fields. The browser builds its form from the JSON schema (`experiment_schema()`),
+the URL hash stores a diff of it, `toygan run --set a.b=v` patches it, and live edits are
+validated as a whole (`apply_patch`), never piecemeal.
 
-UI hints travel in each field's `json_schema_extra` under "ui":
-  group   - which panel of the form the field belongs to
-  widget  - "slider" | "log-slider" | "select" | "checkbox" | "number" | "hidden"
-  step    - slider step
-  rebuild - True when changing it rebuilds the networks (the page says so)
+Besides the model this module owns three rules that must live once:
+  - which changes build new networks (`REBUILD_PATHS`, `needs_rebuild`; the schema's marks);
+  - what a switch of kind keeps (`apply_patch`: the new kind's defaults, plus the fields every
+    kind of that section has, such as an optimizer's learning rate);
+  - how a config written for an older schema is read (`upgrade_config`, the one migration).
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-SCHEMA_VERSION = 1
+from gan_core.engine.config_sections import (
+    MAX_DRAWN_POINTS,
+    UNIONS,
+    AdamConfig,
+    DiscriminatorConfig,
+    GeneratorConfig,
+    LossConfig,
+    MLPDiscriminatorConfig,
+    MLPGeneratorConfig,
+    NoiseConfig,
+    ObjectiveConfig,
+    OptimizerConfig,
+    RegularizerConfig,
+    RingConfig,
+    Strict,
+    TargetConfig,
+    TrainingConfig,
+    ui,
+)
 
-TargetName = Literal[
-    "gaussian-1d",
-    "mixture-1d",
-    "uniform-1d",
-    "gaussian-2d",
-    "ring",
-    "grid",
-    "moons",
-    "spiral",
-    "line",
-    "drawn",
-    "dirac",
-]
-Activation = Literal["relu", "leaky_relu", "tanh", "elu", "silu"]
-ObjectiveName = Literal[
-    "minimax", "non-saturating", "least-squares", "wasserstein", "wgan-gp", "hinge", "energy"
-]
-OptimizerName = Literal["sgd", "momentum", "adam", "rmsprop"]
+__all__ = ["MAX_DRAWN_POINTS", "SCHEMA_VERSION", "ConfigError", "DiscriminatorConfig", "ExperimentConfig",
+           "GeneratorConfig", "ObjectiveConfig", "OptimizerConfig", "REBUILD_PATHS", "TARGET_DIMS", "TargetConfig",
+           "TrainingConfig", "apply_patch", "changed_sections", "deep_merge", "dotted_patch", "experiment_schema",
+           "config_error", "kinds_of", "needs_rebuild", "parse_config", "target_dim", "upgrade_config"]
 
-MAX_DRAWN_POINTS = 5000
-MAX_MIXTURE_COMPONENTS = 16
-
-
-def ui(group: str, widget: str = "number", **extra: Any) -> dict[str, Any]:
-    """Schema extra for one field: where and how the form shows it."""
-    return {"ui": {"group": group, "widget": widget, **extra}}
-
-
-class _Strict(BaseModel):
-    # Unknown keys are errors that name the key: a typo in a patch must not pass silently.
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+# 2: discriminated unions per kind (1: one flat model per section; see upgrade_config).
+SCHEMA_VERSION = 2
 
 
-# Parameters that suit each target better than the table's shared defaults (which are the ring's):
-# a fresh pick of a target starts from these (the issue's 5x5 grid, std 0.05, spacing 2).
-TARGET_DEFAULTS: dict[str, dict[str, Any]] = {
-    "gaussian-1d": {"std": 0.5},
-    "gaussian-2d": {"std": 0.5},
-    "grid": {"modes": 5, "spacing": 2.0, "std": 0.05},
-    "moons": {"std": 0.05},
-    "spiral": {"std": 0.05},
-    "line": {"std": 0.05},
-    "drawn": {"std": 0.05},
-}
-
-
-class TargetConfig(_Strict):
-    """What the generator must learn. One flat table of parameters; each target reads its own."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _target_defaults(cls, data: Any) -> Any:
-        # Keys the input leaves out take the named target's own defaults, not the ring's.
-        if isinstance(data, dict) and isinstance(data.get("name"), str):
-            extra = {k: v for k, v in TARGET_DEFAULTS.get(data["name"], {}).items() if k not in data}
-            if extra:
-                return {**data, **extra}
-        return data
-
-    name: TargetName = Field("ring", description="Target distribution", json_schema_extra=ui("target", "select"))
-    modes: int = Field(8, ge=1, le=32, description="Ring: number of Gaussians; grid: Gaussians per side",
-                       json_schema_extra=ui("target", "slider", step=1, only=["ring", "grid"]))
-    radius: float = Field(2.0, gt=0, le=10, description="Ring radius",
-                          json_schema_extra=ui("target", "slider", step=0.1, only=["ring"]))
-    spacing: float = Field(2.0, gt=0, le=10, description="Grid spacing between neighbouring centres",
-                           json_schema_extra=ui("target", "slider", step=0.1, only=["grid"]))
-    std: float = Field(0.02, gt=0, le=5, description="Std of each ring/grid component, of the 1D/2D Gaussian, "
-                       "and the jitter of drawn points", json_schema_extra=ui("target", "log-slider",
-                       only=["ring", "grid", "gaussian-1d", "gaussian-2d", "drawn", "line", "moons", "spiral"]))
-    mean: list[float] | None = Field(None, min_length=1, max_length=2,
-                                     description="Gaussian mean (1 value in 1D, 2 in 2D); the Dirac point; "
-                                     "null means the origin",
-                              json_schema_extra=ui("target", "vector", only=["gaussian-1d", "gaussian-2d", "dirac"]))
-    cov: list[list[float]] | None = Field(None, description="2D Gaussian covariance (2x2, symmetric positive "
-                                          "definite); null means std^2 * I", json_schema_extra=ui("target", "hidden"))
-    means: list[float] = Field(default_factory=lambda: [-2.0, 2.0], min_length=1,
-                               max_length=MAX_MIXTURE_COMPONENTS, description="1D mixture: component means",
-                               json_schema_extra=ui("target", "vector", only=["mixture-1d"]))
-    stds: list[float] = Field(default_factory=lambda: [0.5, 0.5], min_length=1,
-                              max_length=MAX_MIXTURE_COMPONENTS, description="1D mixture: component stds",
-                              json_schema_extra=ui("target", "vector", only=["mixture-1d"]))
-    weights: list[float] | None = Field(None, max_length=1024, description="Mixture weights (any positive "
-                                        "numbers, normalised); null means uniform",
-                                        json_schema_extra=ui("target", "hidden"))
-    low: float = Field(-1.0, ge=-100, le=100, description="Uniform 1D: lower end",
-                       json_schema_extra=ui("target", "number", only=["uniform-1d"]))
-    high: float = Field(1.0, ge=-100, le=100, description="Uniform 1D: upper end",
-                        json_schema_extra=ui("target", "number", only=["uniform-1d"]))
-    points: list[list[float]] | None = Field(None, max_length=MAX_DRAWN_POINTS,
-                                             description="Drawn target: the points (x, y) a person drew",
-                                             json_schema_extra=ui("target", "hidden"))
-    dim: Literal[1, 2] = Field(1, description="Dirac target: dimension of the point",
-                               json_schema_extra=ui("target", "select", only=["dirac"]))
-
-    @model_validator(mode="after")
-    def _check(self) -> TargetConfig:
-        n = self.name
-        if n == "mixture-1d" and len(self.means) != len(self.stds):
-            raise ValueError(f"target.stds: mixture needs one std per mean ({len(self.means)} means, "
-                             f"{len(self.stds)} stds)")
-        if any(s <= 0 for s in self.stds):
-            raise ValueError("target.stds: every std must be > 0")
-        if self.weights is not None:
-            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
-                raise ValueError("target.weights: weights must be >= 0 and not all 0")
-            want = {"mixture-1d": len(self.means), "ring": self.modes, "grid": self.modes ** 2}.get(n)
-            if want is not None and len(self.weights) != want:
-                raise ValueError(f"target.weights: {n} has {want} components, got {len(self.weights)} weights")
-        if n == "uniform-1d" and not self.low < self.high:
-            raise ValueError("target.high: must be greater than target.low")
-        if self.mean is not None:
-            if n == "gaussian-2d" and len(self.mean) != 2:
-                raise ValueError("target.mean: a 2D Gaussian needs 2 values")
-            if n == "gaussian-1d" and len(self.mean) != 1:
-                raise ValueError("target.mean: a 1D Gaussian needs 1 value")
-            if n == "dirac" and len(self.mean) != self.dim:
-                raise ValueError(f"target.mean: the Dirac point in {self.dim}D needs {self.dim} values")
-        if self.cov is not None:
-            c = self.cov
-            if len(c) != 2 or any(len(r) != 2 for r in c):
-                raise ValueError("target.cov: must be 2x2")
-            if abs(c[0][1] - c[1][0]) > 1e-9 or c[0][0] <= 0 or c[0][0] * c[1][1] - c[0][1] ** 2 <= 0:
-                raise ValueError("target.cov: must be symmetric positive definite")
-        if n == "drawn":
-            if not self.points or len(self.points) < 1:
-                raise ValueError("target.points: a drawn target needs at least one point")
-            if any(len(p) != 2 for p in self.points):
-                raise ValueError("target.points: each point must be [x, y]")
-            if any(abs(v) > 100 or v != v for p in self.points for v in p):
-                raise ValueError("target.points: coordinates must be finite and within [-100, 100]")
-        return self
-
-
-class GeneratorConfig(_Strict):
-    kind: Literal["mlp", "affine", "point"] = Field(
-        "mlp", description="MLP; affine x = A z + b (shows mode averaging); a single learnable point (Dirac game)",
-        json_schema_extra=ui("generator", "select", rebuild=True))
-    depth: int = Field(2, ge=0, le=6, description="Hidden layers", json_schema_extra=ui("generator", "slider", step=1, rebuild=True))
-    width: int = Field(64, ge=1, le=512, description="Units per hidden layer",
-                       json_schema_extra=ui("generator", "slider", step=1, rebuild=True))
-    activation: Activation = Field("leaky_relu", description="Hidden activation",
-                                   json_schema_extra=ui("generator", "select", rebuild=True))
-    dropout: float = Field(0.0, ge=0, le=0.9, description="Dropout after each hidden layer",
-                           json_schema_extra=ui("generator", "slider", step=0.05, rebuild=True))
-    batch_norm: bool = Field(False, description="Batch norm after each hidden layer",
-                             json_schema_extra=ui("generator", "checkbox", rebuild=True))
-    init: list[float] | None = Field(None, max_length=2, description="Point generator: starting point theta "
-                                     "(null: drawn from the seed)", json_schema_extra=ui("generator", "hidden", rebuild=True))
-
-
-class DiscriminatorConfig(_Strict):
-    kind: Literal["mlp", "linear"] = Field("mlp", description="MLP, or linear D(x) = w.x + c (Dirac game)",
-                                            json_schema_extra=ui("discriminator", "select", rebuild=True))
-    depth: int = Field(2, ge=0, le=6, description="Hidden layers",
-                       json_schema_extra=ui("discriminator", "slider", step=1, rebuild=True))
-    width: int = Field(64, ge=1, le=512, description="Units per hidden layer",
-                       json_schema_extra=ui("discriminator", "slider", step=1, rebuild=True))
-    activation: Activation = Field("leaky_relu", description="Hidden activation",
-                                   json_schema_extra=ui("discriminator", "select", rebuild=True))
-    dropout: float = Field(0.0, ge=0, le=0.9, description="Dropout after each hidden layer",
-                           json_schema_extra=ui("discriminator", "slider", step=0.05, rebuild=True))
-    batch_norm: bool = Field(False, description="Batch norm after each hidden layer",
-                             json_schema_extra=ui("discriminator", "checkbox", rebuild=True))
-    spectral_norm: bool = Field(False, description="Spectral normalisation of every linear layer",
-                                json_schema_extra=ui("discriminator", "checkbox", rebuild=True))
-    input_scale: float = Field(1.0, gt=0, le=100, description="Inputs are multiplied by this before the first "
-                               "layer (the unrolled-GAN paper's ring setup uses 1/4)",
-                               json_schema_extra=ui("discriminator", "number", rebuild=True))
-    bias: bool = Field(True, description="Linear discriminator: learn the offset c (the Dirac game has none)",
-                       json_schema_extra=ui("discriminator", "checkbox", rebuild=True))
-    init: list[float] | None = Field(None, max_length=2, description="Linear discriminator: starting weight psi "
-                                     "(null: drawn from the seed)",
-                                     json_schema_extra=ui("discriminator", "hidden", rebuild=True))
-
-
-class NoiseConfig(_Strict):
-    dim: int = Field(2, ge=1, le=256, description="Noise dimension (latent z)",
-                     json_schema_extra=ui("noise", "slider", step=1, rebuild=True))
-    distribution: Literal["gaussian", "uniform"] = Field(
-        "gaussian", description="Noise distribution: N(0, I) or U(-1, 1)", json_schema_extra=ui("noise", "select"))
-
-
-class ObjectiveConfig(_Strict):
-    name: ObjectiveName = Field("non-saturating", description="GAN loss",
-                                json_schema_extra=ui("objective", "select"))
-    gp_weight: float = Field(10.0, ge=0, le=1000, description="wgan-gp: gradient penalty weight (lambda)",
-                             json_schema_extra=ui("objective", "number", only=["wgan-gp"]))
-    clip: float = Field(0.01, gt=0, le=10, description="wasserstein: weight clipping bound",
-                        json_schema_extra=ui("objective", "log-slider", only=["wasserstein"]))
-    margin: float = Field(1.0, gt=0, le=100, description="energy: EBGAN margin m",
-                          json_schema_extra=ui("objective", "number", only=["energy"]))
-
-
-class RegularizerConfig(_Strict):
-    """Stabilizers that compose with any loss; 0 switches each off."""
-
-    gradient_penalty: float = Field(0.0, ge=0, le=1000, description="Gradient penalty on interpolates "
-                                    "(||grad D|| - 1)^2, weight", json_schema_extra=ui("regularizers", "number"))
-    r1: float = Field(0.0, ge=0, le=1000, description="R1: gamma/2 * ||grad D(real)||^2, gamma",
-                      json_schema_extra=ui("regularizers", "number"))
-    dragan: float = Field(0.0, ge=0, le=1000, description="DRAGAN: penalty around perturbed real samples, weight",
-                          json_schema_extra=ui("regularizers", "number"))
-    label_smoothing: float = Field(0.0, ge=0, le=0.5, description="One-sided label smoothing: real label 1 - s",
-                                   json_schema_extra=ui("regularizers", "slider", step=0.05))
-    instance_noise: float = Field(0.0, ge=0, le=10, description="Instance noise std added to real and fake "
-                                  "inputs of D", json_schema_extra=ui("regularizers", "slider", step=0.01))
-    instance_noise_anneal: int = Field(0, ge=0, le=1_000_000, description="Iterations over which instance "
-                                       "noise decays linearly to 0 (0: constant)",
-                                       json_schema_extra=ui("regularizers", "number"))
-    weight_clip: float = Field(0.0, ge=0, le=10, description="Clip D's weights to [-c, c] after each update "
-                               "(0: off)", json_schema_extra=ui("regularizers", "number"))
-    consensus: float = Field(0.0, ge=0, le=100, description="Consensus optimization: weight of "
-                             "||grad||^2 over both players", json_schema_extra=ui("regularizers", "number"))
-    historical_averaging: float = Field(0.0, ge=0, le=100, description="Historical averaging: weight of "
-                                        "||theta - mean(past theta)||^2", json_schema_extra=ui("regularizers", "number"))
-
-
-class OptimizerConfig(_Strict):
-    name: OptimizerName = Field("adam", description="Optimizer", json_schema_extra=ui("optimizers", "select"))
-    lr: float = Field(1e-3, gt=0, le=10, description="Learning rate",
-                      json_schema_extra=ui("optimizers", "log-slider", min=1e-5, max=1.0))
-    beta1: float = Field(0.5, ge=0, lt=1, description="Adam beta1", json_schema_extra=ui("optimizers", "number"))
-    beta2: float = Field(0.999, ge=0, lt=1, description="Adam beta2 / RMSprop alpha",
-                         json_schema_extra=ui("optimizers", "number"))
-    momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum (optimizer 'momentum')",
-                            json_schema_extra=ui("optimizers", "number"))
-    weight_decay: float = Field(0.0, ge=0, le=1, description="L2 weight decay",
-                                json_schema_extra=ui("optimizers", "number"))
-
-
-class TrainingConfig(_Strict):
-    k_d: int = Field(1, ge=1, le=50, description="Discriminator updates per iteration",
-                     json_schema_extra=ui("training", "slider", step=1))
-    k_g: int = Field(1, ge=1, le=50, description="Generator updates per iteration",
-                     json_schema_extra=ui("training", "slider", step=1))
-    update: Literal["alternating", "simultaneous"] = Field(
-        "alternating", description="Alternating: D then G; simultaneous: both from the same parameters",
-        json_schema_extra=ui("training", "select"))
-    unroll: int = Field(0, ge=0, le=20, description="Unrolled D steps the generator looks ahead through",
-                        json_schema_extra=ui("training", "slider", step=1))
-    batch_size: int = Field(256, ge=1, le=4096, description="Samples per batch (real and fake each)",
-                            json_schema_extra=ui("training", "log-slider", min=1, max=4096, step=1))
-    # A step schedule, the simplest one that helps: a GAN that has found the modes at a high rate
-    # keeps circling them (Adam's steps stay ~lr); a tenfold smaller rate lets it settle on them.
-    lr_drop_at: int = Field(0, ge=0, le=10_000_000, description="After this many iterations both "
-                            "learning rates are multiplied by lr_drop_factor (0: never)",
-                            json_schema_extra=ui("training", "number"))
-    lr_drop_factor: float = Field(0.1, gt=0, le=1, description="What lr_drop_at multiplies both "
-                                  "learning rates by", json_schema_extra=ui("training", "number"))
-
-
-class ExperimentConfig(_Strict):
+class ExperimentConfig(Strict):
     """A whole experiment: what a link reproduces, what `toygan run` trains."""
 
-    target: TargetConfig = Field(default_factory=TargetConfig)
-    generator: GeneratorConfig = Field(default_factory=GeneratorConfig)
-    discriminator: DiscriminatorConfig = Field(default_factory=DiscriminatorConfig)
-    noise: NoiseConfig = Field(default_factory=NoiseConfig)
-    objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
-    regularizers: RegularizerConfig = Field(default_factory=RegularizerConfig)
-    optimizer_g: OptimizerConfig = Field(default_factory=OptimizerConfig)
-    optimizer_d: OptimizerConfig = Field(default_factory=OptimizerConfig)
-    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    # Instances, not factories, as defaults: the JSON schema then states each section's default,
+    # which the page diffs links against.
+    target: TargetConfig = RingConfig()
+    generator: GeneratorConfig = MLPGeneratorConfig()
+    discriminator: DiscriminatorConfig = MLPDiscriminatorConfig()
+    noise: NoiseConfig = NoiseConfig()
+    objective: ObjectiveConfig = LossConfig()
+    regularizers: RegularizerConfig = RegularizerConfig()
+    optimizer_g: OptimizerConfig = AdamConfig()
+    optimizer_d: OptimizerConfig = AdamConfig()
+    training: TrainingConfig = TrainingConfig()
     seed: int = Field(0, ge=0, le=2**31 - 1, description="Random seed: same config + seed = same run",
                       json_schema_extra=ui("training", "number"))
     device: Literal["cpu", "cuda"] = Field("cpu", description="Where tensors live ('cuda' only if available)",
                                            json_schema_extra=ui("training", "hidden"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_kinds(cls, data: Any) -> Any:
+        # A section that does not say its kind is of the default kind (a link's diff against the
+        # defaults leaves out `target.name` when it is the default ring).
+        if isinstance(data, dict):
+            fill = {s: {u.key: u.default, **data[s]} for s, u in UNIONS.items()
+                    if isinstance(data.get(s), dict) and u.key not in data[s]}
+            if fill:
+                return {**data, **fill}
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> ExperimentConfig:
         if self.generator.kind == "point" and self.target.name != "dirac":
             # A single point can only ever match a single point; anything else is a confusing dead end.
             raise ValueError("generator.kind: the point generator only plays the Dirac game (target.name='dirac')")
-        if self.generator.init is not None and len(self.generator.init) != target_dim(self.target):
-            raise ValueError("generator.init: needs one value per target dimension")
-        if self.discriminator.init is not None and len(self.discriminator.init) != target_dim(self.target):
-            raise ValueError("discriminator.init: needs one value per target dimension")
+        for section, net in (("generator", self.generator), ("discriminator", self.discriminator)):
+            init = getattr(net, "init", None)
+            if init is not None and len(init) != target_dim(self.target):
+                raise ValueError(f"{section}.init: needs one value per target dimension")
         return self
 
 
 # The data space's dimension of each target: a number, or the name of the target field that holds it.
 TARGET_DIMS: Mapping[str, int | str] = MappingProxyType({
-    **{name: 2 for name in TargetName.__args__}, "gaussian-1d": 1, "mixture-1d": 1, "uniform-1d": 1, "dirac": "dim"})
+    **{name: 2 for name in UNIONS["target"].kinds}, "gaussian-1d": 1, "mixture-1d": 1, "uniform-1d": 1, "dirac": "dim"})
 
 
 def target_dim(t: TargetConfig) -> int:
@@ -313,9 +106,30 @@ def target_dim(t: TargetConfig) -> int:
     return getattr(t, d) if isinstance(d, str) else d
 
 
-# Fields whose change means new networks (the trainer rebuilds them and says so).
-REBUILD_SECTIONS = ("generator", "discriminator", "noise")
+# ---- the one rebuild rule -------------------------------------------------------------------------
 
+# A change of any of these (a whole section, or one field) builds new networks, and so does a
+# target of another dimension; everything else changes live, keeping the weights and the
+# optimizers' state. The trainer asks needs_rebuild(); experiment_schema() marks the same fields.
+REBUILD_PATHS = ("generator", "discriminator", "noise.dim", "seed", "device")
+_DIM_MARK = "when the data's dimension changes"  # what the schema says on the target's kind and dim
+
+
+def _at(dump: dict[str, Any], path: str) -> Any:
+    for part in path.split("."):
+        dump = dump[part]
+    return dump
+
+
+def needs_rebuild(old: ExperimentConfig, new: ExperimentConfig) -> bool:
+    """Whether going from `old` to `new` needs new networks (the iteration restarts at 0)."""
+    if target_dim(old.target) != target_dim(new.target):
+        return True
+    a, b = old.model_dump(), new.model_dump()
+    return any(_at(a, p) != _at(b, p) for p in REBUILD_PATHS)
+
+
+# ---- errors ---------------------------------------------------------------------------------------
 
 class ConfigError(ValueError):
     """A config or patch that does not validate; `field` is the dotted path of the first bad field."""
@@ -327,30 +141,90 @@ class ConfigError(ValueError):
         self.errors = errors or []
 
 
-def _field_from_error(err: dict[str, Any]) -> str | None:
+def _describe(err: dict[str, Any]) -> tuple[str | None, str]:
+    """(dotted field, reason) of one pydantic error, in the config's own terms (no union tags in paths)."""
     loc = [str(p) for p in err.get("loc", ()) if not isinstance(p, int)]
-    msg = str(err.get("msg", ""))
-    # Model validators raise "target.stds: ..."; pull the named field out of the message.
-    for word in msg.replace("Value error, ", "").split():
-        if word.endswith(":") and "." in word:
-            return word[:-1]
-    return ".".join(loc) or None
+    msg = str(err.get("msg", "")).replace("Value error, ", "")
+    u = UNIONS.get(loc[0]) if loc else None
+    kind = loc.pop(1) if u and len(loc) > 1 and loc[1] in u.fields else None
+    if u and len(loc) == 1 and err.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        tag = (err.get("ctx") or {}).get("tag")
+        what = f"unknown {u.noun} {tag!r}" if tag is not None else f"must say which {u.noun} (missing)"
+        return f"{loc[0]}.{u.key}", f"{what}; one of: {', '.join(u.kinds)}"
+    if u and kind and len(loc) == 2 and err.get("type") == "extra_forbidden":
+        return ".".join(loc), f"not a field of {u.noun} {kind!r} (its fields: {', '.join(u.fields[kind])})"
+    # Model validators raise "target.stds: why"; the field they name is the one at fault.
+    named = re.match(r"(\w+\.[\w.]+): (.*)", msg, re.S)
+    if named:
+        return named.group(1), named.group(2)
+    return ".".join(loc) or None, msg
 
 
 def config_error(exc: ValidationError) -> ConfigError:
     """Turn pydantic's error list into one readable message that names the field and the reason."""
     errors = exc.errors(include_url=False)
-    parts = []
-    for e in errors:
-        field = _field_from_error(e)
-        msg = str(e.get("msg", "")).replace("Value error, ", "")
-        if field and msg.startswith(field + ":"):
-            parts.append(msg)
-        else:
-            parts.append(f"{field or 'config'}: {msg}")
-    return ConfigError("; ".join(parts), _field_from_error(errors[0]) if errors else None,
+    described = [_describe(e) for e in errors]
+    return ConfigError("; ".join(f"{f or 'config'}: {why}" for f, why in described),
+                       described[0][0] if described else None,
                        [{**e, "ctx": {k: str(v) for k, v in (e.get("ctx") or {}).items()}} for e in errors])
 
+
+# ---- reading older schemas ------------------------------------------------------------------------
+
+# Schema version 1's sections, frozen here: one flat model each, every kind carrying every field.
+_V1_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType({
+    "target": frozenset("name modes radius spacing std mean cov means stds weights low high points dim".split()),
+    "generator": frozenset("kind depth width activation dropout batch_norm init".split()),
+    "discriminator": frozenset("kind depth width activation dropout batch_norm spectral_norm input_scale bias "
+                               "init".split()),
+    "objective": frozenset("name gp_weight clip margin".split()),
+    "optimizer_g": frozenset("name lr beta1 beta2 momentum weight_decay".split()),
+    "optimizer_d": frozenset("name lr beta1 beta2 momentum weight_decay".split()),
+})
+
+
+def _v1_to_v2(data: dict[str, Any], kinds: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    out, dropped = copy.deepcopy(data), []
+    for section, u in UNIONS.items():
+        sub = out.get(section)
+        if not isinstance(sub, dict):
+            continue
+        kind = sub.get(u.key, kinds.get(section, u.default))
+        if kind not in u.fields:
+            continue  # an unknown kind: validation names it
+        if kind == "rmsprop" and "beta2" in sub and "alpha" not in sub:
+            sub["alpha"] = sub.pop("beta2")  # v1 used beta2 as RMSprop's alpha
+        for name in [k for k in sub if k in _V1_FIELDS[section] and k not in u.fields[kind]]:
+            del sub[name]
+            dropped.append(f"{section}.{name}")
+    return out, dropped
+
+
+def upgrade_config(data: dict[str, Any], version: int,
+                   kinds: Mapping[str, str] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """A config dict written for schema `version`, rewritten for SCHEMA_VERSION; returns it and the
+    dotted paths of the fields it dropped. The one migration: links, saved experiments, config
+    files and patches all come through here.
+
+    Version 1 had one flat model per section, so every kind carried every field: a v1 ring target
+    holds means, stds, low, high, points, dim; a v1 Adam optimizer momentum; a v1 affine generator
+    depth and width. Upgrading keeps every value that applies to the section's kind and drops the
+    rest; RMSprop's beta2 becomes alpha. The data may be whole or partial (a link's diff against
+    the defaults, a live patch): a section that does not name its kind is of kind `kinds[section]`
+    (a patch: the kind it patches), else the default kind. A key version 1 never had passes through
+    untouched, so the strict validation that follows still names it as an error; and valid current
+    data upgraded as if it were version 1 comes back unchanged.
+    """
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= SCHEMA_VERSION:
+        raise ConfigError(f"schema_version: {version!r} is not a schema version this lab reads (1 to "
+                          f"{SCHEMA_VERSION})", "schema_version")
+    dropped: list[str] = []
+    if version == 1:
+        data, dropped = _v1_to_v2(data, kinds or {})
+    return data, dropped
+
+
+# ---- reading and patching -------------------------------------------------------------------------
 
 def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """Recursively overlay `patch` on `base` (dicts merge, everything else replaces)."""
@@ -363,26 +237,48 @@ def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def parse_config(data: dict[str, Any] | None) -> ExperimentConfig:
-    """Validate a whole config dict (missing keys take defaults). Raises ConfigError."""
+def parse_config(data: dict[str, Any] | None, version: int = SCHEMA_VERSION) -> ExperimentConfig:
+    """Validate a whole config dict (missing keys take defaults). Raises ConfigError.
+
+    `data` written for an older schema is upgraded first (upgrade_config): its version is its own
+    top-level "schema_version" key when it has one (a link's config does), else `version`.
+    """
     if data is not None and not isinstance(data, dict):
         raise ConfigError("config: must be a JSON object", None)
+    data = dict(data or {})
+    version = data.pop("schema_version", version)
+    if version != SCHEMA_VERSION:
+        data, _ = upgrade_config(data, version)
     try:
-        return ExperimentConfig.model_validate(data or {})
+        return ExperimentConfig.model_validate(data)
     except ValidationError as exc:
         raise config_error(exc) from None
 
 
+def kinds_of(cfg: ExperimentConfig) -> dict[str, str]:
+    """The kind of each union section of `cfg`: {"target": "ring", "optimizer_d": "adam", ...}."""
+    return {s: getattr(getattr(cfg, s), u.key) for s, u in UNIONS.items()}
+
+
 def apply_patch(cfg: ExperimentConfig, patch: dict[str, Any]) -> ExperimentConfig:
-    """Return a new config with `patch` deep-merged in, validated as a whole. Raises ConfigError."""
+    """Return a new config with `patch` deep-merged in, validated as a whole. Raises ConfigError.
+
+    A patch that switches a section's kind (`{"optimizer_d": {"name": "sgd"}}`) starts that section
+    from the new kind's defaults, keeping only the fields every kind of it has (an optimizer's lr and
+    weight decay); keys the patch gives still win. A patch may say its schema version in a top-level
+    "schema_version" key (an old config file imported into a running lab); it is upgraded first.
+    """
     if not isinstance(patch, dict):
         raise ConfigError("patch: must be a JSON object", "patch")
+    patch = dict(patch)
+    version = patch.pop("schema_version", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
+        patch, _ = upgrade_config(patch, version, kinds_of(cfg))
     base = cfg.model_dump()
-    target = patch.get("target")
-    if isinstance(target, dict) and target.get("name") not in (None, cfg.target.name):
-        # Switching target starts from the new target's own parameters (a 5x5 grid, not 8x8 at
-        # the ring's std); keys the patch gives still win.
-        base["target"] = {"name": target["name"]}
+    for section, u in UNIONS.items():
+        sub = patch.get(section)
+        if isinstance(sub, dict) and sub.get(u.key) not in (None, base[section][u.key]):
+            base[section] = {u.key: sub[u.key], **{f: base[section][f] for f in u.shared}}
     return parse_config(deep_merge(base, patch))
 
 
@@ -403,10 +299,39 @@ def changed_sections(old: ExperimentConfig, new: ExperimentConfig) -> set[str]:
     return {k for k in b if a.get(k) != b[k]}
 
 
+# ---- the schema the page builds its form from -----------------------------------------------------
+
+def _defs(schema: dict[str, Any], prop: dict[str, Any]) -> list[dict[str, Any]]:
+    """The model schemas a property holds: one ($ref), each variant (a union), or none (a scalar)."""
+    refs = [prop] if "$ref" in prop else prop.get("oneOf", [])
+    return [schema["$defs"][r["$ref"].rsplit("/", 1)[-1]] for r in refs if "$ref" in r]
+
+
+def _mark_rebuild(schema: dict[str, Any]) -> None:
+    """ui.rebuild on every field REBUILD_PATHS names (true), and on the target fields that set the
+    data's dimension (a sentence: when it rebuilds)."""
+    props = schema["properties"]
+    for path in REBUILD_PATHS:
+        section, _, field = path.partition(".")
+        models = _defs(schema, props[section])
+        targets = [p for m in models for name, p in m["properties"].items() if not field or name == field]
+        for p in targets or [props[section]]:
+            p.setdefault("ui", {})["rebuild"] = True
+    dim_fields = {UNIONS["target"].key} | {d for d in TARGET_DIMS.values() if isinstance(d, str)}
+    for m in _defs(schema, props["target"]):
+        for name in dim_fields & set(m["properties"]):
+            m["properties"][name].setdefault("ui", {})["rebuild"] = _DIM_MARK
+
+
 def experiment_schema() -> dict[str, Any]:
-    """The JSON schema the browser builds its form from (with UI hints and the schema version)."""
+    """The JSON schema the browser builds its form from: each union section is a `oneOf` with a
+    `discriminator` whose mapping lists the kinds in the form's order; UI hints, rebuild marks,
+    the schema version and each target's dimension ride along."""
     schema = ExperimentConfig.model_json_schema()
+    for section, u in UNIONS.items():
+        mapping = schema["properties"][section]["discriminator"]["mapping"]
+        schema["properties"][section]["discriminator"]["mapping"] = {k: mapping[k] for k in u.kinds}
+    _mark_rebuild(schema)
     schema["x-schema-version"] = SCHEMA_VERSION
-    schema["x-rebuild-sections"] = list(REBUILD_SECTIONS)
     schema["x-target-dims"] = dict(TARGET_DIMS)
     return schema

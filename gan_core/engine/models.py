@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from gan_core.engine.config import DiscriminatorConfig, GeneratorConfig
+from gan_core.engine.config_sections import DiscriminatorConfig, GeneratorConfig
 
 ACTIVATIONS = {
     "relu": nn.ReLU,

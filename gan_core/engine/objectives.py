@@ -15,13 +15,14 @@ clipping) live in gan_core.engine.regularizers and are applied by the trainer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import torch
 import torch.nn.functional as F
 
-from gan_core.engine.config import ObjectiveConfig
+from gan_core.engine.config_sections import ObjectiveConfig
 
 
 def _bce_logits(o: torch.Tensor, target: float) -> torch.Tensor:
@@ -111,7 +112,8 @@ class Objective:
     d_kind: str  # "probability" | "score"
 
 
-OBJECTIVES: dict[str, Objective] = {
+# name -> Objective. Read-only: the registry is not runtime state.
+OBJECTIVES: Mapping[str, Objective] = MappingProxyType({
     "minimax": Objective("minimax", logistic_d_loss, minimax_g_loss, _sigmoid, "probability"),
     "non-saturating": Objective("non-saturating", logistic_d_loss, non_saturating_g_loss, _sigmoid,
                                 "probability"),
@@ -121,28 +123,4 @@ OBJECTIVES: dict[str, Objective] = {
     "wgan-gp": Objective("wgan-gp", wasserstein_d_loss, wasserstein_g_loss, _raw, "score"),
     "hinge": Objective("hinge", hinge_d_loss, wasserstein_g_loss, _raw, "score"),
     "energy": Objective("energy", energy_d_loss, energy_g_loss, _raw, "score"),
-}
-
-
-def get_objective(name: str) -> Objective:
-    return OBJECTIVES[name]
-
-
-def d_loss(real_out: torch.Tensor, fake_out: torch.Tensor, cfg: ObjectiveConfig,
-           smoothing: float = 0.0) -> torch.Tensor:
-    """The discriminator's loss under objective `cfg.name`."""
-    return OBJECTIVES[cfg.name].d_loss(real_out, fake_out, cfg, smoothing)
-
-
-def g_loss(fake_out: torch.Tensor, cfg: ObjectiveConfig) -> torch.Tensor:
-    """The generator's loss under objective `cfg.name`."""
-    return OBJECTIVES[cfg.name].g_loss(fake_out, cfg)
-
-
-def d_value(out: torch.Tensor, cfg: ObjectiveConfig) -> torch.Tensor:
-    """What the lab shows for D's raw outputs: sigmoid / clamp to [0, 1] ("probability") or raw ("score")."""
-    return OBJECTIVES[cfg.name].d_value(out)
-
-
-def d_kind(cfg: ObjectiveConfig) -> str:
-    return OBJECTIVES[cfg.name].d_kind
+})

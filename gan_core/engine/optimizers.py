@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from gan_core.engine.config import OptimizerConfig, TrainingConfig
+from gan_core.engine.config_sections import OptimizerConfig, TrainingConfig
 
 # Inside the square root of the look-ahead's Adam / RMSprop denominators: sqrt has an infinite
 # derivative at 0, which would turn a parameter with no gradient into NaN when differentiated.
@@ -36,21 +36,21 @@ def make_optimizer(params, cfg: OptimizerConfig) -> torch.optim.Optimizer:
     if cfg.name == "momentum":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     if cfg.name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=cfg.lr, alpha=cfg.beta2, weight_decay=cfg.weight_decay)
+        return torch.optim.RMSprop(params, lr=cfg.lr, alpha=cfg.alpha, weight_decay=cfg.weight_decay)
     return torch.optim.Adam(params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
 
 
 def update_optimizer(opt: torch.optim.Optimizer, cfg: OptimizerConfig, scale: float = 1.0) -> None:
     """Change hyperparameters in place (lr times `scale`, see lr_scale): the optimizer's state
-    (moments, momentum) is kept."""
+    (moments, momentum) is kept. `opt` must be of `cfg`'s kind (a new kind needs make_optimizer)."""
     for group in opt.param_groups:
         group["lr"] = cfg.lr * scale
         group["weight_decay"] = cfg.weight_decay
-        if "betas" in group:
+        if cfg.name == "adam":
             group["betas"] = (cfg.beta1, cfg.beta2)
-        if "alpha" in group:
-            group["alpha"] = cfg.beta2
-        if "momentum" in group and cfg.name == "momentum":
+        elif cfg.name == "rmsprop":
+            group["alpha"] = cfg.alpha
+        elif cfg.name == "momentum":
             group["momentum"] = cfg.momentum
 
 
@@ -68,7 +68,8 @@ def lookahead(d: nn.Module, opt: torch.optim.Optimizer, cfg: OptimizerConfig, st
     params = [p.detach().clone().requires_grad_(True) for p in live]
     buffers = {n: b.clone() for n, b in d.named_buffers()}
     state = [opt.state.get(p, {}) for p in live]
-    b1, b2 = cfg.beta1, cfg.beta2
+    b1 = cfg.beta1 if cfg.name == "adam" else 0.0
+    b2 = cfg.beta2 if cfg.name == "adam" else cfg.alpha if cfg.name == "rmsprop" else 0.0
     m = [s["exp_avg"].clone() if "exp_avg" in s else torch.zeros_like(p) for s, p in zip(state, live, strict=True)]
     if cfg.name == "rmsprop":
         v = [s["square_avg"].clone() if "square_avg" in s else torch.zeros_like(p)

@@ -5,15 +5,19 @@
     encode_weights(Trainer.state_dict()) -> str                    # base64 of torch.save
     decode_weights(text, config) -> dict                           # for Trainer.load_state_dict
 
-    {"format": "toygan-experiment", "version": 1, "config": {...}, "iteration": N,
+    {"format": "toygan-experiment", "version": 2, "config": {...}, "iteration": N,
      "preset": NAME | null, "history": [<= 2000 points, thinned], "weights"?: base64}
+
+`version` is the schema version of `config` (gan_core.engine.config.SCHEMA_VERSION): a version 1
+export (flat config sections: a ring target carrying means, stds, low, high...) is read through
+upgrade_config, which keeps what applies to each kind and drops the rest.
 
 Bytes in, bytes out: no files, no sockets. Loading never runs code from the payload
 (`torch.load(weights_only=True)`), and every refusal is a ConfigError whose field is the
 payload's path (`data.config.<path>`, `data.weights`), so a bad file costs an error message.
 
-Each step has its own function, so what later formats need goes in one place: a migration of an
-older `version` before `read_config`, the declared tensor sizes checked against the config in
+Each step has its own function, so what later formats need goes in one place: the config of an
+older `version` is upgraded in `read_config`, the declared tensor sizes checked against the config in
 `decode_weights` between the base64 decoding and `torch.load`, and more of the payload (history,
 preset label) restored next to the weights in `import_experiment`.
 """
@@ -27,12 +31,12 @@ from typing import Any
 
 import torch
 
-from gan_core.engine.config import ConfigError, ExperimentConfig, parse_config
+from gan_core.engine.config import SCHEMA_VERSION, ConfigError, ExperimentConfig, parse_config
 from gan_core.engine.history import thin
 from gan_core.engine.trainer import Trainer
 
 FORMAT = "toygan-experiment"
-VERSION = 1
+VERSION = SCHEMA_VERSION  # an export's version is its config's schema version
 HISTORY_POINTS = 2000  # loss/metric points an export carries (thinned evenly): ~200 KB of JSON
 # What Trainer.state_dict() holds besides the config (which travels as `config`, beside the weights).
 STATE_KEYS = frozenset({"generator", "discriminator", "optimizer_g", "optimizer_d", "rng", "iteration"})
@@ -64,11 +68,12 @@ def import_experiment(data: dict[str, Any]) -> Trainer:
 
 
 def read_config(data: dict[str, Any]) -> ExperimentConfig:
-    """The payload's config, validated; errors name `data.config.<path>`."""
+    """The payload's config, validated (upgraded from the payload's `version`; none: 1); errors name
+    `data.config.<path>`."""
     if not isinstance(data.get("config"), dict):
         raise ConfigError("data.config: an export needs its config object", "data.config")
     try:
-        return parse_config(data["config"])
+        return parse_config(data["config"], version=data.get("version", 1))
     except ConfigError as exc:
         raise ConfigError(f"data.config: {exc.message}",
                           f"data.config.{exc.field}" if exc.field else "data.config") from None

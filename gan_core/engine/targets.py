@@ -25,11 +25,21 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import torch
 
-from gan_core.engine.config import TARGET_DEFAULTS, TargetConfig
+from gan_core.engine.config_sections import (
+    DiracConfig,
+    DrawnConfig,
+    Gaussian1DConfig,
+    Gaussian2DConfig,
+    GridConfig,
+    Mixture1DConfig,
+    RingConfig,
+    TargetConfig,
+)
 
 MAX_DRAWN_CENTERS = 32  # coverage centres for a drawn target: enough to see holes, few enough to read
 DIRAC_SCALE = 0.05  # coverage std around the Dirac point (data units): the 3-std ball has radius 0.15
@@ -245,29 +255,29 @@ class Dirac(Target):
         return self.point.copy(), np.zeros(self.dim)
 
 
-def _gaussian_1d(t: TargetConfig) -> Target:
+def _gaussian_1d(t: Gaussian1DConfig) -> Target:
     mean = t.mean[0] if t.mean else 0.0
     return GaussianMixture("gaussian-1d", np.array([[mean]]), np.array([t.std]), np.ones(1))
 
 
-def _mixture_1d(t: TargetConfig) -> Target:
+def _mixture_1d(t: Mixture1DConfig) -> Target:
     return GaussianMixture("mixture-1d", np.array(t.means)[:, None], np.array(t.stds),
                            _normalise(t.weights, len(t.means)))
 
 
-def _gaussian_2d(t: TargetConfig) -> Target:
+def _gaussian_2d(t: Gaussian2DConfig) -> Target:
     mean = np.array(t.mean if t.mean else [0.0, 0.0])[None]
     cov = np.array(t.cov) if t.cov is not None else None
     return GaussianMixture("gaussian-2d", mean, np.array([t.std]), np.ones(1), cov=cov)
 
 
-def _ring(t: TargetConfig) -> Target:
+def _ring(t: RingConfig) -> Target:
     a = 2 * np.pi * np.arange(t.modes) / t.modes
     means = t.radius * np.stack([np.cos(a), np.sin(a)], axis=1)
     return GaussianMixture("ring", means, np.full(t.modes, t.std), _normalise(t.weights, t.modes))
 
 
-def _grid(t: TargetConfig) -> Target:
+def _grid(t: GridConfig) -> Target:
     """modes x modes Gaussians centred on the origin; component i*modes + j sits at (x_j, y_i)."""
     c = (np.arange(t.modes) - (t.modes - 1) / 2) * t.spacing
     yy, xx = np.meshgrid(c, c, indexing="ij")
@@ -276,16 +286,16 @@ def _grid(t: TargetConfig) -> Target:
     return GaussianMixture("grid", means, np.full(k, t.std), _normalise(t.weights, k))
 
 
-def _dirac(t: TargetConfig) -> Target:
+def _dirac(t: DiracConfig) -> Target:
     return Dirac(np.array(t.mean if t.mean else [0.0] * t.dim))
 
 
-def _drawn(t: TargetConfig) -> Target:
+def _drawn(t: DrawnConfig) -> Target:
     return Drawn(np.asarray(t.points, dtype=np.float64), t.std)
 
 
-# name -> builder(TargetConfig) -> Target. Read-only: the registry is not runtime state.
-BUILDERS: Mapping[str, Callable[[TargetConfig], Target]] = MappingProxyType({
+# name -> builder(that target's config) -> Target. Read-only: the registry is not runtime state.
+BUILDERS: Mapping[str, Callable[[Any], Target]] = MappingProxyType({
     "gaussian-1d": _gaussian_1d,
     "mixture-1d": _mixture_1d,
     "uniform-1d": lambda t: Uniform1D(t.low, t.high),
@@ -300,14 +310,6 @@ BUILDERS: Mapping[str, Callable[[TargetConfig], Target]] = MappingProxyType({
 })
 
 
-# Parameters that suit each target when a person picks it fresh. TargetConfig is one flat table whose
-# defaults (modes 8, std 0.02) are the ring's; the 5x5 grid of the literature (spacing 2, std 0.05)
-# or a visible 1D Gaussian need others. Read-only; apply with `target_defaults(name)`.
-def target_defaults(name: str) -> dict[str, object]:
-    """A `target` patch that switches to `name` with parameters that suit it (see TARGET_DEFAULTS)."""
-    return {"name": name, **TARGET_DEFAULTS.get(name, {})}
-
-
 def build_target(tcfg: TargetConfig) -> Target:
-    """The Target that `tcfg` describes (validated by TargetConfig; unknown names cannot get here)."""
+    """The Target that `tcfg` describes (validated by its config model; unknown names cannot get here)."""
     return BUILDERS[tcfg.name](tcfg)

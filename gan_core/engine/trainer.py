@@ -31,13 +31,12 @@ import torch
 
 from gan_core.engine import regularizers as reg
 from gan_core.engine.config import (
-    REBUILD_SECTIONS,
     ConfigError,
     ExperimentConfig,
     apply_patch,
     changed_sections,
+    needs_rebuild,
     parse_config,
-    target_dim,
 )
 from gan_core.engine.models import build_discriminator, build_generator, sample_noise
 from gan_core.engine.optimizers import lookahead, lr_scale, make_optimizer, update_optimizer
@@ -105,25 +104,22 @@ class Trainer:
     def apply(self, patch: dict) -> bool:
         """Validate the patched config as a whole and apply it live; True when the networks were rebuilt.
 
-        Learning rates, betas, loss, k, regularizers, batch size and a target of the same dimension
-        change without touching the networks or the optimizers' state; so does the noise distribution.
-        Generator, discriminator, noise dimension, device, seed, or a target of another dimension
-        rebuild them (iteration restarts at 0).
+        What rebuilds is gan_core.engine.config.needs_rebuild's rule (generator, discriminator,
+        noise dimension, seed, device, or a target of another dimension; the iteration restarts at
+        0). Everything else (learning rates, optimizer kind and betas, loss, k, regularizers, batch
+        size, noise distribution, a target of the same dimension) changes live: the networks keep
+        their weights, an optimizer keeps its state unless its kind changed.
         Raises ConfigError (field, message) and leaves the trainer as it was.
         """
         new = apply_patch(self.config, patch)
         _check_device(new)
         old = self.config
-        changed = changed_sections(old, new)
-        # The noise distribution only changes what is fed in; its dimension changes G's first layer.
-        sections = (set(REBUILD_SECTIONS) - {"noise"}) | {"device", "seed"}
-        rebuild = bool(changed & sections) or new.noise.dim != old.noise.dim or (
-            target_dim(new.target) != target_dim(old.target))
-        if rebuild:
+        if needs_rebuild(old, new):
             self.config = new
             self.reset()
             self.rebuilt = True
             return True
+        changed = changed_sections(old, new)
         if "target" in changed:
             self.target = build_target(new.target)
         for name, opt, params in (("optimizer_g", "opt_g", self.g_params), ("optimizer_d", "opt_d", self.d_params)):

@@ -10,7 +10,7 @@ import pickle
 import pytest
 import torch
 
-from gan_core.engine.config import ConfigError
+from gan_core.engine.config import SCHEMA_VERSION, ConfigError
 from gan_core.engine.saved import (
     FORMAT,
     HISTORY_POINTS,
@@ -30,7 +30,7 @@ def test_an_export_imports_back_into_the_same_run():
     t = Trainer(SMALL)
     t.step(5)
     data = export_experiment(t, preset="some-preset")
-    assert data["format"] == FORMAT and data["version"] == VERSION == 1
+    assert data["format"] == FORMAT and data["version"] == VERSION == SCHEMA_VERSION  # the config's version
     assert data["iteration"] == 5 and data["preset"] == "some-preset" and len(data["history"]) == 5
     assert data["config"] == t.config.model_dump(mode="json") and isinstance(data["weights"], str)
     back = import_experiment(data)

@@ -2,6 +2,7 @@
 
 import time
 
+from gan_core.engine.config import SCHEMA_VERSION
 from gan_core.science.presets import list_presets
 from tests.server.conftest import make_client
 
@@ -11,7 +12,7 @@ def test_rest_routes(client):
     assert h["status"] == "ok" and h["sessions"] == 0 and h["max_sessions"] == 3 and "p99" in h["loop_lag_ms"]
     assert client.get("/api/version").json()["protocol"] == 1
     schema = client.get("/api/schema").json()
-    assert "optimizer_d" in schema["properties"] and schema["x-schema-version"] == 1
+    assert "optimizer_d" in schema["properties"] and schema["x-schema-version"] == SCHEMA_VERSION
     assert isinstance(client.get("/api/presets").json(), list)
     assert "<html" in client.get("/").text.lower()
     assert client.get("/static/main.js").status_code == 200

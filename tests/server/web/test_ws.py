@@ -6,12 +6,17 @@ import base64
 import io
 import json
 import pickle
+from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 import torch
 from starlette.websockets import WebSocketDisconnect
 
+from gan_core.engine.config import SCHEMA_VERSION
 from tests.server.conftest import SMALL, hello, make_client, recv
+
+V1 = Path(__file__).resolve().parents[2] / "fixtures" / "schema_v1"  # written by the schema-1 lab
 
 
 def test_hello_ready_then_a_frame(client):
@@ -279,3 +284,40 @@ def test_presets_by_hello_and_by_message(client):
         cfg = recv(ws, "config")
         assert cfg["preset"] == last["name"] and cfg["rebuilt"] is True
         assert cfg["config"]["target"]["name"] == last["config"]["target"]["name"]
+
+
+def _v1_link_config(name):
+    """The config the page sends for a v1 link: its `c=` diff, marked as schema version 1."""
+    q = parse_qs(json.loads((V1 / "links.json").read_text())[name]["hash"].lstrip("#"))
+    c = q["c"][0]
+    return {**json.loads(base64.urlsafe_b64decode(c + "=" * (-len(c) % 4))), "schema_version": 1}
+
+
+def test_v1_links_saved_experiments_and_config_files_still_open(client):
+    with client.websocket_connect("/ws") as ws:
+        ready = hello(ws, config=_v1_link_config("ring_sgd_d"))
+        assert ready["config"]["optimizer_d"] == {"name": "sgd", "lr": 0.05, "weight_decay": 0.0}
+        data = json.loads((V1 / "export_ring_sgd.json").read_text())
+        ws.send_json({"type": "import", "data": data})
+        cfg = recv(ws, "config")["config"]
+        assert cfg["target"]["modes"] == 6 and cfg["optimizer_g"]["alpha"] == 0.95
+        ws.send_json({"type": "export", "weights": True})
+        again = recv(ws, "export")["data"]
+        assert again["version"] == SCHEMA_VERSION and again["iteration"] == 7 and again["config"] == cfg
+        w0 = torch.load(io.BytesIO(base64.b64decode(data["weights"])), weights_only=True)["generator"]
+        w1 = torch.load(io.BytesIO(base64.b64decode(again["weights"])), weights_only=True)["generator"]
+        assert all(torch.equal(w0[k], w1[k]) for k in w0)
+        # The page imports a bare config file as a patch marked with the version it assumes.
+        page_file = json.loads((V1 / "links.json").read_text())["grid"]["config"]
+        ws.send_json({"type": "configure", "patch": {**page_file, "schema_version": 1}})
+        assert recv(ws, "config")["config"]["target"] == {"name": "grid", "modes": 5, "spacing": 2.0, "std": 0.05,
+                                                          "weights": None}
+
+
+def test_a_v1_link_sent_as_current_is_refused_naming_the_field(client):
+    config = _v1_link_config("default_ring")
+    del config["schema_version"]
+    with client.websocket_connect("/ws") as ws:
+        ws.send_json({"type": "hello", "config": config})
+        err = recv(ws, "error")
+        assert err["field"] in ("target.means", "target.stds") and "not a field of target 'ring'" in err["message"]

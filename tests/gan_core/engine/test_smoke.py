@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from small_config import merge_sections
 
 from gan_core.engine.objectives import OBJECTIVES
 from gan_core.engine.snapshot import SnapshotOptions
@@ -17,8 +18,7 @@ TARGETS = {"1d": {"target": {"name": "mixture-1d"}, "noise": {"dim": 1}}, "2d": 
 def _merge(*dicts):
     out: dict = {}
     for d in dicts:
-        for k, v in d.items():
-            out[k] = {**out.get(k, {}), **v} if isinstance(v, dict) else v
+        out = merge_sections(out, d)
     return out
 
 

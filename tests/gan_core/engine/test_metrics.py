@@ -10,10 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gan_core.engine import metrics as M
-from gan_core.engine.config import TargetConfig
+from gan_core.engine.config import parse_config
 from gan_core.engine.targets import build_target
 
 C2 = np.array([[0.0, 0.0], [2.0, 0.0]])
+
+
+def target_cfg(name, **fields):
+    return parse_config({"target": {"name": name, **fields}}).target
 
 
 def test_mode_assignment_by_hand():
@@ -199,14 +203,14 @@ def test_summary_keys_and_values_by_hand():
 
 
 def test_summary_dirac_distance_is_measured_from_the_target_point():
-    t = build_target(TargetConfig(name="dirac", dim=1, mean=[1.0]))
+    t = build_target(target_cfg("dirac", dim=1, mean=[1.0]))
     s = M.summary(np.array([[4.0]]), np.array([[1.0]]), t, dirac=(4.0, 4.0))
     assert s["distance_to_equilibrium"] == pytest.approx(5.0)  # theta - 1 = 3, psi = 4
     assert "fake_mean_y" not in s and s["sample_distance"] == pytest.approx(3.0)
 
 
 def test_summary_with_no_finite_samples_reports_nan_not_an_error():
-    t = build_target(TargetConfig(name="ring"))
+    t = build_target(target_cfg("ring"))
     s = M.summary(np.full((10, 2), np.nan), np.zeros((10, 2)), t)
     assert s["modes_captured"] == 0 and s["high_quality_fraction"] == 0.0
     assert math.isnan(s["sample_distance"]) and s["fake_finite_fraction"] == 0.0
@@ -217,7 +221,7 @@ def test_target_samples_score_as_perfect_and_a_collapse_as_one_mode(seed):
     """Over 5 seeds (pass rate 5/5): 2048 real samples of the ring / 5x5 grid capture every mode with
     ~98.9% high quality (a 2D Gaussian's mass within 3 std) and mode KL < 0.02; all samples on one
     mode capture 1 with KL ~ ln K."""
-    for tc in (TargetConfig(name="ring"), TargetConfig(name="grid", modes=5, std=0.05)):
+    for tc in (target_cfg("ring"), target_cfg("grid", modes=5, std=0.05)):
         t = build_target(tc)
         g = torch.Generator().manual_seed(seed)
         real, fake = t.sample(2048, g).numpy(), t.sample(2048, g).numpy()
@@ -273,7 +277,7 @@ def test_density_divergences_match_and_collapse(seed):
     """3 seeds, pass rate 3/3: a second sample of the target scores JS < 0.03 nats; samples of one mode
     score the closed form for a collapse (0.2158 for 2 modes, 0.4970 for 8) within 0.03 (KDE overlap)."""
     assert _js_collapse(2) == pytest.approx(0.2158, abs=1e-4) and _js_collapse(8) == pytest.approx(0.4970, abs=1e-4)
-    for tc, k in ((TargetConfig(name="mixture-1d"), 2), (TargetConfig(name="ring", std=0.1), 8)):
+    for tc, k in ((target_cfg("mixture-1d"), 2), (target_cfg("ring", std=0.1), 8)):
         t = build_target(tc)
         gen = torch.Generator().manual_seed(seed)
         real, good = t.sample(4096, gen).numpy(), t.sample(4096, gen).numpy()
@@ -297,7 +301,7 @@ def test_cached_reference_gives_the_uncached_numbers(dim):
         assert M.sample_distance(fake, real, ref) == M.sample_distance(fake, real)
         old = M.sliced_wasserstein(fake, real) if dim == 2 else M.wasserstein_1d(fake, real)
         assert M.sample_distance(fake, real) == pytest.approx(old, rel=1e-12)
-    target = build_target(TargetConfig(name="ring" if dim == 2 else "mixture-1d"))
+    target = build_target(target_cfg("ring" if dim == 2 else "mixture-1d"))
     real, fake = rng.normal(size=(256, dim)), rng.normal(size=(256, dim))
     assert M.summary(fake, real, target, ref=M.reference(real)) == M.summary(fake, real, target)
 
@@ -306,7 +310,7 @@ def test_sample_distance_does_not_see_the_grids_modes_but_the_mode_metrics_do():
     """Why grid-wgan-gp's claims are modes captured and high-quality fraction, not sample distance:
     on the 5x5 grid an even sheet over the square is closer to the target in sample distance than
     22 of the 25 modes, sharply generated."""
-    t = build_target(TargetConfig(name="grid", modes=5, spacing=2.0, std=0.05))
+    t = build_target(target_cfg("grid", modes=5, spacing=2.0, std=0.05))
     real = t.sample(2500, torch.Generator().manual_seed(0)).numpy()
     rng = np.random.default_rng(0)
     sheet = rng.uniform(-5, 5, (2500, 2))

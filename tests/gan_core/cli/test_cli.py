@@ -4,13 +4,14 @@ import json
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from gan_core import cli
 from gan_core.cli import run as run_command
 from gan_core.cli.values import parse_value, set_patch
-from gan_core.engine.config import ConfigError, parse_config
+from gan_core.engine.config import ConfigError, parse_config, upgrade_config
 from gan_core.science.presets import get_preset, list_presets, preset_config
 
 SMALL = ["--set", "generator.width=16", "--set", "discriminator.width=16", "--set", "training.batch_size=64"]
@@ -110,10 +111,15 @@ BAD = [
     (["run", "--config", "/nonexistent/x.json"], "config", "cannot read"),
     (["run", "--config", "{BAD_JSON}"], "config", "not valid JSON"),
     (["run", "--config", "{LIST_JSON}"], "config", "JSON object"),
-    (["run", "--config", "{RING}", "--set", "target.foo=1"], "target.foo", "Extra inputs"),
+    (["run", "--config", "{RING}", "--set", "target.foo=1"], "target.foo", "not a field of target 'ring'"),
+    (["run", "--config", "{RING}", "--set", "training.foo=1"], "training.foo", "Extra inputs"),
     (["run", "--config", "{RING}", "--set", "optimizer_d.lr=-1"], "optimizer_d.lr", "greater than 0"),
     (["run", "--config", "{RING}", "--set", "training.k_d=500"], "training.k_d", "less than or equal"),
-    (["run", "--config", "{RING}", "--set", "objective.name=nope"], "objective.name", "Input should be"),
+    (["run", "--config", "{RING}", "--set", "objective.name=nope"], "objective.name", "unknown objective 'nope'"),
+    (["run", "--config", "{RING}", "--set", "optimizer_d.momentum=0.5"], "optimizer_d.momentum",
+     "not a field of optimizer 'adam'"),
+    (["run", "--config", "{V2_RING_MEANS}"], "target.means", "not a field of target 'ring'"),
+    (["run", "--config", "{V9}"], "schema_version", "not a schema version"),
     (["run", "--config", "{RING}", "--set", "generator.kind=point"], "generator.kind", "Dirac"),
     (["run", "--config", "{RING}", "--set", "oops"], "--set", "KEY=VALUE"),
     (["run", "--config", "{RING}", "--steps", "-3"], "--steps", ">= 0"),
@@ -130,13 +136,46 @@ BAD = [
 def test_bad_input_is_one_clear_line_and_exit_2(capsys, tmp_path, ring_file, argv, field, reason):
     (tmp_path / "bad.json").write_text("{not json")
     (tmp_path / "list.json").write_text("[1, 2]")
-    subs = {"{RING}": ring_file, "{BAD_JSON}": str(tmp_path / "bad.json"), "{LIST_JSON}": str(tmp_path / "list.json")}
+    # A file that says it is current is strict: a ring with a mixture's means is an error.
+    (tmp_path / "means.json").write_text(json.dumps({"schema_version": 2, "target": {"name": "ring", "means": [1]}}))
+    (tmp_path / "v9.json").write_text(json.dumps({"schema_version": 9}))
+    subs = {"{RING}": ring_file, "{BAD_JSON}": str(tmp_path / "bad.json"), "{LIST_JSON}": str(tmp_path / "list.json"),
+            "{V2_RING_MEANS}": str(tmp_path / "means.json"), "{V9}": str(tmp_path / "v9.json")}
     rc, out, err = run_cli(capsys, *[subs.get(a, a) for a in argv])
     assert rc == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("toygan: error: "), err
     assert field in lines[0] and reason in lines[0]
     assert "Traceback" not in err and out == ""
+
+
+V1 = Path(__file__).resolve().parents[2] / "fixtures" / "schema_v1"
+
+
+@pytest.mark.parametrize("v1_config", [
+    json.loads((V1 / "run_json_bimodal.json").read_text()),  # `toygan run --json`'s config, schema version 1
+    json.loads((V1 / "links.json").read_text())["dirac_lr"]["config"],  # the v1 page's "export config"
+])
+def test_run_reads_a_config_file_from_schema_version_1(capsys, tmp_path, v1_config):
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps(v1_config))
+    rc, out, err = run_cli(capsys, "run", "--config", str(path), "--steps", "2", "--json")
+    assert rc == 0, err
+    res = last_json(out)
+    want, dropped = upgrade_config(v1_config, 1)
+    assert res["config"] == parse_config(want).model_dump(mode="json") and res["schema_version"] == 2
+    assert res["config"]["target"]["name"] == v1_config["target"]["name"]
+    # stderr says what was left out; stdout's last line stays the JSON object
+    assert "target.radius" in dropped and "target.radius" in err and "schema version 1" in err
+
+
+def test_set_switches_a_kind_to_that_kinds_defaults(capsys, ring_file):
+    rc, out, err = run_cli(capsys, "run", "--config", ring_file, "--steps", "1", "--json", *SMALL,
+                           "--set", "optimizer_d.lr=0.01", "--set", "optimizer_d.name=sgd", "--set", "target.name=grid")
+    assert rc == 0, err
+    cfg = last_json(out)["config"]
+    assert cfg["optimizer_d"] == {"name": "sgd", "lr": 0.01, "weight_decay": 0.0}
+    assert cfg["target"] == {"name": "grid", "modes": 5, "spacing": 2.0, "std": 0.05, "weights": None}
 
 
 @pytest.fixture

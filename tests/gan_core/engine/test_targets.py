@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from gan_core.engine.config import ConfigError, TargetConfig, parse_config
+from gan_core.engine.config import ConfigError, apply_patch, experiment_schema, parse_config
 from gan_core.engine.targets import BUILDERS, build_target
 
 ALL = ["gaussian-1d", "mixture-1d", "uniform-1d", "gaussian-2d", "ring", "grid", "moons", "spiral", "line",
@@ -18,7 +18,7 @@ def cfg(name, **kw):
     if name == "drawn":
         kw.setdefault("points", DRAWN_PTS)
         kw.setdefault("std", 0.1)
-    return TargetConfig(name=name, **kw)
+    return parse_config({"target": {"name": name, **kw}}).target
 
 
 def gen(seed=0):
@@ -26,7 +26,7 @@ def gen(seed=0):
 
 
 def test_registry_covers_every_config_name():
-    names = set(TargetConfig.model_json_schema()["properties"]["name"]["enum"])
+    names = set(experiment_schema()["properties"]["target"]["discriminator"]["mapping"])
     assert names == set(BUILDERS) == set(ALL)
 
 
@@ -212,7 +212,7 @@ def test_drawn_samples_stay_near_the_drawn_points_and_cover_them_evenly():
 
 def test_drawn_many_points_are_thinned_to_centres_with_mass_weights():
     pts = [[x, 0.0] for x in np.linspace(-3, 3, 1000)]
-    t = build_target(TargetConfig(name="drawn", points=pts, std=0.05))
+    t = build_target(cfg("drawn", points=pts, std=0.05))
     assert len(t.centers) <= 32
     assert math.isclose(t.weights.sum(), 1.0)
     assert np.allclose(t.weights, 1 / len(t.centers), atol=0.01)
@@ -246,12 +246,11 @@ def test_dirac_point_defaults_to_origin_in_its_dimension():
 
 
 @pytest.mark.parametrize("name", [n for n in ALL if n != "drawn"])
-def test_target_defaults_are_valid_patches(name):
-    from gan_core.engine.config import apply_patch
-    from gan_core.engine.targets import target_defaults
-
-    cfg = apply_patch(parse_config({}), {"target": target_defaults(name)})
-    t = build_target(cfg.target)
+def test_picking_a_target_starts_from_that_targets_own_defaults(name):
+    picked = apply_patch(parse_config({}), {"target": {"name": name}}).target
+    t = build_target(picked)
     assert t.name == name
     if name == "grid":
-        assert len(t.centers) == 25 and t.scale == 0.05  # the benchmark 5x5 grid
+        assert len(t.centers) == 25 and t.scale == 0.05  # the benchmark 5x5 grid, not the ring's 8 modes
+    if name in ("gaussian-1d", "gaussian-2d"):
+        assert picked.std == 0.5  # a visible bell, not the ring's 0.02

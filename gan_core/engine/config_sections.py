@@ -1,0 +1,444 @@
+"""The experiment config's sections: one pydantic model per kind where kinds differ.
+
+A ring target has no mixture means, an Adam optimizer no momentum, a point generator no depth:
+each kind carries only the fields it reads, so the form shows only those and a field of another
+kind is an error that names it. Five sections are discriminated unions (`UNIONS`): target on
+`name`, generator and discriminator on `kind`, objective on `name`, each optimizer on `name`.
+gan_core.engine.config assembles them into ExperimentConfig.
+
+Bounds, descriptions and UI hints live on the fields. Hints travel in `json_schema_extra` under
+"ui": group (the form's panel), widget ("slider" | "log-slider" | "select" | "checkbox" | "number"
+| "vector" | "hidden"), step, min/max (a log-slider's range). Whether a change rebuilds the
+networks is not a field hint: gan_core.engine.config owns that rule and marks the schema from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MAX_DRAWN_POINTS = 5000
+MAX_MIXTURE_COMPONENTS = 16
+Activation = Literal["relu", "leaky_relu", "tanh", "elu", "silu"]
+
+
+def ui(group: str, widget: str = "number", **extra: Any) -> dict[str, Any]:
+    """Schema extra for one field: where and how the form shows it."""
+    return {"ui": {"group": group, "widget": widget, **extra}}
+
+
+class Strict(BaseModel):
+    # Unknown keys are errors that name the key: a typo in a patch must not pass silently.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# ---- targets (discriminated on `name`) ------------------------------------------------------------
+
+def _target_name(default: str) -> Any:
+    return Field(default, description="Target distribution", json_schema_extra=ui("target", "select"))
+
+
+def _std(default: float, description: str) -> Any:
+    return Field(default, gt=0, le=5, description=description, json_schema_extra=ui("target", "log-slider"))
+
+
+def _weights(max_length: int) -> Any:
+    return Field(None, max_length=max_length, description="Mixture weights (any positive numbers, normalised); "
+                 "null means uniform", json_schema_extra=ui("target", "hidden"))
+
+
+def _check_weights(weights: list[float] | None, components: int, name: str) -> None:
+    if weights is None:
+        return
+    if any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise ValueError("target.weights: weights must be >= 0 and not all 0")
+    if len(weights) != components:
+        raise ValueError(f"target.weights: {name} has {components} components, got {len(weights)} weights")
+
+
+class Gaussian1DConfig(Strict):
+    name: Literal["gaussian-1d"] = _target_name("gaussian-1d")
+    mean: list[float] | None = Field(None, min_length=1, max_length=1, description="Mean (1 value); null means 0",
+                                     json_schema_extra=ui("target", "vector"))
+    std: float = _std(0.5, "Standard deviation")
+
+
+class Mixture1DConfig(Strict):
+    name: Literal["mixture-1d"] = _target_name("mixture-1d")
+    means: list[float] = Field([-2.0, 2.0], min_length=1, max_length=MAX_MIXTURE_COMPONENTS,
+                               description="Component means", json_schema_extra=ui("target", "vector"))
+    stds: list[float] = Field([0.5, 0.5], min_length=1, max_length=MAX_MIXTURE_COMPONENTS,
+                              description="Component stds (one per mean)", json_schema_extra=ui("target", "vector"))
+    weights: list[float] | None = _weights(MAX_MIXTURE_COMPONENTS)
+
+    @model_validator(mode="after")
+    def _check(self) -> Mixture1DConfig:
+        if len(self.means) != len(self.stds):
+            raise ValueError(f"target.stds: mixture needs one std per mean ({len(self.means)} means, "
+                             f"{len(self.stds)} stds)")
+        if any(s <= 0 for s in self.stds):
+            raise ValueError("target.stds: every std must be > 0")
+        _check_weights(self.weights, len(self.means), self.name)
+        return self
+
+
+class Uniform1DConfig(Strict):
+    name: Literal["uniform-1d"] = _target_name("uniform-1d")
+    low: float = Field(-1.0, ge=-100, le=100, description="Lower end", json_schema_extra=ui("target", "number"))
+    high: float = Field(1.0, ge=-100, le=100, description="Upper end", json_schema_extra=ui("target", "number"))
+
+    @model_validator(mode="after")
+    def _check(self) -> Uniform1DConfig:
+        if not self.low < self.high:
+            raise ValueError("target.high: must be greater than target.low")
+        return self
+
+
+class Gaussian2DConfig(Strict):
+    name: Literal["gaussian-2d"] = _target_name("gaussian-2d")
+    mean: list[float] | None = Field(None, min_length=2, max_length=2, description="Mean (2 values); null means "
+                                     "the origin", json_schema_extra=ui("target", "vector"))
+    std: float = _std(0.5, "Standard deviation of each coordinate (when cov is null)")
+    cov: list[list[float]] | None = Field(None, description="Covariance (2x2, symmetric positive definite); "
+                                          "null means std^2 * I", json_schema_extra=ui("target", "hidden"))
+
+    @model_validator(mode="after")
+    def _check(self) -> Gaussian2DConfig:
+        c = self.cov
+        if c is not None:
+            if len(c) != 2 or any(len(r) != 2 for r in c):
+                raise ValueError("target.cov: must be 2x2")
+            if abs(c[0][1] - c[1][0]) > 1e-9 or c[0][0] <= 0 or c[0][0] * c[1][1] - c[0][1] ** 2 <= 0:
+                raise ValueError("target.cov: must be symmetric positive definite")
+        return self
+
+
+class RingConfig(Strict):
+    name: Literal["ring"] = _target_name("ring")
+    modes: int = Field(8, ge=1, le=32, description="Number of Gaussians on the ring",
+                       json_schema_extra=ui("target", "slider", step=1))
+    radius: float = Field(2.0, gt=0, le=10, description="Ring radius", json_schema_extra=ui("target", "slider", step=0.1))
+    std: float = _std(0.02, "Std of each Gaussian")
+    weights: list[float] | None = _weights(32)
+
+    @model_validator(mode="after")
+    def _check(self) -> RingConfig:
+        _check_weights(self.weights, self.modes, self.name)
+        return self
+
+
+class GridConfig(Strict):
+    # The 5x5 grid of the literature (VEEGAN, PacGAN): spacing 2, std 0.05.
+    name: Literal["grid"] = _target_name("grid")
+    modes: int = Field(5, ge=1, le=32, description="Gaussians per side of the square grid",
+                       json_schema_extra=ui("target", "slider", step=1))
+    spacing: float = Field(2.0, gt=0, le=10, description="Distance between neighbouring centres",
+                           json_schema_extra=ui("target", "slider", step=0.1))
+    std: float = _std(0.05, "Std of each Gaussian")
+    weights: list[float] | None = _weights(32 * 32)
+
+    @model_validator(mode="after")
+    def _check(self) -> GridConfig:
+        _check_weights(self.weights, self.modes ** 2, self.name)
+        return self
+
+
+class CurveConfig(Strict):
+    name: Literal["moons", "spiral", "line"] = _target_name("moons")
+    std: float = _std(0.05, "Std of the jitter around the curve")
+
+
+class DrawnConfig(Strict):
+    name: Literal["drawn"] = _target_name("drawn")
+    points: list[list[float]] = Field(max_length=MAX_DRAWN_POINTS, description="The points [x, y] a person drew",
+                                      json_schema_extra=ui("target", "hidden"))
+    std: float = _std(0.05, "Std of the jitter around each drawn point")
+
+    @field_validator("points", mode="before")
+    @classmethod
+    def _some_points(cls, points: Any) -> Any:
+        if not points:
+            raise ValueError("target.points: a drawn target needs at least one point")
+        return points
+
+    @model_validator(mode="after")
+    def _check(self) -> DrawnConfig:
+        if any(len(p) != 2 for p in self.points):
+            raise ValueError("target.points: each point must be [x, y]")
+        # Within +-100 data units (the pad draws a few units across); NaN fails both comparisons.
+        if not all(-100 <= v <= 100 for p in self.points for v in p):
+            raise ValueError("target.points: coordinates must be finite and within [-100, 100]")
+        return self
+
+
+class DiracConfig(Strict):
+    name: Literal["dirac"] = _target_name("dirac")
+    dim: Literal[1, 2] = Field(1, description="Dimension of the point", json_schema_extra=ui("target", "select"))
+    mean: list[float] | None = Field(None, min_length=1, max_length=2, description="The point (one value per "
+                                     "dimension); null means the origin", json_schema_extra=ui("target", "vector"))
+
+    @model_validator(mode="after")
+    def _check(self) -> DiracConfig:
+        if self.mean is not None and len(self.mean) != self.dim:
+            raise ValueError(f"target.mean: the Dirac point in {self.dim}D needs {self.dim} values")
+        return self
+
+
+TargetConfig = Annotated[Gaussian1DConfig | Mixture1DConfig | Uniform1DConfig | Gaussian2DConfig | RingConfig
+                         | GridConfig | CurveConfig | DrawnConfig | DiracConfig, Field(discriminator="name")]
+
+
+# ---- networks (discriminated on `kind`) -----------------------------------------------------------
+
+def _net_kind(default: str, group: str, description: str) -> Any:
+    return Field(default, description=description, json_schema_extra=ui(group, "select"))
+
+
+_G_KINDS = "MLP; affine x = A z + b (shows mode averaging); a single learnable point (Dirac game)"
+_D_KINDS = "MLP, or linear D(x) = w.x + c (Dirac game)"
+
+
+def _mlp_fields(group: str) -> dict[str, Any]:
+    return {
+        "depth": Field(2, ge=0, le=6, description="Hidden layers", json_schema_extra=ui(group, "slider", step=1)),
+        "width": Field(64, ge=1, le=512, description="Units per hidden layer",
+                       json_schema_extra=ui(group, "slider", step=1)),
+        "activation": Field("leaky_relu", description="Hidden activation", json_schema_extra=ui(group, "select")),
+        "dropout": Field(0.0, ge=0, le=0.9, description="Dropout after each hidden layer",
+                         json_schema_extra=ui(group, "slider", step=0.05)),
+        "batch_norm": Field(False, description="Batch norm after each hidden layer",
+                            json_schema_extra=ui(group, "checkbox")),
+    }
+
+
+_G, _D = _mlp_fields("generator"), _mlp_fields("discriminator")
+
+
+class MLPGeneratorConfig(Strict):
+    kind: Literal["mlp"] = _net_kind("mlp", "generator", _G_KINDS)
+    depth: int = _G["depth"]
+    width: int = _G["width"]
+    activation: Activation = _G["activation"]
+    dropout: float = _G["dropout"]
+    batch_norm: bool = _G["batch_norm"]
+
+
+class AffineGeneratorConfig(Strict):
+    kind: Literal["affine"] = _net_kind("affine", "generator", _G_KINDS)
+
+
+class PointGeneratorConfig(Strict):
+    kind: Literal["point"] = _net_kind("point", "generator", _G_KINDS)
+    init: list[float] | None = Field(None, min_length=1, max_length=2, description="Starting point theta (null: "
+                                     "drawn from the seed)", json_schema_extra=ui("generator", "hidden"))
+
+
+class MLPDiscriminatorConfig(Strict):
+    kind: Literal["mlp"] = _net_kind("mlp", "discriminator", _D_KINDS)
+    depth: int = _D["depth"]
+    width: int = _D["width"]
+    activation: Activation = _D["activation"]
+    dropout: float = _D["dropout"]
+    batch_norm: bool = _D["batch_norm"]
+    spectral_norm: bool = Field(False, description="Spectral normalisation of every linear layer",
+                                json_schema_extra=ui("discriminator", "checkbox"))
+    input_scale: float = Field(1.0, gt=0, le=100, description="Inputs are multiplied by this before the first "
+                               "layer (the unrolled-GAN paper's ring setup uses 1/4)",
+                               json_schema_extra=ui("discriminator", "number"))
+
+
+class LinearDiscriminatorConfig(Strict):
+    kind: Literal["linear"] = _net_kind("linear", "discriminator", _D_KINDS)
+    bias: bool = Field(True, description="Learn the offset c (the Dirac game has none)",
+                       json_schema_extra=ui("discriminator", "checkbox"))
+    init: list[float] | None = Field(None, min_length=1, max_length=2, description="Starting weight psi (null: "
+                                     "drawn from the seed)", json_schema_extra=ui("discriminator", "hidden"))
+
+
+GeneratorConfig = Annotated[MLPGeneratorConfig | AffineGeneratorConfig | PointGeneratorConfig,
+                            Field(discriminator="kind")]
+DiscriminatorConfig = Annotated[MLPDiscriminatorConfig | LinearDiscriminatorConfig, Field(discriminator="kind")]
+
+
+# ---- objectives (discriminated on `name`) ---------------------------------------------------------
+
+def _objective_name(default: str) -> Any:
+    return Field(default, description="GAN loss", json_schema_extra=ui("objective", "select"))
+
+
+class LossConfig(Strict):
+    """The losses with no parameter of their own."""
+
+    name: Literal["minimax", "non-saturating", "least-squares", "hinge"] = _objective_name("non-saturating")
+
+
+class WassersteinConfig(Strict):
+    name: Literal["wasserstein"] = _objective_name("wasserstein")
+    clip: float = Field(0.01, gt=0, le=10, description="Weight clipping bound c: D's weights stay in [-c, c]",
+                        json_schema_extra=ui("objective", "log-slider"))
+
+
+class WGANGPConfig(Strict):
+    name: Literal["wgan-gp"] = _objective_name("wgan-gp")
+    gp_weight: float = Field(10.0, ge=0, le=1000, description="Gradient penalty weight (lambda)",
+                             json_schema_extra=ui("objective", "number"))
+
+
+class EnergyConfig(Strict):
+    name: Literal["energy"] = _objective_name("energy")
+    margin: float = Field(1.0, gt=0, le=100, description="EBGAN margin m", json_schema_extra=ui("objective", "number"))
+
+
+ObjectiveConfig = Annotated[LossConfig | WassersteinConfig | WGANGPConfig | EnergyConfig,
+                            Field(discriminator="name")]
+
+
+# ---- optimizers (discriminated on `name`) ---------------------------------------------------------
+
+def _optimizer_name(default: str) -> Any:
+    return Field(default, description="Optimizer", json_schema_extra=ui("optimizers", "select"))
+
+
+def _lr() -> Any:
+    return Field(1e-3, gt=0, le=10, description="Learning rate",
+                 json_schema_extra=ui("optimizers", "log-slider", min=1e-5, max=1.0))
+
+
+def _weight_decay() -> Any:
+    return Field(0.0, ge=0, le=1, description="L2 weight decay", json_schema_extra=ui("optimizers", "number"))
+
+
+class SGDConfig(Strict):
+    name: Literal["sgd"] = _optimizer_name("sgd")
+    lr: float = _lr()
+    weight_decay: float = _weight_decay()
+
+
+class MomentumConfig(Strict):
+    name: Literal["momentum"] = _optimizer_name("momentum")
+    lr: float = _lr()
+    momentum: float = Field(0.9, ge=0, lt=1, description="Momentum: the share of the last step kept in the next",
+                            json_schema_extra=ui("optimizers", "number"))
+    weight_decay: float = _weight_decay()
+
+
+class AdamConfig(Strict):
+    name: Literal["adam"] = _optimizer_name("adam")
+    lr: float = _lr()
+    beta1: float = Field(0.5, ge=0, lt=1, description="Decay of the gradient's running mean (beta1)",
+                         json_schema_extra=ui("optimizers", "number"))
+    beta2: float = Field(0.999, ge=0, lt=1, description="Decay of the squared gradient's running mean (beta2)",
+                         json_schema_extra=ui("optimizers", "number"))
+    weight_decay: float = _weight_decay()
+
+
+class RMSpropConfig(Strict):
+    name: Literal["rmsprop"] = _optimizer_name("rmsprop")
+    lr: float = _lr()
+    # 0.999, not torch's 0.99: schema version 1 shared Adam's beta2 (0.999) with RMSprop.
+    alpha: float = Field(0.999, ge=0, lt=1, description="Decay of the squared gradient's running mean (alpha)",
+                         json_schema_extra=ui("optimizers", "number"))
+    weight_decay: float = _weight_decay()
+
+
+OptimizerConfig = Annotated[SGDConfig | MomentumConfig | AdamConfig | RMSpropConfig, Field(discriminator="name")]
+
+
+# ---- sections without kinds ------------------------------------------------------------------------
+
+class NoiseConfig(Strict):
+    dim: int = Field(2, ge=1, le=256, description="Noise dimension (latent z)",
+                     json_schema_extra=ui("noise", "slider", step=1))
+    distribution: Literal["gaussian", "uniform"] = Field(
+        "gaussian", description="Noise distribution: N(0, I) or U(-1, 1)", json_schema_extra=ui("noise", "select"))
+
+
+class RegularizerConfig(Strict):
+    """Stabilizers that compose with any loss; 0 switches each off."""
+
+    gradient_penalty: float = Field(0.0, ge=0, le=1000, description="Gradient penalty on interpolates "
+                                    "(||grad D|| - 1)^2, weight", json_schema_extra=ui("regularizers", "number"))
+    r1: float = Field(0.0, ge=0, le=1000, description="R1: gamma/2 * ||grad D(real)||^2, gamma",
+                      json_schema_extra=ui("regularizers", "number"))
+    dragan: float = Field(0.0, ge=0, le=1000, description="DRAGAN: penalty around perturbed real samples, weight",
+                          json_schema_extra=ui("regularizers", "number"))
+    label_smoothing: float = Field(0.0, ge=0, le=0.5, description="One-sided label smoothing: real label 1 - s",
+                                   json_schema_extra=ui("regularizers", "slider", step=0.05))
+    instance_noise: float = Field(0.0, ge=0, le=10, description="Instance noise std added to real and fake "
+                                  "inputs of D", json_schema_extra=ui("regularizers", "slider", step=0.01))
+    instance_noise_anneal: int = Field(0, ge=0, le=1_000_000, description="Iterations over which instance "
+                                       "noise decays linearly to 0 (0: constant)",
+                                       json_schema_extra=ui("regularizers", "number"))
+    weight_clip: float = Field(0.0, ge=0, le=10, description="Clip D's weights to [-c, c] after each update "
+                               "(0: off)", json_schema_extra=ui("regularizers", "number"))
+    consensus: float = Field(0.0, ge=0, le=100, description="Consensus optimization: weight of "
+                             "||grad||^2 over both players", json_schema_extra=ui("regularizers", "number"))
+    historical_averaging: float = Field(0.0, ge=0, le=100, description="Historical averaging: weight of "
+                                        "||theta - mean(past theta)||^2", json_schema_extra=ui("regularizers", "number"))
+
+
+class TrainingConfig(Strict):
+    k_d: int = Field(1, ge=1, le=50, description="Discriminator updates per iteration",
+                     json_schema_extra=ui("training", "slider", step=1))
+    k_g: int = Field(1, ge=1, le=50, description="Generator updates per iteration",
+                     json_schema_extra=ui("training", "slider", step=1))
+    update: Literal["alternating", "simultaneous"] = Field(
+        "alternating", description="Alternating: D then G; simultaneous: both from the same parameters",
+        json_schema_extra=ui("training", "select"))
+    unroll: int = Field(0, ge=0, le=20, description="Unrolled D steps the generator looks ahead through",
+                        json_schema_extra=ui("training", "slider", step=1))
+    batch_size: int = Field(256, ge=1, le=4096, description="Samples per batch (real and fake each)",
+                            json_schema_extra=ui("training", "log-slider", min=1, max=4096, step=1))
+    # A step schedule, the simplest one that helps: a GAN that has found the modes at a high rate
+    # keeps circling them (Adam's steps stay ~lr); a tenfold smaller rate lets it settle on them.
+    lr_drop_at: int = Field(0, ge=0, le=10_000_000, description="After this many iterations both "
+                            "learning rates are multiplied by lr_drop_factor (0: never)",
+                            json_schema_extra=ui("training", "number"))
+    lr_drop_factor: float = Field(0.1, gt=0, le=1, description="What lr_drop_at multiplies both "
+                                  "learning rates by", json_schema_extra=ui("training", "number"))
+
+
+# ---- what the unions are ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KindUnion:
+    """One discriminated-union section: its discriminator key, the kinds (in the form's order), the
+    fields each kind has, the fields every kind has (they survive a switch of kind), and a noun for
+    error messages ("a 'ring' target has no 'means'")."""
+
+    key: str
+    noun: str
+    default: str
+    kinds: tuple[str, ...]
+    fields: Mapping[str, tuple[str, ...]]
+    shared: frozenset[str]
+
+
+def _union(annotation: Any, key: str, noun: str, default: str, order: tuple[str, ...] = ()) -> KindUnion:
+    fields: dict[str, tuple[str, ...]] = {}
+    for model in get_args(get_args(annotation)[0]):
+        for kind in get_args(model.model_fields[key].annotation):
+            fields[kind] = tuple(model.model_fields)
+    kinds = tuple(order) or tuple(fields)
+    if set(kinds) != set(fields):
+        raise ValueError(f"the {noun} kinds' order {kinds} must name each kind once: {sorted(fields)}")
+    shared = frozenset.intersection(*map(frozenset, fields.values())) - {key}
+    return KindUnion(key, noun, default, kinds, MappingProxyType(fields), shared)
+
+
+_OPTIMIZERS = _union(OptimizerConfig, "name", "optimizer", "adam")
+# section -> its union. Read-only: this describes the schema, it is not runtime state.
+UNIONS: Mapping[str, KindUnion] = MappingProxyType({
+    "target": _union(TargetConfig, "name", "target", "ring"),
+    "generator": _union(GeneratorConfig, "kind", "generator", "mlp"),
+    "discriminator": _union(DiscriminatorConfig, "kind", "discriminator", "mlp"),
+    # The teaching order of the losses: the logistic ones, least squares, then the critics.
+    "objective": _union(ObjectiveConfig, "name", "objective", "non-saturating",
+                        ("minimax", "non-saturating", "least-squares", "wasserstein", "wgan-gp", "hinge", "energy")),
+    "optimizer_g": _OPTIMIZERS,
+    "optimizer_d": _OPTIMIZERS,
+})

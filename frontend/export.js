@@ -50,7 +50,10 @@ export async function readImport(file) {
     throw new Error(`import: ${file.name} must hold a JSON object`);
   }
   if (parsed.config && typeof parsed.config === "object") return { kind: "experiment", data: parsed };
-  return { kind: "config", config: parsed };
+  // A config file that does not say its schema version is read as version 1 (older labs wrote
+  // none): the server then leaves out fields that do not apply to their kind; a current file reads
+  // the same either way (gan_core's upgrade_config).
+  return { kind: "config", config: { schema_version: 1, ...parsed } };
 }
 
 /**

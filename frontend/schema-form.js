@@ -53,8 +53,33 @@ function formatNumber(v) {
   return String(Math.round(v * 1e6) / 1e6);
 }
 
+/** A union section (the target, the networks, the objective, the optimizers): its discriminator
+ * key, its kinds in order, and each kind's model schema. Null for a plain section or field. */
+function unionOf(schema, node) {
+  if (!node.oneOf || !node.discriminator) return null;
+  const variants = Object.entries(node.discriminator.mapping).map(([kind, ref]) => [kind, resolve(schema, { $ref: ref })]);
+  return { key: node.discriminator.propertyName, kinds: variants.map(([k]) => k), variants: new Map(variants) };
+}
+
+/** The fields of a union section: its kind select first, then each field any kind has, once, with
+ * the kinds that have it ({path, prop, kinds: Map(kind -> that kind's field schema)}). */
+function unionFields(section, union) {
+  const first = union.variants.get(union.kinds[0]).properties[union.key];
+  const select = { ...first, const: undefined, default: undefined, enum: union.kinds };
+  const out = new Map([[union.key, { prop: select, kinds: null }]]);
+  for (const [kind, model] of union.variants) {
+    for (const [name, prop] of Object.entries(model.properties)) {
+      if (name === union.key) continue;
+      if (!out.has(name)) out.set(name, { prop, kinds: new Map() });
+      out.get(name).kinds.set(kind, prop);
+    }
+  }
+  return [...out].map(([name, f]) => ({ path: `${section}.${name}`, ...f }));
+}
+
 /**
  * Build the form into `root`. onChange(path, value) is called when a person commits a change.
+ * A union section shows the fields of the kind its select names, and only those.
  * Returns {update(config), fields: Map(path -> field)}.
  */
 export function buildForm(root, schema, onChange) {
@@ -66,9 +91,11 @@ export function buildForm(root, schema, onChange) {
     (a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99),
   );
   const loose = []; // top-level scalar fields (seed, device) go into the section their ui.group names
+  const unions = []; // {section, kindPath, order: Map(kind -> its field paths, in its own order)}
   for (const key of keys) {
+    const union = unionOf(schema, schema.properties[key]);
     const node = resolve(schema, schema.properties[key]);
-    if (!node.properties) {
+    if (!union && !node.properties) {
       loose.push([key, node]);
       continue;
     }
@@ -79,12 +106,21 @@ export function buildForm(root, schema, onChange) {
     const summary = document.createElement("summary");
     summary.textContent = SECTION_TITLES[key] || node.title || key;
     section.append(summary);
-    for (const [name, prop0] of Object.entries(node.properties)) {
-      const field = buildField(`${key}.${name}`, prop0, onChange);
+    const entries = union
+      ? unionFields(key, union)
+      : Object.entries(node.properties).map(([name, prop]) => ({ path: `${key}.${name}`, prop, kinds: null }));
+    for (const { path, prop, kinds } of entries) {
+      const field = buildField(path, prop, onChange);
       if (field) {
+        field.kinds = kinds; // null: shown for every kind
+        field.kindPath = union ? `${key}.${union.key}` : null;
         fields.set(field.path, field);
         section.append(field.el);
       }
+    }
+    if (union) {
+      const order = new Map(union.kinds.map((k) => [k, Object.keys(union.variants.get(k).properties).map((n) => `${key}.${n}`)]));
+      unions.push({ section, kindPath: `${key}.${union.key}`, order, shown: null });
     }
     root.append(section);
   }
@@ -99,10 +135,17 @@ export function buildForm(root, schema, onChange) {
 
   /** Show `config` in the controls; `force` also overwrites the control being edited (after an error). */
   function update(config, force = false) {
-    const context = new Set([getPath(config, "target.name"), getPath(config, "objective.name")]);
+    for (const u of unions) {
+      // The kind's fields in the kind's own order (a ring: modes, radius, std).
+      const kind = getPath(config, u.kindPath);
+      if (kind === u.shown) continue;
+      u.shown = kind;
+      for (const path of u.order.get(kind) || []) if (fields.has(path)) u.section.append(fields.get(path).el);
+    }
     for (const field of fields.values()) {
-      const only = field.only;
-      field.el.hidden = field.el.classList.contains("classroom-hidden") || (only && !only.some((v) => context.has(v)));
+      const own = field.kinds && field.kinds.get(getPath(config, field.kindPath));
+      field.el.hidden = field.el.classList.contains("classroom-hidden") || Boolean(field.kinds && !own);
+      if (own) field.describe(own.description || "");
       field.set(getPath(config, field.path), force);
     }
   }
@@ -120,19 +163,19 @@ function buildField(path, prop0, onChange) {
   const label = document.createElement("label");
   label.htmlFor = id;
   label.textContent = prop0.title || path;
-  label.title = prop0.description || "";
   wrap.append(label);
   if (ui.rebuild) {
+    // true, or a sentence saying when (the target's kind: "when the data's dimension changes").
     const mark = document.createElement("span");
     mark.className = "rebuild-mark";
     mark.textContent = "↻";
-    mark.title = "Changing this builds new networks (training restarts)";
+    const when = typeof ui.rebuild === "string" ? ` ${ui.rebuild}` : "";
+    mark.title = `Changing this builds new networks${when} (training restarts)`;
     label.append(" ", mark);
   }
   const help = document.createElement("span");
   help.className = "help";
   help.id = `${id}-help`;
-  help.textContent = prop0.description || "";
   const testid = testidFor(path);
   let set;
   let widget = ui.widget || "number";
@@ -257,7 +300,13 @@ function buildField(path, prop0, onChange) {
   }
   const control = wrap.querySelector("[data-testid]");
   control.setAttribute("aria-describedby", help.id);
-  control.title = prop0.description || "";
   wrap.append(help);
-  return { path, el: wrap, set, only: ui.only || null, rebuild: Boolean(ui.rebuild) };
+  // A field several kinds share (the std of a ring and of a grid) says what it means for the kind shown.
+  const describe = (text) => {
+    label.title = text;
+    help.textContent = text;
+    control.title = text;
+  };
+  describe(prop0.description || "");
+  return { path, el: wrap, set, describe, rebuild: Boolean(ui.rebuild) };
 }

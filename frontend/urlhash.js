@@ -1,8 +1,9 @@
 // The URL hash holds the whole experiment, so a link reproduces it (TensorFlow Playground style):
-//   #p=<preset>&seed=<n>&c=<config diff>&v=<view diff>&hide=<keys>
-// c and v are base64url JSON; c holds only what differs from the schema's defaults, v only what
-// differs from the view's defaults, so links stay short. hide lists control keys (dotted config
-// paths or section names) a classroom link hides.
+//   #p=<preset>&seed=<n>&c=<config diff>&cv=<schema version>&v=<view diff>&hide=<keys>
+// c and v are base64url JSON; c holds only what differs from the schema's defaults (a section of
+// another kind: from that kind's), v only what differs from the view's defaults, so links stay
+// short; cv is the config schema's version c was written for (absent: 1, links from before it
+// existed). hide lists control keys (dotted config paths or section names) a classroom link hides.
 
 // How the page draws (its own choices). The numbers a frame carries (samples, grid, fps) are the
 // server's: their defaults and bounds come from GET /api/schema's `x-view` (viewDefaults).
@@ -26,7 +27,12 @@ export function isPlainObject(x) {
   return x !== null && typeof x === "object" && !Array.isArray(x);
 }
 
-/** Defaults of every field the schema states one for (pydantic omits default_factory ones). */
+/**
+ * Defaults of every field the schema states one for. A section that is a union of kinds (a `oneOf`
+ * with a `discriminator`: the target, the networks, the objective, the optimizers) states its
+ * default kind's values. Two more things ride along, not enumerable, for buildHash: `kinds`
+ * (each union section's key and every kind's own defaults) and `schemaVersion`.
+ */
 export function schemaDefaults(schema) {
   const resolve = (node) => {
     if (node && node.$ref) return schema.$defs[node.$ref.split("/").pop()];
@@ -36,12 +42,27 @@ export function schemaDefaults(schema) {
     const out = {};
     for (const [key, prop0] of Object.entries(node.properties || {})) {
       const prop = resolve(prop0);
-      if (prop.properties) out[key] = walk(prop);
+      if ("default" in prop0) out[key] = structuredClone(prop0.default);
+      else if (prop.properties) out[key] = walk(prop);
       else if ("default" in prop) out[key] = prop.default;
     }
     return out;
   };
-  return walk(schema);
+  const defaults = walk(schema);
+  const kinds = {};
+  for (const [section, prop] of Object.entries(schema.properties || {})) {
+    const d = prop.discriminator;
+    if (!d) continue;
+    const byKind = {};
+    for (const [kind, ref] of Object.entries(d.mapping)) {
+      byKind[kind] = walk(resolve({ $ref: ref }));
+      delete byKind[kind][d.propertyName]; // a link names a kind other than the default one
+    }
+    kinds[section] = { key: d.propertyName, defaults: byKind };
+  }
+  Object.defineProperty(defaults, "kinds", { value: kinds, enumerable: false });
+  Object.defineProperty(defaults, "schemaVersion", { value: schema["x-schema-version"] ?? 1, enumerable: false });
+  return defaults;
 }
 
 /** What of `cfg` differs from `base` (recursively; arrays compare whole). */
@@ -98,7 +119,12 @@ export function readHash(hash, schema) {
   const params = new URLSearchParams((hash || "").replace(/^#/, ""));
   const out = { config: null, preset: params.get("p"), view: viewDefaults(schema), hide: new Set(), error: null };
   try {
-    if (params.has("c")) out.config = b64urlDecode(params.get("c"));
+    if (params.has("c")) {
+      out.config = b64urlDecode(params.get("c"));
+      // The schema version the diff was written for (links from before `cv` existed are version 1);
+      // the server reads older versions through gan_core's upgrade_config.
+      if (isPlainObject(out.config)) out.config.schema_version = Number(params.get("cv") || 1);
+    }
     if (params.has("seed")) {
       const seed = Number(params.get("seed"));
       out.config = { ...(out.config || {}), seed: Number.isInteger(seed) ? seed : params.get("seed") };
@@ -144,11 +170,21 @@ export function mergeView(v, schema) {
 export function buildHash({ config, defaults, defaultView, preset, view, hide }) {
   const params = new URLSearchParams();
   if (preset) params.set("p", preset);
-  const diff = deepDiff(config, defaults);
+  // A section of another kind than the default is diffed against that kind's own defaults: the
+  // server fills what a link leaves out from the kind it names (a grid's 5 modes, not the ring's 8).
+  const base = { ...defaults };
+  for (const [section, { key, defaults: byKind }] of Object.entries(defaults.kinds || {})) {
+    const kind = config[section] && config[section][key];
+    if (kind !== undefined && kind !== (defaults[section] || {})[key] && byKind[kind]) base[section] = byKind[kind];
+  }
+  const diff = deepDiff(config, base);
   const seed = config.seed;
   delete diff.seed;
   params.set("seed", String(seed ?? 0));
-  if (Object.keys(diff).length) params.set("c", b64urlEncode(diff));
+  if (Object.keys(diff).length) {
+    params.set("c", b64urlEncode(diff));
+    params.set("cv", String(defaults.schemaVersion ?? 1));
+  }
   const viewDiff = deepDiff(view, defaultView);
   if (Object.keys(viewDiff).length) params.set("v", b64urlEncode(viewDiff));
   if (hide && hide.size) params.set("hide", [...hide].join(","));

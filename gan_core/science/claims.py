@@ -118,11 +118,6 @@ def holds(claim: dict[str, Any], value: float) -> bool:
     return _holds(value, claim["op"], claim["value"])
 
 
-def check_claim(claim: dict[str, Any], result: dict[str, Any], baseline: dict[str, Any] | None = None) -> bool:
-    """Whether one seed's run (from run_preset) holds `claim`; `baseline` is the baseline preset's run."""
-    return holds(claim, claim_value(claim, result, baseline))
-
-
 @dataclass(frozen=True)
 class ClaimResult:
     preset: str

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.browser
 
 CONFIG = "window.__toygan.config"
+V1 = Path(__file__).resolve().parents[1] / "fixtures" / "schema_v1"  # written by the schema-1 lab
 
 
 def canvas_pixels(page, testid: str) -> str:
@@ -344,3 +346,86 @@ def test_dirac_view_draws_the_orbit_iteration_by_iteration(lab_page, open_lab, l
     steps = [((theta[i + 1] - theta[i]) ** 2 + (psi[i + 1] - psi[i]) ** 2) ** 0.5 for i in range(len(theta) - 1)]
     assert max(steps) < 0.3 * radius, (max(steps), radius)
     assert page.errors == []
+
+
+def visible(page, testid: str) -> bool:
+    return page.locator(f"[data-testid='{testid}']").is_visible()
+
+
+def choose(page, testid: str, value: str):
+    """Pick `value` in a select, opening its section first (only the main sections start open)."""
+    page.evaluate("t => { document.querySelector(`[data-testid='${t}']`).closest('details').open = true; }", testid)
+    page.select_option(f"[data-testid='{testid}']", value)
+
+
+def test_the_form_shows_only_the_fields_of_the_chosen_kind(lab_page, open_lab, lab_url):
+    page = lab_page
+    open_lab(page, lab_url)
+    # A ring: its own fields, in its own order, none of the mixture's or the uniform's.
+    assert visible(page, "field-target.modes") and visible(page, "field-target.radius")
+    assert not visible(page, "field-target.means") and not visible(page, "field-target.low")
+    assert page.eval_on_selector("details[data-key=target]", "d => [...d.querySelectorAll('.field')]"
+                                 ".filter(f => !f.hidden).map(f => f.dataset.key)") == [
+        "target.name", "target.modes", "target.radius", "target.std"]
+    # Adam: betas, no momentum. Momentum SGD: momentum, no betas; its learning rate carries over.
+    assert visible(page, "field-optimizer_d.beta1") and not visible(page, "field-optimizer_d.momentum")
+    page.fill("[data-testid=lr-d]", "0.02")
+    page.press("[data-testid=lr-d]", "Enter")
+    wait_config(page, "c.optimizer_d.lr === 0.02")
+    choose(page, "field-optimizer_d.name", "momentum")
+    wait_config(page, "c.optimizer_d.name === 'momentum'")
+    assert visible(page, "field-optimizer_d.momentum") and not visible(page, "field-optimizer_d.beta1")
+    assert float(page.input_value("[data-testid=lr-d]")) == 0.02
+    # Another target kind: its fields, with what they mean for it.
+    choose(page, "target", "mixture-1d")
+    wait_config(page, "c.target.name === 'mixture-1d'")
+    assert visible(page, "field-target.means") and not visible(page, "field-target.modes")
+    choose(page, "target", "grid")
+    wait_config(page, "c.target.name === 'grid' && c.target.modes === 5")
+    assert visible(page, "field-target.spacing") and not visible(page, "field-target.radius")
+    assert page.inner_text(".field[data-key='target.modes'] .help").startswith("Gaussians per side")
+    # An affine generator has no depth or width; the objective's own parameter shows with it.
+    choose(page, "field-generator.kind", "affine")
+    wait_config(page, "c.generator.kind === 'affine'")
+    assert not visible(page, "field-generator.depth")
+    assert not visible(page, "field-objective.gp_weight")
+    choose(page, "objective", "wgan-gp")
+    wait_config(page, "c.objective.name === 'wgan-gp'")
+    assert visible(page, "field-objective.gp_weight")
+    # Rebuild marks come from the server's one rule: the target kind only when the dimension changes.
+    mark = page.locator("details[data-key=target] .field[data-key='target.name'] .rebuild-mark")
+    assert "dimension" in mark.get_attribute("title")
+    assert page.locator(".field[data-key='optimizer_d.lr'] .rebuild-mark").count() == 0
+    assert page.errors == []
+
+
+def test_a_link_from_before_the_kinds_still_opens(lab_page, open_lab, lab_url):
+    # Written by the schema-1 page: D's optimizer switched to SGD after its momentum was edited under
+    # Adam, an affine generator still carrying depth 3, hinge still carrying wgan-gp's weight.
+    page = lab_page
+    links = json.loads((V1 / "links.json").read_text())
+    open_lab(page, lab_url + links["ring_affine_hinge"]["hash"])
+    cfg = page.evaluate(CONFIG)
+    assert cfg["optimizer_d"] == {"name": "sgd", "lr": 0.05, "weight_decay": 0.0}
+    assert cfg["generator"] == {"kind": "affine"} and cfg["objective"] == {"name": "hinge"}
+    assert cfg["target"]["std"] == 0.1
+    assert page.locator("[data-testid=error-banner]").is_hidden()
+    page.wait_for_function("location.hash.includes('cv=2')")  # the page rewrites it as a current link
+    assert page.errors == []
+
+
+def test_a_link_to_another_kind_keeps_values_that_equal_the_default_kinds(lab_page, open_lab, lab_browser,
+                                                                          lab_url):
+    page = lab_page
+    open_lab(page, lab_url)
+    choose(page, "target", "grid")
+    wait_config(page, "c.target.name === 'grid'")
+    page.fill("[data-testid='field-target.modes']", "8")  # the ring's default, not the grid's
+    page.press("[data-testid='field-target.modes']", "Enter")
+    wait_config(page, "c.target.modes === 8")
+    other = lab_browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+    try:
+        open_lab(other, page.url)
+        assert other.evaluate(CONFIG)["target"] == page.evaluate(CONFIG)["target"]
+    finally:
+        other.context.close()

@@ -18,14 +18,14 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field, ValidationError, model_validator
 
 from gan_core.engine.config_sections import (
     MAX_DRAWN_POINTS,
-    UNIONS,
     AdamConfig,
     DiscriminatorConfig,
     GeneratorConfig,
@@ -36,16 +36,15 @@ from gan_core.engine.config_sections import (
     ObjectiveConfig,
     OptimizerConfig,
     RegularizerConfig,
-    RingConfig,
     Strict,
-    TargetConfig,
     TrainingConfig,
     ui,
 )
+from gan_core.engine.config_targets import RingConfig, TargetConfig
 
 __all__ = ["MAX_DRAWN_POINTS", "SCHEMA_VERSION", "ConfigError", "DiscriminatorConfig", "ExperimentConfig",
            "GeneratorConfig", "ObjectiveConfig", "OptimizerConfig", "REBUILD_PATHS", "TARGET_DIMS", "TargetConfig",
-           "TrainingConfig", "apply_patch", "changed_sections", "deep_merge", "dotted_patch", "experiment_schema",
+           "TrainingConfig", "UNIONS", "apply_patch", "changed_sections", "deep_merge", "dotted_patch", "experiment_schema",
            "config_error", "kinds_of", "needs_rebuild", "parse_config", "target_dim", "upgrade_config"]
 
 # 2: discriminated unions per kind (1: one flat model per section; see upgrade_config).
@@ -93,6 +92,48 @@ class ExperimentConfig(Strict):
             if init is not None and len(init) != target_dim(self.target):
                 raise ValueError(f"{section}.init: needs one value per target dimension")
         return self
+
+
+# ---- the sections with kinds ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KindUnion:
+    """One discriminated-union section: its discriminator key, its default kind, the kinds (in the
+    form's order), the fields each kind has, the fields every kind has (they survive a switch of
+    kind), and a noun for messages ("not a field of target 'ring'")."""
+
+    key: str
+    noun: str
+    default: str
+    kinds: tuple[str, ...]
+    fields: Mapping[str, tuple[str, ...]]
+    shared: frozenset[str]
+
+
+def _union(section: str, annotation: Any, key: str, noun: str, order: tuple[str, ...] = ()) -> KindUnion:
+    fields: dict[str, tuple[str, ...]] = {}
+    for model in get_args(get_args(annotation)[0]):
+        for kind in get_args(model.model_fields[key].annotation):
+            fields[kind] = tuple(model.model_fields)
+    kinds = tuple(order) or tuple(fields)
+    if set(kinds) != set(fields):
+        raise ValueError(f"the {noun} kinds' order {kinds} must name each kind once: {sorted(fields)}")
+    shared = frozenset.intersection(*map(frozenset, fields.values())) - {key}
+    default = getattr(ExperimentConfig.model_fields[section].default, key)
+    return KindUnion(key, noun, default, kinds, MappingProxyType(fields), shared)
+
+
+# section -> its union. Read-only: this describes the schema, it is not runtime state.
+UNIONS: Mapping[str, KindUnion] = MappingProxyType({
+    "target": _union("target", TargetConfig, "name", "target"),
+    "generator": _union("generator", GeneratorConfig, "kind", "generator"),
+    "discriminator": _union("discriminator", DiscriminatorConfig, "kind", "discriminator"),
+    # The teaching order of the losses: the logistic ones, least squares, then the critics.
+    "objective": _union("objective", ObjectiveConfig, "name", "objective",
+                        ("minimax", "non-saturating", "least-squares", "wasserstein", "wgan-gp", "hinge", "energy")),
+    "optimizer_g": _union("optimizer_g", OptimizerConfig, "name", "optimizer"),
+    "optimizer_d": _union("optimizer_d", OptimizerConfig, "name", "optimizer"),
+})
 
 
 # The data space's dimension of each target: a number, or the name of the target field that holds it.

@@ -1,10 +1,10 @@
 """The experiment config's sections: one pydantic model per kind where kinds differ.
 
-A ring target has no mixture means, an Adam optimizer no momentum, a point generator no depth:
-each kind carries only the fields it reads, so the form shows only those and a field of another
-kind is an error that names it. Five sections are discriminated unions (`UNIONS`): target on
-`name`, generator and discriminator on `kind`, objective on `name`, each optimizer on `name`.
-gan_core.engine.config assembles them into ExperimentConfig.
+An Adam optimizer has no momentum, a point generator no depth, a hinge loss no gradient-penalty
+weight: each kind carries only the fields it reads, so the form shows only those and a field of
+another kind is an error that names it. The generator and discriminator are discriminated unions
+on `kind`, the objective and each optimizer on `name`; the target kinds live in
+gan_core.engine.config_targets. gan_core.engine.config assembles them into ExperimentConfig.
 
 Bounds, descriptions and UI hints live on the fields. Hints travel in `json_schema_extra` under
 "ui": group (the form's panel), widget ("slider" | "log-slider" | "select" | "checkbox" | "number"
@@ -14,15 +14,12 @@ networks is not a field hint: gan_core.engine.config owns that rule and marks th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-MAX_DRAWN_POINTS = 5000
-MAX_MIXTURE_COMPONENTS = 16
+MAX_DRAWN_POINTS = 5000  # points a drawn target may hold
+MAX_MIXTURE_COMPONENTS = 16  # components of a 1D mixture
 Activation = Literal["relu", "leaky_relu", "tanh", "elu", "silu"]
 
 
@@ -34,162 +31,6 @@ def ui(group: str, widget: str = "number", **extra: Any) -> dict[str, Any]:
 class Strict(BaseModel):
     # Unknown keys are errors that name the key: a typo in a patch must not pass silently.
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-# ---- targets (discriminated on `name`) ------------------------------------------------------------
-
-def _target_name(default: str) -> Any:
-    return Field(default, description="Target distribution", json_schema_extra=ui("target", "select"))
-
-
-def _std(default: float, description: str) -> Any:
-    return Field(default, gt=0, le=5, description=description, json_schema_extra=ui("target", "log-slider"))
-
-
-def _weights(max_length: int) -> Any:
-    return Field(None, max_length=max_length, description="Mixture weights (any positive numbers, normalised); "
-                 "null means uniform", json_schema_extra=ui("target", "hidden"))
-
-
-def _check_weights(weights: list[float] | None, components: int, name: str) -> None:
-    if weights is None:
-        return
-    if any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise ValueError("target.weights: weights must be >= 0 and not all 0")
-    if len(weights) != components:
-        raise ValueError(f"target.weights: {name} has {components} components, got {len(weights)} weights")
-
-
-class Gaussian1DConfig(Strict):
-    name: Literal["gaussian-1d"] = _target_name("gaussian-1d")
-    mean: list[float] | None = Field(None, min_length=1, max_length=1, description="Mean (1 value); null means 0",
-                                     json_schema_extra=ui("target", "vector"))
-    std: float = _std(0.5, "Standard deviation")
-
-
-class Mixture1DConfig(Strict):
-    name: Literal["mixture-1d"] = _target_name("mixture-1d")
-    means: list[float] = Field([-2.0, 2.0], min_length=1, max_length=MAX_MIXTURE_COMPONENTS,
-                               description="Component means", json_schema_extra=ui("target", "vector"))
-    stds: list[float] = Field([0.5, 0.5], min_length=1, max_length=MAX_MIXTURE_COMPONENTS,
-                              description="Component stds (one per mean)", json_schema_extra=ui("target", "vector"))
-    weights: list[float] | None = _weights(MAX_MIXTURE_COMPONENTS)
-
-    @model_validator(mode="after")
-    def _check(self) -> Mixture1DConfig:
-        if len(self.means) != len(self.stds):
-            raise ValueError(f"target.stds: mixture needs one std per mean ({len(self.means)} means, "
-                             f"{len(self.stds)} stds)")
-        if any(s <= 0 for s in self.stds):
-            raise ValueError("target.stds: every std must be > 0")
-        _check_weights(self.weights, len(self.means), self.name)
-        return self
-
-
-class Uniform1DConfig(Strict):
-    name: Literal["uniform-1d"] = _target_name("uniform-1d")
-    low: float = Field(-1.0, ge=-100, le=100, description="Lower end", json_schema_extra=ui("target", "number"))
-    high: float = Field(1.0, ge=-100, le=100, description="Upper end", json_schema_extra=ui("target", "number"))
-
-    @model_validator(mode="after")
-    def _check(self) -> Uniform1DConfig:
-        if not self.low < self.high:
-            raise ValueError("target.high: must be greater than target.low")
-        return self
-
-
-class Gaussian2DConfig(Strict):
-    name: Literal["gaussian-2d"] = _target_name("gaussian-2d")
-    mean: list[float] | None = Field(None, min_length=2, max_length=2, description="Mean (2 values); null means "
-                                     "the origin", json_schema_extra=ui("target", "vector"))
-    std: float = _std(0.5, "Standard deviation of each coordinate (when cov is null)")
-    cov: list[list[float]] | None = Field(None, description="Covariance (2x2, symmetric positive definite); "
-                                          "null means std^2 * I", json_schema_extra=ui("target", "hidden"))
-
-    @model_validator(mode="after")
-    def _check(self) -> Gaussian2DConfig:
-        c = self.cov
-        if c is not None:
-            if len(c) != 2 or any(len(r) != 2 for r in c):
-                raise ValueError("target.cov: must be 2x2")
-            if abs(c[0][1] - c[1][0]) > 1e-9 or c[0][0] <= 0 or c[0][0] * c[1][1] - c[0][1] ** 2 <= 0:
-                raise ValueError("target.cov: must be symmetric positive definite")
-        return self
-
-
-class RingConfig(Strict):
-    name: Literal["ring"] = _target_name("ring")
-    modes: int = Field(8, ge=1, le=32, description="Number of Gaussians on the ring",
-                       json_schema_extra=ui("target", "slider", step=1))
-    radius: float = Field(2.0, gt=0, le=10, description="Ring radius", json_schema_extra=ui("target", "slider", step=0.1))
-    std: float = _std(0.02, "Std of each Gaussian")
-    weights: list[float] | None = _weights(32)
-
-    @model_validator(mode="after")
-    def _check(self) -> RingConfig:
-        _check_weights(self.weights, self.modes, self.name)
-        return self
-
-
-class GridConfig(Strict):
-    # The 5x5 grid of the literature (VEEGAN, PacGAN): spacing 2, std 0.05.
-    name: Literal["grid"] = _target_name("grid")
-    modes: int = Field(5, ge=1, le=32, description="Gaussians per side of the square grid",
-                       json_schema_extra=ui("target", "slider", step=1))
-    spacing: float = Field(2.0, gt=0, le=10, description="Distance between neighbouring centres",
-                           json_schema_extra=ui("target", "slider", step=0.1))
-    std: float = _std(0.05, "Std of each Gaussian")
-    weights: list[float] | None = _weights(32 * 32)
-
-    @model_validator(mode="after")
-    def _check(self) -> GridConfig:
-        _check_weights(self.weights, self.modes ** 2, self.name)
-        return self
-
-
-class CurveConfig(Strict):
-    name: Literal["moons", "spiral", "line"] = _target_name("moons")
-    std: float = _std(0.05, "Std of the jitter around the curve")
-
-
-class DrawnConfig(Strict):
-    name: Literal["drawn"] = _target_name("drawn")
-    points: list[list[float]] = Field(max_length=MAX_DRAWN_POINTS, description="The points [x, y] a person drew",
-                                      json_schema_extra=ui("target", "hidden"))
-    std: float = _std(0.05, "Std of the jitter around each drawn point")
-
-    @field_validator("points", mode="before")
-    @classmethod
-    def _some_points(cls, points: Any) -> Any:
-        if not points:
-            raise ValueError("target.points: a drawn target needs at least one point")
-        return points
-
-    @model_validator(mode="after")
-    def _check(self) -> DrawnConfig:
-        if any(len(p) != 2 for p in self.points):
-            raise ValueError("target.points: each point must be [x, y]")
-        # Within +-100 data units (the pad draws a few units across); NaN fails both comparisons.
-        if not all(-100 <= v <= 100 for p in self.points for v in p):
-            raise ValueError("target.points: coordinates must be finite and within [-100, 100]")
-        return self
-
-
-class DiracConfig(Strict):
-    name: Literal["dirac"] = _target_name("dirac")
-    dim: Literal[1, 2] = Field(1, description="Dimension of the point", json_schema_extra=ui("target", "select"))
-    mean: list[float] | None = Field(None, min_length=1, max_length=2, description="The point (one value per "
-                                     "dimension); null means the origin", json_schema_extra=ui("target", "vector"))
-
-    @model_validator(mode="after")
-    def _check(self) -> DiracConfig:
-        if self.mean is not None and len(self.mean) != self.dim:
-            raise ValueError(f"target.mean: the Dirac point in {self.dim}D needs {self.dim} values")
-        return self
-
-
-TargetConfig = Annotated[Gaussian1DConfig | Mixture1DConfig | Uniform1DConfig | Gaussian2DConfig | RingConfig
-                         | GridConfig | CurveConfig | DrawnConfig | DiracConfig, Field(discriminator="name")]
 
 
 # ---- networks (discriminated on `kind`) -----------------------------------------------------------
@@ -400,45 +241,3 @@ class TrainingConfig(Strict):
                             json_schema_extra=ui("training", "number"))
     lr_drop_factor: float = Field(0.1, gt=0, le=1, description="What lr_drop_at multiplies both "
                                   "learning rates by", json_schema_extra=ui("training", "number"))
-
-
-# ---- what the unions are ----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class KindUnion:
-    """One discriminated-union section: its discriminator key, the kinds (in the form's order), the
-    fields each kind has, the fields every kind has (they survive a switch of kind), and a noun for
-    error messages ("a 'ring' target has no 'means'")."""
-
-    key: str
-    noun: str
-    default: str
-    kinds: tuple[str, ...]
-    fields: Mapping[str, tuple[str, ...]]
-    shared: frozenset[str]
-
-
-def _union(annotation: Any, key: str, noun: str, default: str, order: tuple[str, ...] = ()) -> KindUnion:
-    fields: dict[str, tuple[str, ...]] = {}
-    for model in get_args(get_args(annotation)[0]):
-        for kind in get_args(model.model_fields[key].annotation):
-            fields[kind] = tuple(model.model_fields)
-    kinds = tuple(order) or tuple(fields)
-    if set(kinds) != set(fields):
-        raise ValueError(f"the {noun} kinds' order {kinds} must name each kind once: {sorted(fields)}")
-    shared = frozenset.intersection(*map(frozenset, fields.values())) - {key}
-    return KindUnion(key, noun, default, kinds, MappingProxyType(fields), shared)
-
-
-_OPTIMIZERS = _union(OptimizerConfig, "name", "optimizer", "adam")
-# section -> its union. Read-only: this describes the schema, it is not runtime state.
-UNIONS: Mapping[str, KindUnion] = MappingProxyType({
-    "target": _union(TargetConfig, "name", "target", "ring"),
-    "generator": _union(GeneratorConfig, "kind", "generator", "mlp"),
-    "discriminator": _union(DiscriminatorConfig, "kind", "discriminator", "mlp"),
-    # The teaching order of the losses: the logistic ones, least squares, then the critics.
-    "objective": _union(ObjectiveConfig, "name", "objective", "non-saturating",
-                        ("minimax", "non-saturating", "least-squares", "wasserstein", "wgan-gp", "hinge", "energy")),
-    "optimizer_g": _OPTIMIZERS,
-    "optimizer_d": _OPTIMIZERS,
-})

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gan_core.engine.config_sections import (
+from gan_core.engine.config_targets import (
     DiracConfig,
     DrawnConfig,
     Gaussian1DConfig,

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from gan_core.engine.config import (
     REBUILD_PATHS,
+    UNIONS,
     ConfigError,
     ExperimentConfig,
     apply_patch,
@@ -21,7 +22,6 @@ from gan_core.engine.config import (
     parse_config,
     target_dim,
 )
-from gan_core.engine.config_sections import UNIONS
 
 # (dotted field, lower bound, upper bound) for numeric fields with hard bounds.
 BOUNDED = [

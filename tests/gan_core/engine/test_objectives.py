@@ -5,8 +5,7 @@ import math
 import pytest
 import torch
 
-from gan_core.engine.config import parse_config
-from gan_core.engine.config_sections import UNIONS
+from gan_core.engine.config import UNIONS, parse_config
 from gan_core.engine.objectives import OBJECTIVES
 
 NAMES = list(OBJECTIVES)

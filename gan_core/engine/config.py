@@ -1,8 +1,8 @@
 """The experiment's single source of truth: one pydantic model, `ExperimentConfig`.
 
-Its sections live in gan_core.engine.config_sections; where kinds differ (target, generator,
-discriminator, objective, optimizers) a section is a discriminated union, so each kind carries
-only its own fields. The browser builds its form from the JSON schema (`experiment_schema()`),
+Its sections live in gan_core.engine.config_targets (the target kinds) and config_sections (the
+rest); where kinds differ (target, generator, discriminator, objective, optimizers) a section is a
+discriminated union (`UNIONS` here describes them), so each kind carries only its own fields. The browser builds its form from the JSON schema (`experiment_schema()`),
 the URL hash stores a diff of it, `toygan run --set a.b=v` patches it, and live edits are
 validated as a whole (`apply_patch`), never piecemeal.
 
@@ -42,10 +42,11 @@ from gan_core.engine.config_sections import (
 )
 from gan_core.engine.config_targets import RingConfig, TargetConfig
 
-__all__ = ["MAX_DRAWN_POINTS", "SCHEMA_VERSION", "ConfigError", "DiscriminatorConfig", "ExperimentConfig",
-           "GeneratorConfig", "ObjectiveConfig", "OptimizerConfig", "REBUILD_PATHS", "TARGET_DIMS", "TargetConfig",
-           "TrainingConfig", "UNIONS", "apply_patch", "changed_sections", "deep_merge", "dotted_patch", "experiment_schema",
-           "config_error", "kinds_of", "needs_rebuild", "parse_config", "target_dim", "upgrade_config"]
+__all__ = ["MAX_DRAWN_POINTS", "REBUILD_PATHS", "SCHEMA_VERSION", "TARGET_DIMS", "UNIONS", "ConfigError",
+           "DiscriminatorConfig", "ExperimentConfig", "GeneratorConfig", "KindUnion", "ObjectiveConfig",
+           "OptimizerConfig", "TargetConfig", "TrainingConfig", "apply_patch", "changed_sections", "config_error",
+           "deep_merge", "dotted_patch", "experiment_schema", "kinds_of", "needs_rebuild", "parse_config",
+           "target_dim", "upgrade_config"]
 
 # 2: discriminated unions per kind (1: one flat model per section; see upgrade_config).
 SCHEMA_VERSION = 2

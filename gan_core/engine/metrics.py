@@ -1,7 +1,19 @@
 """Metrics: pure numpy functions of sample arrays (n, dim) and a target's centres. No torch, no I/O.
 
 Coverage (the ring/grid benchmarks of Unrolled GAN, VEEGAN, PacGAN): a sample is *high quality*
-when it lies within 3 std of a mode centre; a mode is *captured* when enough samples do.
+when it lies within 3 std of the mode centre nearest to it (in that mode's stds); the others are
+*off-mode*. Two capture rules:
+
+- `modes_captured`, the published rule: a mode is captured when at least one high-quality sample is
+  nearest to it. This is how VEEGAN (Srivastava et al. 2017, sec. 5, Table 1) counts the modes of
+  the GAN, ALI, Unrolled GAN and VEEGAN, and PacGAN (Lin et al. 2018, Table 3) follows VEEGAN's
+  metric. It is generous: an even sheet of noise over the 5x5 grid "captures" most of its modes with
+  a stray sample or two each (see the tests), which is why the page shows the high-quality and
+  off-mode fractions and mode_kl beside it.
+- `modes_captured_strict`, this lab's stricter rule: a mode needs max(1, min(1%, a quarter of its
+  expected share) x n) samples within 3 std (25 of 2,500 on the ring).
+
+Compare a number only with numbers counted by the same rule.
 Distances: exact 1D Wasserstein-1 and a deterministic sliced W1 in 2D, plus the energy distance.
 Every function here is tested against values computed by hand on tiny inputs.
 """
@@ -15,7 +27,7 @@ from typing import Any
 import numpy as np
 
 RADIUS_STD = 3.0  # a sample is "on" a mode within this many stds of its centre
-MIN_SHARE_CAP = 0.01  # a mode needs at most 1% of the samples to count as captured ...
+MIN_SHARE_CAP = 0.01  # strict rule: a mode needs at most 1% of the samples to count as captured ...
 MIN_SHARE_OF_EXPECTED = 0.25  # ... and at most a quarter of the share the target gives it
 KL_EPS = 1e-3  # mode_kl mixes both histograms with this much of the uniform one (no log 0)
 SLICED_PROJECTIONS = 64  # directions for the 2D sliced W1 (angles k*pi/64: fixed, so deterministic)
@@ -44,11 +56,9 @@ def mode_assignment(samples: np.ndarray, centers: np.ndarray, scale: float | np.
 
 
 def default_min_share(weights: np.ndarray) -> np.ndarray:
-    """Per-mode share of samples needed to capture it: min(1%, a quarter of its expected share).
-
-    1% is PacGAN's rule (20 of 2500 samples = 0.8%) rounded; the quarter keeps the rule fair when
-    there are many modes (64 equal modes expect 1.6% each, so 0.39% suffices).
-    """
+    """Strict rule's per-mode share of samples needed to capture it: min(1%, a quarter of its
+    expected share). 1% is PacGAN's 20-of-2500 (0.8%) rounded up; the quarter keeps the rule fair
+    when there are many modes (64 equal modes expect 1.6% each, so 0.39% suffices)."""
     w = np.asarray(weights, dtype=np.float64)
     return np.minimum(MIN_SHARE_CAP, MIN_SHARE_OF_EXPECTED * w / w.sum())
 
@@ -62,12 +72,17 @@ def mode_counts(samples: np.ndarray, centers: np.ndarray, scale: float | np.ndar
 
 
 def modes_captured(samples: np.ndarray, centers: np.ndarray, scale: float | np.ndarray,
-                   min_share: float | np.ndarray | None = None, weights: np.ndarray | None = None,
                    radius_std: float = RADIUS_STD, assignment: np.ndarray | None = None) -> int:
-    """How many modes hold at least max(1 sample, min_share * n) samples within radius_std stds.
+    """The published rule (VEEGAN, Unrolled GAN as reported by VEEGAN, PacGAN): how many modes are
+    nearest to at least one sample within radius_std of their own stds."""
+    return int((mode_counts(samples, centers, scale, radius_std, assignment) >= 1).sum())
 
-    min_share None: `default_min_share(weights)` (uniform weights when None).
-    """
+
+def modes_captured_strict(samples: np.ndarray, centers: np.ndarray, scale: float | np.ndarray,
+                          min_share: float | np.ndarray | None = None, weights: np.ndarray | None = None,
+                          radius_std: float = RADIUS_STD, assignment: np.ndarray | None = None) -> int:
+    """This lab's strict rule: how many modes hold at least max(1 sample, min_share * n) samples
+    within radius_std stds. min_share None: `default_min_share(weights)` (uniform weights when None)."""
     counts = mode_counts(samples, centers, scale, radius_std, assignment)
     n = len(_as2d(samples))
     if min_share is None:
@@ -78,7 +93,8 @@ def modes_captured(samples: np.ndarray, centers: np.ndarray, scale: float | np.n
 
 def high_quality_fraction(samples: np.ndarray, centers: np.ndarray, scale: float | np.ndarray,
                           radius_std: float = RADIUS_STD, assignment: np.ndarray | None = None) -> float:
-    """Share of samples within radius_std stds of some mode centre (0 for no samples)."""
+    """Share of samples within radius_std stds of some mode centre (0 for no samples).
+    1 - this is the off-mode fraction: the share of samples on no mode."""
     a = mode_assignment(samples, centers, scale, radius_std) if assignment is None else assignment
     return float((a >= 0).mean()) if len(a) else 0.0
 
@@ -91,21 +107,29 @@ def kl(p: np.ndarray, q: np.ndarray) -> float:
 
 
 def mode_kl(samples: np.ndarray, centers: np.ndarray, scale: float | np.ndarray, weights: np.ndarray,
-            eps: float = KL_EPS, radius_std: float = RADIUS_STD, assignment: np.ndarray | None = None) -> float:
-    """KL(q || p) in nats: q is the histogram of high-quality samples over the modes, p the target's
-    weights, both mixed as (1 - eps) h + eps / K so no log 0 appears (a mode the target gives
-    weight 0 may then hold samples). 0 when the shares match; log K when one of K equal modes
-    holds everything (collapse). With no high-quality sample at all it returns the worst value any
-    histogram can get, max_k log(1 / p_k): "nothing on target" scores like the worst collapse.
+            eps: float = KL_EPS, radius_std: float = RADIUS_STD, assignment: np.ndarray | None = None,
+            off_share: float = 0.0) -> float:
+    """KL(q || p) in nats over K + 1 bins: the K modes and an "off-mode" bin for samples on none.
+
+    q: the share of ALL samples in each bin; p: the target's weights scaled to 1 - off_share, and
+    off_share in the off bin (the share of the target's own samples that lie on no mode: about 1.1%
+    for a 2D Gaussian mode at 3 std, 0.27% in 1D; summary() measures it on the real samples). Both
+    are mixed as (1 - eps) h + eps / (K + 1), so no log 0 appears. 0 when the shares match; about
+    log K when one of K equal modes holds everything (collapse); up to log((K + 1) / eps) (9.1 for
+    K = 8) when everything is off the modes, so samples spread as noise score worse than a collapse
+    (the off bin is what stops noise from scoring well: its few on-mode samples alone look even).
+    NaN with no samples.
     """
     counts = mode_counts(samples, centers, scale, radius_std, assignment).astype(np.float64)
+    n = len(_as2d(samples)) if assignment is None else len(assignment)
+    if n == 0:
+        return math.nan
     k = len(counts)
-    p = np.asarray(weights, dtype=np.float64)
-    p = (1 - eps) * p / p.sum() + eps / k
-    if counts.sum() == 0:
-        return float(np.log(1 / p.min()))
-    q = (1 - eps) * counts / counts.sum() + eps / k
-    return kl(q, p)
+    w = np.asarray(weights, dtype=np.float64)
+    p = np.append((1 - off_share) * w / w.sum(), off_share)
+    q = np.append(counts, n - counts.sum()) / n
+    mix = eps / (k + 1)
+    return kl((1 - eps) * q + mix, (1 - eps) * p + mix)
 
 
 def _w1_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -256,28 +280,54 @@ def grid_divergences(p: np.ndarray, q: np.ndarray, eps: float = 1e-10) -> dict[s
 
 
 KDE_CELLS = 2.0  # kde_divergences' bandwidth, in grid cells: fine enough to keep ring modes apart
+DIVERGENCE_GRID = 64  # kde_divergences' grid: points in 1D, per axis in 2D (the CLI and the frames alike)
 
 
-def kde_divergences(fake: np.ndarray, real: np.ndarray, bounds: tuple[float, float, float, float],
-                    dim: int, grid: int = 64) -> dict[str, float]:
-    """KL(real || generated) and JS on a grid (dim 1) or grid x grid (dim 2) over `bounds`.
+@dataclass(frozen=True)
+class KdeGrid:
+    """The real samples' side of kde_divergences: the grid, the bandwidth (data units per axis) and
+    the real samples' KDE on it. A caller whose real set is fixed (the snapshot's) computes it once,
+    so each fresh set of metrics pays only the generated side (about half the cost)."""
+    dim: int
+    xs: np.ndarray
+    ys: np.ndarray | None
+    bandwidth: tuple[float, float]
+    density: np.ndarray
 
-    Both sides are Gaussian KDEs with the SAME bandwidth, KDE_CELLS grid cells per axis, so the
-    smoothing blurs both alike and cancels (a density-vs-KDE comparison would count the blur as
-    divergence). Costs about grid^2 * n exponentials in 2D: call it at evaluation time, not per frame.
-    """
-    fake, real = _as2d(fake), _as2d(real)
-    fake = fake[np.isfinite(fake).all(1)]
+
+def kde_grid(real: np.ndarray, bounds: tuple[float, float, float, float], dim: int,
+             grid: int = DIVERGENCE_GRID) -> KdeGrid:
+    """KdeGrid of `real` over `bounds`: KDE_CELLS grid cells of bandwidth per axis."""
+    real = _as2d(real)
     xmin, xmax, ymin, ymax = bounds
     xs = np.linspace(xmin, xmax, grid)
     hx = KDE_CELLS * (xmax - xmin) / (grid - 1)
     if dim == 1:
-        p, q = kde_1d(real[:, 0], xs, hx), kde_1d(fake[:, 0], xs, hx)
+        return KdeGrid(1, xs, None, (hx, 0.0), kde_1d(real[:, 0], xs, hx))
+    ys = np.linspace(ymin, ymax, grid)
+    h = (hx, KDE_CELLS * (ymax - ymin) / (grid - 1))
+    return KdeGrid(2, xs, ys, h, kde_2d(real, xs, ys, h))
+
+
+def kde_divergences(fake: np.ndarray, real: np.ndarray | None, bounds: tuple[float, float, float, float],
+                    dim: int, grid: int = DIVERGENCE_GRID, ref: KdeGrid | None = None) -> dict[str, float]:
+    """KL(real || generated) and JS on a grid (dim 1) or grid x grid (dim 2) over `bounds`.
+
+    Both sides are Gaussian KDEs with the SAME bandwidth, KDE_CELLS grid cells per axis, so the
+    smoothing blurs both alike and cancels (a density-vs-KDE comparison would count the blur as
+    divergence). The 2D KDE is separable: 2 * grid * n exponentials and a grid x n x grid product
+    per side (about 0.3 ms per side for 512 samples on 64 x 64, measured on the dev box).
+    `ref` = kde_grid(real, bounds, dim, grid): the same numbers without recomputing the real side.
+    """
+    fake = _as2d(fake)
+    fake = fake[np.isfinite(fake).all(1)]
+    if ref is None:
+        ref = kde_grid(real, bounds, dim, grid)
+    if ref.dim == 1:
+        q = kde_1d(fake[:, 0], ref.xs, ref.bandwidth[0])
     else:
-        ys = np.linspace(ymin, ymax, grid)
-        h = (hx, KDE_CELLS * (ymax - ymin) / (grid - 1))
-        p, q = kde_2d(real, xs, ys, h), kde_2d(fake, xs, ys, h)
-    return grid_divergences(p, q)
+        q = kde_2d(fake, ref.xs, ref.ys, ref.bandwidth)
+    return grid_divergences(ref.density, q)
 
 
 def dirac_distance(theta: Any, psi: Any) -> float:
@@ -289,27 +339,34 @@ def dirac_distance(theta: Any, psi: Any) -> float:
 def summary(fake: np.ndarray, real: np.ndarray, target: Any, d_real_mean: float | None = None,
             d_fake_mean: float | None = None, grad_norm_g: float | None = None,
             grad_norm_d: float | None = None, dirac: tuple[float, ...] | None = None,
-            ref: Reference | None = None) -> dict[str, float]:
+            ref: Reference | None = None, divergences: KdeGrid | None = None) -> dict[str, float]:
     """Every metric the curves and the CLI show, as plain floats.
 
-    Always: modes_captured, modes_total, high_quality_fraction, mode_kl, sample_distance,
-    fake_mean_x, fake_std (RMS over axes of the per-axis std), fake_finite_fraction; in 2D
-    fake_mean_y. The D means and gradient norms appear when given. `dirac` = (theta..., psi...)
-    adds distance_to_equilibrium = dirac_distance(theta - target point, psi).
+    Always: modes_captured (published rule), modes_captured_strict, modes_total,
+    high_quality_fraction, off_mode_fraction, mode_kl (with the off-mode bin; the target's own
+    off-mode share is measured on `real`), sample_distance, fake_mean_x, fake_std (RMS over axes of
+    the per-axis std), fake_finite_fraction; in 2D fake_mean_y. The D means and gradient norms
+    appear when given. `dirac` = (theta..., psi...) adds distance_to_equilibrium =
+    dirac_distance(theta - target point, psi). `divergences` = kde_grid(real, ...) adds kl_grid and
+    js_grid (kde_divergences; left out otherwise: Trainer.evaluate does not pay for them).
     `ref` = reference(real), precomputed by a caller whose real set is fixed: same numbers, faster.
     Rows of `fake` with NaN/inf (a diverging generator) are left out of every statistic;
-    with none left, sample_distance / fake_mean_* / fake_std are NaN.
+    with none left, sample_distance / fake_mean_* / fake_std / mode_kl are NaN.
     """
     fake_all, real = _as2d(fake), _as2d(real)
     finite = np.isfinite(fake_all).all(1)
     fake = fake_all[finite]
     c, s, w = target.centers, getattr(target, "scales", target.scale), target.weights
-    a = mode_assignment(fake, c, s)  # the (n, K) distance pass, once for the three mode metrics
+    a = mode_assignment(fake, c, s)  # the (n, K) distance pass, once for all the mode metrics
+    hq = high_quality_fraction(fake, c, s, assignment=a)
+    real_off = 1.0 - high_quality_fraction(real, c, s) if len(real) else 0.0
     out: dict[str, float] = {
-        "modes_captured": float(modes_captured(fake, c, s, weights=w, assignment=a)),
+        "modes_captured": float(modes_captured(fake, c, s, assignment=a)),
+        "modes_captured_strict": float(modes_captured_strict(fake, c, s, weights=w, assignment=a)),
         "modes_total": float(len(c)),
-        "high_quality_fraction": high_quality_fraction(fake, c, s, assignment=a),
-        "mode_kl": mode_kl(fake, c, s, w, assignment=a),
+        "high_quality_fraction": hq,
+        "off_mode_fraction": 1.0 - hq if len(fake) else math.nan,
+        "mode_kl": mode_kl(fake, c, s, w, assignment=a, off_share=real_off),
         "fake_finite_fraction": float(finite.mean()) if len(finite) else 0.0,
     }
     if len(fake) and len(real):
@@ -326,6 +383,8 @@ def summary(fake: np.ndarray, real: np.ndarray, target: Any, d_real_mean: float 
                      ("grad_norm_g", grad_norm_g), ("grad_norm_d", grad_norm_d)):
         if val is not None:
             out[key] = float(val)
+    if divergences is not None:
+        out.update(kde_divergences(fake, real, target.bounds, divergences.dim, ref=divergences))
     if dirac is not None:
         v = np.asarray(dirac, dtype=np.float64).ravel()
         half = len(v) // 2

@@ -16,7 +16,8 @@ from gan_core.engine.config import deep_merge
 
 TARGETS = ("ring", "grid")
 METHODS = ("vanilla", "unrolled", "wgan-gp")
-METRICS = ("modes_captured", "high_quality_fraction", "mode_kl", "sample_distance")
+# modes_captured is the published (VEEGAN / PacGAN) rule, modes_captured_strict this lab's stricter one
+METRICS = ("modes_captured", "modes_captured_strict", "high_quality_fraction", "mode_kl", "sample_distance")
 EVAL_SAMPLES = 2500  # fresh samples for the final metrics (VEEGAN / PacGAN evaluate on 2500)
 PANEL_POINTS = 400  # generated points per HTML panel (real: half as many); keeps the page light
 DEFAULT_SEEDS = 5

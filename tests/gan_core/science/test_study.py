@@ -66,15 +66,16 @@ def test_mean_std_by_hand():
     assert math.isnan(m) and math.isnan(s) and n == 0
 
 
-def _record(target, method, seed, modes, hq, kl, dist, seconds=1.0, status="ok"):
+def _record(target, method, seed, modes, hq, kl, dist, seconds=1.0, status="ok", strict=0.0):
     return {"target": target, "method": method, "seed": seed, "steps_requested": 10, "status": status,
-            "seconds": seconds, "metrics": {"modes_captured": modes, "modes_total": 8.0,
-                                            "high_quality_fraction": hq, "mode_kl": kl, "sample_distance": dist}}
+            "seconds": seconds, "metrics": {"modes_captured": modes, "modes_captured_strict": strict,
+                                            "modes_total": 8.0, "high_quality_fraction": hq, "mode_kl": kl,
+                                            "sample_distance": dist}}
 
 
 def test_aggregate_from_per_seed_values():
-    records = [_record("ring", "unrolled", 0, 8.0, 0.9, 0.1, 0.02, seconds=10.0),
-               _record("ring", "unrolled", 1, 6.0, 0.5, 0.3, 0.04, seconds=20.0, status="diverged"),
+    records = [_record("ring", "unrolled", 0, 8.0, 0.9, 0.1, 0.02, seconds=10.0, strict=3.0),
+               _record("ring", "unrolled", 1, 6.0, 0.5, 0.3, 0.04, seconds=20.0, status="diverged", strict=1.0),
                _record("ring", "vanilla", 0, 1.0, 0.2, 2.0, 1.0)]
     rows = reproduce_report.aggregate(records)
     assert [(r["target"], r["method"]) for r in rows] == [("ring", "vanilla"), ("ring", "unrolled")]
@@ -89,7 +90,9 @@ def test_aggregate_from_per_seed_values():
     assert u["seconds"]["mean"] == 15.0
     assert u["cpu_seconds"]["n"] == 0  # records without CPU time (older results) still aggregate
     md = reproduce_report.table_markdown(rows)
-    assert "| 7.0 ± 1.4 / 8 |" in md and "| 70.0 ± 28.3 |" in md and "(1 diverged)" in md
+    assert "| 7.0 ± 1.4 / 8 | 2.0 ± 1.4 / 8 |" in md and "| 70.0 ± 28.3 |" in md and "(1 diverged)" in md
+    # both capture rules, each labelled (same-rule comparisons only)
+    assert "modes captured (published rule) | modes captured (strict rule)" in md
 
 
 def test_tiny_study_writes_json_table_and_html(tiny):

@@ -17,10 +17,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan_core.engine import metrics
+from gan_core.engine import metrics, optimal_d
 from gan_core.engine.config import ExperimentConfig
 from gan_core.engine.models import has_train_mode_layers, sample_noise
 from gan_core.engine.plan import Plan
+from gan_core.engine.regularizers import instance_noise_std
 from gan_core.engine.snapshot import Snapshot, SnapshotOptions
 from gan_core.engine.targets import Target
 
@@ -55,16 +56,20 @@ class ProbeCache:
     """Per-run state of the probes, owned by the trainer and replaced with its networks.
 
     inputs: the frame's fixed real samples, noise and grids, keyed by what they depend on;
-    reference: metrics.reference of those real samples; surface / metrics: the last fresh ones
-    (with the key and iteration they were computed for), for SnapshotOptions.reuse_*.
+    reference / divergences: metrics.reference / metrics.kde_grid of those real samples;
+    density: the target's log density on the grid for one blur (optimal_d's p), as (blur, values);
+    surface / metrics: the last fresh ones (with the key and iteration they were computed for), for
+    SnapshotOptions.reuse_*.
     """
 
     key: tuple | None = None
     target: Any = None
     inputs: tuple | None = None
     reference: metrics.Reference | None = None
+    divergences: metrics.KdeGrid | None = None
+    density: tuple[tuple[float, ...], Any] | None = None
     train_mode_layers: bool | None = None
-    surface: tuple[Any, Any, int] | None = None  # (d_surface, d_optimal, iteration)
+    surface: tuple[Any, Any, str | None, int] | None = None  # (d_surface, d_optimal, d_optimal_kind, iteration)
     surface_key: tuple | None = None
     metrics: tuple[dict[str, float], int] | None = None  # (metrics, iteration)
 
@@ -108,27 +113,16 @@ def _dirac(t: Observed) -> tuple[float, ...] | None:
 
 
 def _summary(t: Observed, fake: np.ndarray, real: np.ndarray, d_real: float, d_fake: float) -> dict[str, float]:
-    # The frame's real set is fixed until _inputs redraws it (which resets the reference), so its
-    # sorted projections for sample_distance are computed once per input set, not once per frame.
+    # The frame's real set is fixed until _inputs redraws it (which resets both), so the real side of
+    # sample_distance (sorted projections) and of kl_grid / js_grid (the KDE on the grid) is computed
+    # once per input set, not once per frame.
     cache = t.probe_cache
     if cache.reference is None:
         cache.reference = metrics.reference(real)
-    return metrics.summary(fake, real, t.target, d_real, d_fake, dirac=_dirac(t), ref=cache.reference)
-
-
-def _pg_bandwidth(fake: np.ndarray, target) -> tuple[float, float] | None:
-    """KDE bandwidth (data units, per axis) for p_g in D* = p_data / (p_data + p_g).
-
-    Scott's rule assumes one Gaussian: on a ring of std-0.02 modes it gives ~0.35, which smears p_g
-    over whole modes so D* never reaches 1/2 on a covered mode. The target is a mixture of K modes of
-    std `scale`, so we cap it at Scott's rule for one mode, scale * (n / K)^(-1/6): p_g then resolves
-    what p_data resolves. None (plain Scott) when the target has no mode scale."""
-    scale, k = float(getattr(target, "scale", 0.0) or 0.0), len(getattr(target, "centers", ()))
-    if scale <= 0 or k == 0 or len(fake) < 2:
-        return None
-    scott = fake.std(0, ddof=1) * len(fake) ** (-1 / 6)
-    cap = scale * max(len(fake) / k, 1.0) ** (-1 / 6)
-    return tuple(float(min(h, cap)) if h > 0 else float(h) for h in scott)
+    if cache.divergences is None:
+        cache.divergences = metrics.kde_grid(real, t.target.bounds, t.target.dim)
+    return metrics.summary(fake, real, t.target, d_real, d_fake, dirac=_dirac(t), ref=cache.reference,
+                           divergences=cache.divergences)
 
 
 def _inputs(t: Observed, opts: SnapshotOptions):
@@ -147,24 +141,31 @@ def _inputs(t: Observed, opts: SnapshotOptions):
             zg, shape = noise_grid(opts.manifold, cfg.noise.dim, cfg.noise.distribution)
             zgrid = (zg.to(dev), shape)
         pts = pts.to(dev)
-        cache.target, cache.key, cache.reference = target, key, None
+        cache.target, cache.key, cache.reference, cache.divergences, cache.density = target, key, None, None, None
         cache.inputs = (real, z, xs, ys, pts, torch.cat([pts, real]), zgrid)
         cache.surface = cache.surface_key = cache.metrics = None  # computed on other inputs
     return cache.inputs
 
 
-def _optimal_d(target: Target, pts: torch.Tensor, fake: np.ndarray, xs: np.ndarray, ys: np.ndarray | None):
-    """D* = p_data / (p_data + p_g) on the grid, or None where the target has no density."""
-    log_p = target.log_density(pts.cpu())
-    if log_p is None:
-        return None
-    p_data = np.exp(_np(log_p).astype(np.float64))
-    if ys is not None:
-        p_data = p_data.reshape(len(ys), len(xs))
-        p_g = metrics.kde_2d(fake, xs, ys, _pg_bandwidth(fake, target))
-    else:
-        p_g = metrics.kde_1d(fake, xs)
-    return (p_data / np.maximum(p_data + p_g, 1e-300)).astype(np.float32)
+def _optimal_d(t: Observed, pts: torch.Tensor, fake: np.ndarray, real: np.ndarray, xs: np.ndarray,
+               ys: np.ndarray | None) -> tuple[np.ndarray | None, str | None]:
+    """D* on the grid and which curve it is (gan_core.engine.optimal_d), or (None, None)."""
+    cfg, cache = t.config, t.probe_cache
+    grid = pts.detach().to("cpu", torch.float64).numpy()
+
+    def log_p(blur: np.ndarray) -> np.ndarray | None:
+        # Memoised per blur: the grid and target are fixed per input set (_inputs resets this), and
+        # a drawn target's density sums up to 5000 components at every grid point.
+        key = tuple(float(b) for b in blur)
+        if cache.density is None or cache.density[0] != key:
+            cache.density = (key, optimal_d.target_log_density(t.target, grid, blur))
+        return cache.density[1]
+
+    p = t.plan
+    noise = instance_noise_std(p.noise_std, p.noise_anneal, t.iteration) if p.noise_std else 0.0
+    gen = optimal_d.generator_density(t.G, cfg.noise.distribution)
+    out = optimal_d.optimal_d(t.target, xs, ys, fake, real, cfg.objective.name, p.smoothing, gen, noise, log_p)
+    return (None, None) if out is None else (out.values.astype(np.float32), out.kind)
 
 
 def take_snapshot(t: Observed, opts: SnapshotOptions) -> Snapshot:
@@ -229,9 +230,9 @@ def take_snapshot(t: Observed, opts: SnapshotOptions) -> Snapshot:
     xs_np = _np(xs).copy()
     ys_np = None if ys is None else _np(ys).copy()
     if fresh_surface:
-        d_opt = _optimal_d(target, pts, fake_np, xs_np, ys_np) if opts.optimal_d else None
-        cache.surface, cache.surface_key = (_np(surface), d_opt, t.iteration), skey
-    d_surface, d_optimal, surface_it = cache.surface if opts.surface else (None, None, -1)
+        d_opt, d_opt_kind = _optimal_d(t, pts, fake_np, real_np, xs_np, ys_np) if opts.optimal_d else (None, None)
+        cache.surface, cache.surface_key = (_np(surface), d_opt, d_opt_kind, t.iteration), skey
+    d_surface, d_optimal, d_optimal_kind, surface_it = cache.surface if opts.surface else (None, None, None, -1)
     density_x = density_real = density_fake = None
     if opts.density and dim == 1:
         density_x = xs_np
@@ -244,6 +245,7 @@ def take_snapshot(t: Observed, opts: SnapshotOptions) -> Snapshot:
         iteration=t.iteration, status=t.status, status_message=t.status_message, dim=dim,
         bounds=tuple(float(b) for b in target.bounds), real=real_np, fake=fake_np, fake_grad=fake_grad,
         grid_x=xs_np, grid_y=ys_np, d_surface=d_surface, d_kind=t.plan.d_kind, d_optimal=d_optimal,
+        d_optimal_kind=d_optimal_kind,
         manifold=manifold, density_x=density_x, density_real=density_real, density_fake=density_fake,
         losses=t.losses, metrics=dict(summary), dirac=_dirac(t), rebuilt=t.rebuilt,
         surface_iteration=surface_it, metrics_iteration=metrics_it,

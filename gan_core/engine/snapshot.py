@@ -44,7 +44,7 @@ class SnapshotOptions:
     grid: int = 64  # D surface resolution per axis in 2D, points of the curve in 1D
     manifold: int = 20  # noise-grid side for the generator's transformation (0: off)
     gradients: bool = True  # generator gradient at each generated sample
-    optimal_d: bool = False  # D* = p_data / (p_data + p_g) where the target density is known
+    optimal_d: bool = False  # D* (gan_core.engine.optimal_d) where the target has a density and the loss an optimum
     surface: bool = True  # D over the grid (and D* with optimal_d); False: d_surface/d_optimal None
     density: bool = True  # 1D: KDE curves of real and generated samples
     metrics: bool = True  # coverage / distance metrics (costs a little; the curves want them)
@@ -87,7 +87,9 @@ class Snapshot:
     grid_y: np.ndarray | None  # (gy,) y coordinates in 2D, None in 1D
     d_surface: np.ndarray | None  # 2D: (gy, gx) row-major, y major; 1D: (gx,); None: opts.surface False
     d_kind: str  # "probability" (in [0, 1], 0.5 = undecided) | "score" (unbounded critic)
-    d_optimal: np.ndarray | None  # same shape as d_surface, or None
+    # D* (gan_core.engine.optimal_d), same shape as d_surface; NaN where it is not drawn (a KDE with too
+    # few samples there); None when not asked for, for critic losses and for targets without a density
+    d_optimal: np.ndarray | None
     manifold: np.ndarray | None  # (m, m, dim) for noise dim >= 2, (m, 1, dim) for noise dim 1
     density_x: np.ndarray | None  # 1D: (k,) x points of the KDE curves
     density_real: np.ndarray | None  # 1D: (k,) KDE of real samples at density_x
@@ -98,3 +100,6 @@ class Snapshot:
     rebuilt: bool = False  # True when the last apply() rebuilt the networks
     surface_iteration: int = -1  # the iteration d_surface / d_optimal were computed at (-1: none)
     metrics_iteration: int = -1  # the iteration `metrics` were computed at (-1: none)
+    # Which curve d_optimal is, for the legend: "p/(p+q)", "(1-eps) p/(p+q)" (label smoothing eps), or
+    # None when d_optimal is None (optimal_d.kind)
+    d_optimal_kind: str | None = None

@@ -232,8 +232,10 @@ def _fallback_bandwidth(grid: np.ndarray) -> float:
 
 
 def kde_1d(samples: np.ndarray, xs: np.ndarray, bandwidth: float | None = None) -> np.ndarray:
-    """Gaussian KDE of 1D samples evaluated at xs (Silverman's bandwidth by default)."""
+    """Gaussian KDE of 1D samples evaluated at xs (Silverman's bandwidth by default); non-finite
+    samples (a diverging generator) are left out."""
     x = np.asarray(samples, dtype=np.float64).ravel()
+    x = x[np.isfinite(x)]
     xs = np.asarray(xs, dtype=np.float64).ravel()
     if len(x) == 0:
         return np.zeros_like(xs)
@@ -248,6 +250,7 @@ def kde_2d(samples: np.ndarray, xs: np.ndarray, ys: np.ndarray,
     """Gaussian KDE (diagonal bandwidth, Scott's rule std_d n^(-1/6) per axis) on the grid xs x ys;
     returns (len(ys), len(xs)), y major, like Snapshot.d_surface."""
     p = _as2d(samples)
+    p = p[np.isfinite(p).all(1)]  # a diverging generator's NaN/inf rows
     xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
     if len(p) == 0:
         return np.zeros((len(ys), len(xs)))

@@ -398,3 +398,12 @@ def test_kl_js_from_a_cached_real_side_are_the_uncached_numbers(dim):
     assert M.kde_divergences(fake, None, target.bounds, dim, ref=ref) == want
     s = M.summary(fake, real, target, divergences=ref)
     assert (s["kl_grid"], s["js_grid"]) == (want["kl_grid"], want["js_grid"])
+
+
+def test_kdes_leave_out_non_finite_samples():
+    # A diverging generator's inf/NaN rows used to poison the bandwidth (a warning and a NaN curve).
+    xs = np.linspace(-2, 2, 9)
+    bad = np.array([0.0, 1.0, np.inf, np.nan])
+    np.testing.assert_array_equal(M.kde_1d(bad, xs), M.kde_1d(bad[:2], xs))
+    pts = np.array([[0.0, 0.0], [1.0, 0.5], [np.inf, 0.0], [np.nan, 1.0]])
+    np.testing.assert_array_equal(M.kde_2d(pts, xs, xs), M.kde_2d(pts[:2], xs, xs))

@@ -57,8 +57,9 @@ def mode_assignment(samples: np.ndarray, centers: np.ndarray, scale: float | np.
 
 def default_min_share(weights: np.ndarray) -> np.ndarray:
     """Strict rule's per-mode share of samples needed to capture it: min(1%, a quarter of its
-    expected share). 1% is PacGAN's 20-of-2500 (0.8%) rounded up; the quarter keeps the rule fair
-    when there are many modes (64 equal modes expect 1.6% each, so 0.39% suffices)."""
+    expected share). 1% (25 of 2,500) is this lab's choice, not a published threshold: enough
+    samples that a mode is visibly there, not a stray sample touching it; the quarter keeps the rule
+    fair when there are many modes (64 equal modes expect 1.6% each, so 0.39% suffices)."""
     w = np.asarray(weights, dtype=np.float64)
     return np.minimum(MIN_SHARE_CAP, MIN_SHARE_OF_EXPECTED * w / w.sum())
 

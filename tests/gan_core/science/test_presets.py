@@ -49,3 +49,14 @@ def test_run_preset_reports_final_evals_and_run_metrics():
     r = run_preset("dirac-simultaneous", seed=0, steps=5)
     assert len(r["evals"]) == 6  # before the first step, then every step
     assert r["run"]["dirac_increasing_fraction"] == 1.0
+
+
+@pytest.mark.parametrize("name", [p.name for p in list_presets()])
+def test_every_claim_names_a_metric_the_runs_produce(name):
+    # A renamed metric (issue 13: modes_captured became the published rule, the old one
+    # modes_captured_strict) must not leave a claim judging a missing key, which reads as NaN and
+    # fails only in the slow claim tests.
+    r = run_preset(name, seed=0, steps=2, n_eval=64)
+    for c in get_preset(name).claims:
+        source = r["run"] if c.get("at") == "run" else r["final"]
+        assert c["metric"] in source, f"{name}: claim on unknown metric {c['metric']!r}"

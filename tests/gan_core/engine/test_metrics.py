@@ -380,7 +380,7 @@ def test_sample_distance_does_not_see_the_grids_modes_but_the_mode_metrics_do():
     assert s_sheet["sample_distance"] < 0.3 < 0.4 < s_most["sample_distance"]
     assert s_sheet["modes_captured_strict"] == 0 and s_sheet["high_quality_fraction"] < 0.03
     assert s_most["modes_captured"] == s_most["modes_captured_strict"] == 22 and s_most["high_quality_fraction"] > 0.95
-    # The published rule is generous: the sheet's stray samples "capture" most modes (measured 21 of
+    # The published rule is generous: the sheet's stray samples "capture" most modes (measured 20 of
     # 25 on this seed), so a reading of it needs the off-mode fraction and mode_kl beside it.
     assert s_sheet["modes_captured"] > 15
     assert s_sheet["off_mode_fraction"] > 0.97 and s_sheet["mode_kl"] > 3 > s_most["mode_kl"]

@@ -97,7 +97,9 @@ def _fmt(x: Any) -> str:
 def progress_line(it: int, total: int, losses: dict[str, float], m: dict[str, float], its: float) -> str:
     parts = [f"iter {it}/{total}", f"d_loss {_fmt(losses.get('d_loss'))}", f"g_loss {_fmt(losses.get('g_loss'))}"]
     if "modes_total" in m:
-        parts.append(f"modes {int(m['modes_captured'])}/{int(m['modes_total'])}")
+        # the published rule (VEEGAN / PacGAN), then the lab's strict one (gan_core.engine.metrics)
+        parts.append(f"modes {int(m['modes_captured'])}/{int(m['modes_total'])} "
+                     f"(strict {int(m.get('modes_captured_strict', 0))})")
         parts.append(f"hq {m['high_quality_fraction']:.3f}")
     for key, label in (("sample_distance", "dist"), ("distance_to_equilibrium", "eq_dist")):
         if key in m:

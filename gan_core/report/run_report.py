@@ -24,8 +24,8 @@ from gan_core.engine.snapshot import Snapshot, SnapshotOptions
 MAX_CURVE_POINTS = 2000  # per curve: enough to see oscillation, small enough for a slide deck
 REPORT_SAMPLES = 1024  # real and generated points in the final scatter
 REAL_COLOR, FAKE_COLOR = "#1b9e77", "#7b3294"  # green real, purple generated (the lab's colours)
-METRIC_CURVES = ("modes_captured", "high_quality_fraction", "mode_kl", "sample_distance", "d_real_mean",
-                 "d_fake_mean", "distance_to_equilibrium", "grad_norm_g", "grad_norm_d")
+METRIC_CURVES = ("modes_captured", "modes_captured_strict", "high_quality_fraction", "mode_kl", "sample_distance",
+                 "d_real_mean", "d_fake_mean", "distance_to_equilibrium", "grad_norm_g", "grad_norm_d")
 LOSS_CURVES = ("d_loss", "g_loss")
 
 

@@ -231,7 +231,8 @@ def command_line(opts: Options) -> str:
 def _progress(rec: dict[str, Any], done: int, total: int) -> None:
     m = rec["metrics"]
     print(f"[{done}/{total}] {rec['target']:<4} {rec['method']:<8} seed {rec['seed']}: "
-          f"modes {m.get('modes_captured', 0):.0f}/{m.get('modes_total', 0):.0f}  "
+          f"modes {m.get('modes_captured', 0):.0f}/{m.get('modes_total', 0):.0f} "
+          f"(strict {m.get('modes_captured_strict', 0):.0f})  "
           f"hq {m.get('high_quality_fraction', 0):.3f}  kl {m.get('mode_kl', math.nan):.3f}  "
           f"dist {m.get('sample_distance', math.nan):.3f}  ({rec['seconds']:.0f} s"
           f"{', ' + rec['status'] if rec['status'] != 'ok' else ''})", flush=True)

@@ -15,8 +15,8 @@ from gan_core.engine.config import ConfigError, parse_config, upgrade_config
 from gan_core.science.presets import get_preset, list_presets, preset_config
 
 SMALL = ["--set", "generator.width=16", "--set", "discriminator.width=16", "--set", "training.batch_size=64"]
-METRIC_KEYS = {"modes_captured", "modes_total", "high_quality_fraction", "d_real_mean", "d_fake_mean",
-               "sample_distance", "mode_kl", "js_grid", "kl_grid"}
+METRIC_KEYS = {"modes_captured", "modes_captured_strict", "modes_total", "high_quality_fraction",
+               "off_mode_fraction", "d_real_mean", "d_fake_mean", "sample_distance", "mode_kl", "js_grid", "kl_grid"}
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_run_json_contract(capsys, ring_file):
     lines = out.strip().splitlines()
     # a progress line every 5 iterations, then the JSON object last
     assert [ln.split()[1] for ln in lines[:-1]] == ["5/20", "10/20", "15/20", "20/20"]
-    assert all("d_loss" in ln and "modes " in ln for ln in lines[:-1])
+    assert all("d_loss" in ln and "modes " in ln and "(strict " in ln for ln in lines[:-1])  # both rules
     res = last_json(out)
     assert res["steps"] == 20 and res["status"] == "ok" and res["seconds"] > 0 and res["its"] > 0
     assert METRIC_KEYS <= set(res["metrics"])

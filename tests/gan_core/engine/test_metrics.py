@@ -120,7 +120,7 @@ def test_mode_kl_scores_noise_worse_than_a_collapse(seed):
     """3 seeds, pass rate 3/3, on the ring, the 5x5 grid and the 1D mixture. Before the off-mode bin,
     uniform noise on the ring scored 0.38 (its few on-mode samples look evenly spread) and a sharp
     collapse 2.07. Measured with the bin: noise 4.5-4.9 (ring), 4.5-4.9 (grid), 2.2-2.8 (1D)."""
-    for tc in (TargetConfig(name="ring"), TargetConfig(name="grid", modes=5, std=0.05), TargetConfig(name="mixture-1d")):
+    for tc in (target_cfg("ring"), target_cfg("grid", modes=5, std=0.05), target_cfg("mixture-1d")):
         t = build_target(tc)
         k = len(t.centers)
         real, sets = _hand_made_sets(t, seed)
@@ -389,7 +389,7 @@ def test_sample_distance_does_not_see_the_grids_modes_but_the_mode_metrics_do():
 @pytest.mark.parametrize("dim", [1, 2])
 def test_kl_js_from_a_cached_real_side_are_the_uncached_numbers(dim):
     # The snapshot caches the real samples' KDE on the grid (kde_grid); it must not change kl/js.
-    target = build_target(TargetConfig(name="ring" if dim == 2 else "mixture-1d"))
+    target = build_target(target_cfg("ring" if dim == 2 else "mixture-1d"))
     g = torch.Generator().manual_seed(dim)
     real, fake = target.sample(512, g).numpy(), 1.2 * target.sample(300, g).numpy()
     ref = M.kde_grid(real, target.bounds, dim)

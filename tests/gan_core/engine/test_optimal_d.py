@@ -14,10 +14,14 @@ from small_config import small_cfg
 
 from gan_core.engine import metrics as M
 from gan_core.engine import optimal_d as O
-from gan_core.engine.config import TargetConfig
+from gan_core.engine.config import parse_config
 from gan_core.engine.snapshot import SnapshotOptions
 from gan_core.engine.targets import build_target
 from gan_core.engine.trainer import Trainer
+
+
+def _target(name, **fields):
+    return build_target(parse_config({"target": {"name": name, **fields}}).target)
 
 
 def _sigmoid(x):
@@ -229,11 +233,11 @@ def test_reused_surface_keeps_its_kind():
 def test_blurred_target_densities_match_their_closed_forms():
     x = np.linspace(-3, 3, 13)[:, None]
     # a 1D Gaussian blurred by s: N(mu, sd^2 + s^2)
-    g = build_target(TargetConfig(name="gaussian-1d", mean=[0.5], std=0.5))
+    g = _target("gaussian-1d", mean=[0.5], std=0.5)
     np.testing.assert_allclose(O.target_log_density(g, x, np.array([0.3])),
                                _log_normal(x[:, 0], 0.5, math.sqrt(0.25 + 0.09)), rtol=1e-10)
     # U(-1, 1) blurred by s: (Phi((x + 1) / s) - Phi((x - 1) / s)) / 2, also far out in the tails
-    u = build_target(TargetConfig(name="uniform-1d", low=-1.0, high=1.0))
+    u = _target("uniform-1d", low=-1.0, high=1.0)
     s = 0.2
     phi = np.vectorize(lambda v: 0.5 * math.erfc(-v / math.sqrt(2)))  # Phi(v), accurate for v < 0
     lo, hi = (x[:, 0] - 1) / s, (x[:, 0] + 1) / s
@@ -243,6 +247,6 @@ def test_blurred_target_densities_match_their_closed_forms():
     np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-300)
     assert np.isfinite(O.target_log_density(u, np.array([[12.0]]), np.array([s]))).all()  # 55 std out
     # unblurred: the target's own density
-    r = build_target(TargetConfig(name="ring"))
+    r = _target("ring")
     pts = np.array([[2.0, 0.0], [0.0, 0.0]])
     np.testing.assert_allclose(O.target_log_density(r, pts), r.log_density(torch.as_tensor(pts)).numpy())

@@ -92,3 +92,14 @@ def test_malformed_frames_are_rejected():
         decode_frame(b"XXXX" + buf[4:])
     with pytest.raises(FrameError):
         decode_frame(buf[:-4])  # last array cut short
+
+
+def test_the_header_says_which_optimal_discriminator_is_drawn():
+    """The page's legend names the curve (p/(p+q), or (1-eps) p/(p+q) with label smoothing; none for critics)."""
+    t = Trainer({"target": {"name": "gaussian-1d"}, "generator": {"kind": "affine"}, "noise": {"dim": 1},
+                 "regularizers": {"label_smoothing": 0.2}})
+    header, arrays = decode_frame(encode_frame(t.snapshot(SnapshotOptions(optimal_d=True)), []))
+    assert header["d_optimal_kind"] == "(1-eps) p/(p+q)" and "d_optimal" in arrays
+    t.apply({"objective": {"name": "wgan-gp"}, "regularizers": {"label_smoothing": 0.0}})
+    header, arrays = decode_frame(encode_frame(t.snapshot(SnapshotOptions(optimal_d=True)), []))
+    assert header["d_optimal_kind"] is None and "d_optimal" not in arrays

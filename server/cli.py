@@ -1,4 +1,5 @@
-"""The `toygan` console script: `serve` runs the lab; `run`, `presets`, `claims` and `reproduce` go to gan_core.cli.
+"""The `toygan` console script: `serve` runs the lab; `run`, `presets`, `claims`, `reproduce` and `sweep` go to
+gan_core.cli.
 
 `serve` has one flag per field of server.settings.Settings, made from the field (type, help from
 its description, default), and the README's Configuration table is made by `settings_table()`
@@ -13,7 +14,7 @@ import sys
 import typing
 from typing import Any
 
-HEADLESS = ("run", "presets", "claims", "reproduce")
+HEADLESS = ("run", "presets", "claims", "reproduce", "sweep")
 
 # The flags spelled otherwise than `--` + the field's name with dashes, as they always were (scripts
 # and docs use them): three in seconds without the unit, and one origin per (repeated) flag.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gan_core.cli import run
+from gan_core.cli import run, sweep
 from gan_core.engine.config import ConfigError
 from gan_core.science import claims, study
 from gan_core.science.presets import list_presets
@@ -30,6 +30,8 @@ def parser() -> argparse.ArgumentParser:
     study.add_arguments(sub.add_parser(
         "reproduce", help="the mode-coverage study: ring and grid x vanilla, unrolled, WGAN-GP x seeds "
         "(docs/results.md)"))
+    sweep.add_arguments(sub.add_parser(
+        "sweep", help="a stability map: one or two settings x seeds, every run classified (docs/sweeps.md)"))
     return p
 
 
@@ -39,7 +41,7 @@ def list_presets_lines() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point for `toygan run|presets|claims|reproduce` and `python -m gan_core`; the exit code."""
+    """Entry point for `toygan run|presets|claims|reproduce|sweep` and `python -m gan_core`; the exit code."""
     try:
         args = parser().parse_args(argv)
         if args.command == "presets":
@@ -50,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "reproduce":
             study.study(study.options(args))
             return 0
+        if args.command == "sweep":
+            return sweep.command(args)
         return run.command(args)
     except ConfigError as exc:
         where = f"{exc.field}: " if exc.field and not exc.message.startswith(exc.field + ":") else ""

@@ -10,7 +10,9 @@ cells [{params, outcome, outcomes, metrics, reasons, index}], cancelled and vect
 metrics are null).
 Everything is checked before any run starts; bad input is one line `toygan: error: FIELD: REASON`
 and exit 2. Ctrl-C cancels the runs still going and exits 130 (with --json, after printing the
-cells done so far). The rules behind the outcomes: docs/sweeps.md, gan_core.science.sweep.outcomes.
+cells done so far). A run that fails for a reason other than its numbers (a bug, a worker killed
+for memory) stops the sweep with one line on stderr and exit 1. The rules behind the outcomes:
+docs/sweeps.md, gan_core.science.sweep.outcomes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,7 @@ from gan_core.science.sweep.runner import (
     DEFAULT_SEEDS,
     CellResult,
     Sweep,
+    SweepError,
     SweepPlan,
     SweepResult,
     plan_sweep,
@@ -37,6 +41,7 @@ from gan_core.science.sweep.runner import (
 )
 
 EXIT_INTERRUPTED = 130
+EXIT_FAILED = 1
 OPTION_FIELDS = ("seeds", "steps", "grid")  # plan_sweep's field names that are options here
 
 
@@ -124,7 +129,11 @@ def map_lines(plan: SweepPlan, cells: dict[int, CellResult]) -> list[str]:
 def command(args: argparse.Namespace) -> int:
     """Run `toygan sweep`; returns the exit code."""
     plan = checked_plan(args)
-    backend = make_backend(args)
+    try:
+        backend = make_backend(args)
+    except KeyboardInterrupt:  # Ctrl-C while the workers start: nothing ran yet
+        print("interrupted before any run started", file=sys.stderr)
+        return EXIT_INTERRUPTED
     shape = " x ".join(str(len(a.values)) for a in plan.axes)
     print(f"sweep {plan.preset}: {len(plan.grid.cells)} cells ({shape}) x {plan.seeds} seeds = {plan.runs} runs of "
           f"{plan.steps} iterations on {backend.name} ({backend.slots} at once)", flush=True)
@@ -138,6 +147,9 @@ def command(args: argparse.Namespace) -> int:
             print(cell_line(cell, len(cells), len(plan.grid.cells)), flush=True)
     except KeyboardInterrupt:
         interrupted = True
+    except SweepError as exc:  # a run failed for a reason other than its numbers (a bug, a lost worker)
+        print(f"toygan: sweep failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     finally:
         backend.close()
     result = SweepResult(plan, backend.name, time.perf_counter() - began,

@@ -80,10 +80,10 @@ def map_figure(result: SweepResult) -> go.Figure:
                                  marker={"color": COLORS[o], "size": 14, "symbol": "square"}))
     fig.update_xaxes(type="category", title={"text": cols.path})
     fig.update_yaxes(type="category", title={"text": rows.path if rows else ""}, autorange="reversed")
-    fig.update_layout(template="plotly_white", height=max(320, 140 + 56 * nrow),
-                      title={"text": f"{result.plan.preset}: outcome of each cell" + (
-                          f" (majority over {result.plan.seeds} seeds)" if result.plan.seeds > 1 else " (one seed)")},
-                      legend={"orientation": "h", "y": -0.25 if rows else -0.6})
+    # The legend sits above the map, clear of the (possibly tilted) column labels on a phone; the
+    # page's heading above it says what the map is.
+    fig.update_layout(template="plotly_white", height=max(320, 170 + 56 * nrow), margin={"t": 40},
+                      legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"})
     return fig
 
 
@@ -91,20 +91,23 @@ def sweep_html(result: SweepResult) -> str:
     """The whole page as one string."""
     p = result.plan
     fig = map_figure(result).to_html(full_html=False, include_plotlyjs=True, include_mathjax=False,
-                                     config={"displaylogo": False})
+                                     config={"displaylogo": False, "responsive": True})
     counts = ", ".join(f"{sum(c.outcome == o for c in result.cells)} {o}" for o in OUTCOMES)
     grid = " ".join(f"--grid {a.path}={','.join(_label(v) for v in a.values)}" for a in p.axes)
     command = f"toygan sweep --preset {p.preset} {grid} --seeds {p.seeds} --steps {p.steps}"
     title = f"ToyGAN Lab stability map: {p.preset}"
-    style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-             "code{background:#f6f6f6;padding:2px 4px}")
+    style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+             "h2{font-size:1.1em;margin-bottom:0}"
+             "code{background:#f6f6f6;padding:2px 4px;overflow-wrap:anywhere}")
     status = " (cancelled before the end: blank cells did not run)" if result.cancelled else ""
+    seeds = f"the majority over {p.seeds} seeds" if p.seeds > 1 else "one seed"
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title><style>{style}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f"<p><code>{html.escape(command)}</code> on {html.escape(result.backend)}: {len(result.cells)} of "
         f"{len(p.grid.cells)} cells in {result.seconds:.1f} s{status}. {counts}.</p>",
+        f"<h2>Outcome of each cell ({seeds})</h2>",
         fig,
         "<p>Each run is measured at evenly spaced checkpoints and classified by the first rule that holds: "
         "diverged (non-finite, exploding or spiralling out), collapsed (reaches at most half of the modes), "

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from gan_core.science.sweep import LocalPool, plan_sweep, run_sweep
+from gan_core.science.sweep import plan_sweep, run_sweep
 
 # (name, preset, grid, seeds, steps, {cell params: expected}, min seeds that must agree per cell)
 CASES = [
@@ -28,11 +28,11 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def results():
+def results(sweep_pool):
     plans = [plan_sweep(preset, grid, seeds=seeds, steps=steps) for _, preset, grid, seeds, steps, _, _ in CASES]
-    with LocalPool(jobs=2) as pool, ThreadPoolExecutor(len(plans)) as threads:
+    with ThreadPoolExecutor(len(plans)) as threads:
         # All cases share the two workers at once: the runner keeps each sweep's window small.
-        return list(threads.map(lambda p: run_sweep(p, pool), plans))
+        return list(threads.map(lambda p: run_sweep(p, sweep_pool), plans))
 
 
 @pytest.mark.parametrize("i", range(len(CASES)), ids=[c[0] for c in CASES])

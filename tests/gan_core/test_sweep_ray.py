@@ -4,6 +4,7 @@ sweep gives identical per-seed results on the local pool and on Ray (determinism
 import importlib.util
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -54,9 +55,14 @@ def ray_head(monkeypatch):
     do other work while it boots)."""
     port = free_port()
     temp = tempfile.mkdtemp(prefix="ray")  # short: Ray's socket paths must fit in 107 characters
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
-           "RAY_USAGE_STATS_ENABLED": "0"}
-    monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # this driver, too, stays on loopback
+    # Loopback only, and token authentication with a token of this test's own (Ray would otherwise
+    # take ~/.ray/auth_token where one exists, and the head and this driver could disagree).
+    ours = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    for k, v in ours.items():
+        monkeypatch.setenv(k, v)  # this driver reads them when it first imports ray
+    monkeypatch.delenv("RAY_AUTH_TOKEN_PATH", raising=False)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    env = {**os.environ, **ours, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0"}
     proc = subprocess.Popen([str(RAY), "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
                              "--port", str(port), "--num-cpus", "2", "--include-dashboard", "false",
                              "--disable-usage-stats", "--temp-dir", temp],

@@ -7,14 +7,13 @@ import pytest
 
 import gan_core.science.sweep.run as run_module
 from gan_core.engine.trainer import Trainer
-from gan_core.science.sweep import LocalPool, Sweep, plan_sweep, run_sweep, run_task, sweep_json
+from gan_core.science.sweep import Sweep, plan_sweep, run_sweep, run_task, sweep_json
 from gan_core.science.sweep.run import RunTask
 
 
-@pytest.fixture(scope="module")
-def pool():
-    with LocalPool(jobs=2) as p:
-        yield p
+@pytest.fixture
+def pool(sweep_pool):
+    return sweep_pool
 
 
 def test_cells_stream_in_before_the_sweep_ends(pool):
@@ -56,15 +55,24 @@ def test_cancel_ends_the_sweep_and_stops_running_work(pool):
     assert len(run_sweep(quick, pool).cells) == 1
 
 
-def test_a_running_task_stops_when_its_flag_appears(pool):
+def test_a_running_task_stops_when_its_flag_appears(monkeypatch, tmp_path):
+    # What a worker runs, in this process: the flag appears after the run's third chunk of steps.
     cfg = plan_sweep("dirac-r1", ["regularizers.r1=0"], seeds=1).grid.cells[0].config.model_dump(mode="json")
-    task = RunTask("flagged", 0, 0, cfg, steps=900_000, cancel_path=pool.cancel_path("flagged"))
-    [handle] = [pool.submit(task)]
-    while not handle.running():
-        threading.Event().wait(0.05)
-    pool.cancel("flagged", [handle])
-    [record] = handle.result(timeout=120)
-    assert record["cancelled"] and record["outcome"] is None and 0 < record["iterations"] < 900_000
+    flag = tmp_path / "cancel"
+    task = RunTask("flagged", 0, 0, cfg, steps=900_000, cancel_path=str(flag))
+    chunks = []
+    step = Trainer.step
+
+    def counted(self, n=1):
+        step(self, n)
+        chunks.append(n)
+        if len(chunks) == 3:
+            flag.touch()
+
+    monkeypatch.setattr(Trainer, "step", counted)
+    record = run_task(task)
+    assert record["cancelled"] and record["outcome"] is None and record["status"] == "cancelled"
+    assert record["iterations"] == 3 * run_module.CANCEL_EVERY and len(chunks) == 3
 
 
 def test_a_run_is_deterministic_and_measured_at_fixed_intervals(monkeypatch):

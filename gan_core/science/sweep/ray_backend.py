@@ -97,6 +97,7 @@ class RayBackend:
         self.owned = not address
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.slots = max(1, min(jobs, cpus) if jobs else cpus)
+        self.window = self.slots  # Ray would start more at once than --jobs if more were submitted
         self.remote = ray.remote(num_cpus=1, max_retries=0)(ray_task)
         self.nice = nice
 

@@ -13,7 +13,8 @@
 RayBackend) has `name`, `slots` (runs it computes at once), `submit(task) -> handle`,
 `wait(handles, timeout) -> [(handle, records | exception)]`, `cancel(sweep_id, handles)` and
 optionally `cancel_path(sweep_id)` (the file a cooperative cancel creates) and `forget(sweep_id)`.
-The sweep keeps at most 2 x slots runs submitted, so sweeps that share a backend interleave.
+The sweep keeps at most 2 x slots units submitted (or the backend's `window`), so sweeps that share
+a backend interleave.
 """
 
 from __future__ import annotations
@@ -164,7 +165,8 @@ class Sweep:
         todo = deque(plan.tasks(self.id, cancel_path))
         pending: dict[Any, RunTask | GroupTask] = {}
         done: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        window = 2 * max(1, be.slots)
+        # Keep each worker fed without flooding a shared backend; a backend may cap it (Ray: --jobs).
+        window = getattr(be, "window", 2 * max(1, be.slots))
         try:
             while (todo or pending) and not self.stop.is_set():
                 while todo and len(pending) < window:

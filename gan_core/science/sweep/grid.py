@@ -19,11 +19,18 @@ import itertools
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import Any
 
 from pydantic import BaseModel
 
-from gan_core.engine.config import ConfigError, ExperimentConfig, apply_patch, deep_merge, dotted_patch
+from gan_core.engine.config import (
+    UNIONS,
+    ConfigError,
+    ExperimentConfig,
+    apply_patch,
+    deep_merge,
+    dotted_patch,
+)
 
 MAX_AXES = 2
 MAX_AXIS_VALUES = 64  # values on one axis (a 64-wide map is already wider than a projected slide)
@@ -139,21 +146,39 @@ def spaced_values(spec: str, path: str) -> list[Any]:
     return vals
 
 
+def _unknown(part: str, where: str, known: list[str]) -> ConfigError:
+    return ConfigError(f"no {part!r} in {where}; known: {', '.join(known) or 'none, it is not a section'}",
+                       None)
+
+
 def check_path(path: str) -> None:
-    """ConfigError unless `path` names a field of ExperimentConfig (walking nested sections)."""
+    """ConfigError unless `path` names a section of ExperimentConfig or a field of one: of a plain
+    section (noise, regularizers, training), or of any kind of a section with kinds (target,
+    generator, discriminator, objective, optimizers). Whether a field fits the kind a cell ends up
+    with is the cell's validation's to say ("not a field of generator 'affine'")."""
     parts = path.split(".")
     if not path or any(not p for p in parts):
         raise ConfigError(f"empty part in config path {path!r}", GRID_FIELD)
     if path in NOT_AXES:
         raise ConfigError(NOT_AXES[path], path)
-    model: type[BaseModel] | None = ExperimentConfig
-    for i, part in enumerate(parts):
-        if model is None or part not in model.model_fields:
-            where = ".".join(parts[:i]) or "the config"
-            known = ", ".join(model.model_fields) if model is not None else "none (not a section)"
-            raise ConfigError(f"unknown config path (no {part!r} in {where}; known: {known})", path)
-        ann = model.model_fields[part].annotation
-        model = next((t for t in (ann, *get_args(ann)) if isinstance(t, type) and issubclass(t, BaseModel)), None)
+    top = ExperimentConfig.model_fields
+    section, *rest = parts
+    try:
+        if section not in top:
+            raise _unknown(section, "the config", list(top))
+        if not rest:
+            return
+        if section in UNIONS:
+            known = sorted({f for fields in UNIONS[section].fields.values() for f in fields})
+        else:
+            model = top[section].annotation
+            known = list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+        if rest[0] not in known:
+            raise _unknown(rest[0], section, known)
+        if len(rest) > 1:  # sections hold values, not further sections
+            raise _unknown(rest[1], f"{section}.{rest[0]}", [])
+    except ConfigError as exc:
+        raise ConfigError(f"unknown config path ({exc.message})", path) from None
 
 
 def parse_axis(item: str) -> Axis:

@@ -8,7 +8,7 @@ initial weights, its torch.Generator (so every batch, noise draw and evaluation 
 per-run Trainer's, in the same order) and its checkpoints (gan_core.science.sweep.run.checkpoint,
 on weights copied back from the stack). Only the arithmetic differs: batched kernels sum in another
 order, so a run matches the per-run Trainer to float32 rounding at first and drifts like any two
-float runs of a GAN would; tests/gan_core/test_sweep_vectorized.py bounds the difference.
+float runs of a GAN would; tests/gan_core/science/sweep/test_sweep_vectorized.py bounds the difference.
 
 Supported (`group_key` is None otherwise, and the run goes through run_task): MLP or affine
 generator and MLP discriminator without dropout, batch norm or spectral norm; any objective
@@ -56,9 +56,10 @@ def group_key(cfg: ExperimentConfig) -> tuple | None:
     """What runs must share to be stacked, or None when this config is not supported."""
     g, d, t, r = cfg.generator, cfg.discriminator, cfg.training, cfg.regularizers
     p = make_plan(cfg)
+    # Fields of one kind only (an affine generator has no dropout): absent means off.
+    extras = [getattr(net, f, False) for net in (g, d) for f in ("dropout", "batch_norm", "spectral_norm")]
     supported = (
-        cfg.device == "cpu" and g.kind in ("mlp", "affine") and d.kind == "mlp"
-        and not (g.dropout or g.batch_norm or d.dropout or d.batch_norm or d.spectral_norm)
+        cfg.device == "cpu" and g.kind in ("mlp", "affine") and d.kind == "mlp" and not any(extras)
         and p.plain and not p.clip and not r.consensus and not t.unroll and t.update == "alternating"
         and not t.lr_drop_at and {cfg.optimizer_g.name, cfg.optimizer_d.name} <= {"adam", "sgd"}
     )
@@ -110,7 +111,8 @@ class Optim:
     def __init__(self, params: list[torch.Tensor], cfgs: list[Any]):
         c = cfgs[0]
         self.adam = c.name == "adam"
-        self.beta1, self.beta2, self.wd = c.beta1, c.beta2, c.weight_decay
+        self.beta1, self.beta2 = (c.beta1, c.beta2) if self.adam else (0.0, 0.0)
+        self.wd = c.weight_decay
         self.params = params
         self.lr = torch.tensor([x.lr for x in cfgs], dtype=torch.float32)
         self.m = [torch.zeros_like(p) for p in params]

@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.skipif(importlib.util.find_spec("ray") is None,
                                  reason='the Ray test needs ray (pip install ".[test]")'),
               pytest.mark.timeout(300)]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 RAY = Path(sys.executable).with_name("ray")
 # One cell of stacked runs (alternating) and one of single runs (simultaneous: never stacked).
 SWEEP = ["sweep", "--preset", "gaussian-1d", "--grid", "training.update=alternating,simultaneous",

@@ -13,7 +13,7 @@ import pytest
 
 from gan_core import cli
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DIRAC = ["sweep", "--preset", "dirac-r1", "--grid", "regularizers.r1=0,1", "--grid",
          "training.update=alternating,simultaneous", "--seeds", "2", "--steps", "300", "--jobs", "2"]
 

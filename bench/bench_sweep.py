@@ -4,26 +4,30 @@ sweep runner, against the same 147 runs one after another with Trainer in one pr
 Goals (issue 18, on the 2-core machine): the sweep completes at >= 1.8x the throughput of the
 one-process loop, and its first cell arrives within 3 s. Measured in one run of this script:
 
-  baseline      Trainer(cfg).step(steps) for every (cell, seed), one torch thread, no measuring
+  baseline      Trainer(cfg).step(steps) for every (cell, seed), one torch thread, no measuring;
+                timed in two halves, one before and one after the sweeps, so a change in the
+                machine's load during the script weighs on both sides
   vectorised    `toygan sweep`'s default: a cold LocalPool (spawn + warm-up counted), runs that share
                 an architecture stacked into batched models, every run measured and classified
-  per-run       the same with --no-vectorize: each run its own Trainer on the pool
+  per-run       (--per-run) the same with --no-vectorize: each run its own Trainer on the pool
 
-The ratio is baseline seconds / sweep seconds, the pool's start-up included (what the CLI pays);
-"first cell" is given from the start (CLI, cold) and from the moment the pool was warm (a server,
-whose pool is already up). The sweeps also measure 21 checkpoints per run, which the baseline
-does not: their ratios are conservative. The workers run at this process's niceness (not the +10
-of the CLI), so both sides get the same priority. The machine's load average is printed at each phase,
-since other processes on a shared machine slow every phase unevenly.
+The wall-clock ratio is baseline seconds / sweep seconds, the pool's start-up included (what the
+CLI pays). On a shared machine wall time depends on what else runs, so each phase also reports
+its CPU seconds (this process, plus the pool's workers once they have exited), and the "CPU
+ratio" = baseline CPU / (sweep CPU / workers): the throughput ratio to expect on an otherwise idle
+machine with that many cores. "First cell" is given from the start (CLI, cold) and from the
+moment the pool was warm (a server, whose pool is already up). The sweeps also measure 21
+checkpoints per run, which the baseline does not: their ratios are conservative. The workers run
+at this process's niceness (not the +10 of the CLI), so both sides get the same priority.
 
-Usage: python bench/bench_sweep.py [--jobs N] [--seeds 3] [--steps 800] [--baseline-every K]
-(--baseline-every K times every K-th run only and scales up: a quick look, not the headline.)
+Usage: python bench/bench_sweep.py [--jobs N] [--seeds 3] [--steps 800] [--per-run]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import time
 
 import torch
@@ -40,19 +44,24 @@ def load() -> str:
     return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def baseline(plan: SweepPlan, every: int) -> float:
-    """Seconds for every run, one after another in this process (every k-th, scaled up)."""
+def cpu() -> float:
+    """CPU seconds of this process and of its exited, waited-for children (the pool's workers)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def baseline(runs: list) -> tuple[float, float]:
+    """(wall, CPU) seconds for `runs`, one after another in this process."""
     torch.set_num_threads(1)
-    runs = plan.runs_of("baseline")[::every]
-    began = time.perf_counter()
+    wall, c = time.perf_counter(), cpu()
     for task in runs:
         Trainer(task.config).step(task.steps)
-    return (time.perf_counter() - began) * plan.runs / len(runs)
+    return time.perf_counter() - wall, cpu() - c
 
 
 def sweep(plan: SweepPlan, jobs: int, nice: int) -> dict[str, float]:
-    """Seconds of a cold sweep (pool start included), and when its first cell came."""
-    began = time.perf_counter()
+    """Wall and CPU seconds of a cold sweep (pool start included), and when its first cell came."""
+    began, c = time.perf_counter(), cpu()
     with LocalPool(jobs, nice=nice) as pool:
         warm = time.perf_counter()
         first = None
@@ -62,7 +71,8 @@ def sweep(plan: SweepPlan, jobs: int, nice: int) -> dict[str, float]:
             n += 1
         end = time.perf_counter()
     assert n == len(plan.grid.cells), f"{n} of {len(plan.grid.cells)} cells"
-    return {"seconds": end - began, "pool": warm - began, "first_cold": first - began, "first_warm": first - warm}
+    return {"seconds": end - began, "cpu": cpu() - c, "pool": warm - began, "first_cold": first - began,
+            "first_warm": first - warm}
 
 
 def main() -> None:
@@ -70,28 +80,38 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=usable_cores())
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--steps", type=int, default=800)
-    ap.add_argument("--baseline-every", type=int, default=1)
+    ap.add_argument("--per-run", action="store_true", help="also time the sweep with --no-vectorize")
     ap.add_argument("--worker-nice", type=int, default=os.nice(0),
                     help="the workers' niceness (default: this process's, so both sides get the same priority; "
                     "the CLI and a server run them at +10)")
     a = ap.parse_args()
     plan = plan_sweep("gaussian-1d", GRID, seeds=a.seeds, steps=a.steps)
-    per_run = plan_sweep("gaussian-1d", GRID, seeds=a.seeds, steps=a.steps, vectorize=False)
+    sweeps = [("vectorised", plan)]
+    if a.per_run:
+        sweeps.append(("per-run", plan_sweep("gaussian-1d", GRID, seeds=a.seeds, steps=a.steps, vectorize=False)))
     print(f"gaussian-1d, 7x7 grid ({', '.join(GRID)}) x {a.seeds} seeds = {plan.runs} runs of {a.steps} iterations; "
           f"{a.jobs} workers; niceness {os.nice(0)} here, {a.worker_nice} in the workers", flush=True)
-    print(f"[{load()}] baseline: Trainer one run after another ...", flush=True)
-    base = baseline(plan, a.baseline_every)
-    print(f"  {base:.1f} s ({plan.runs / base:.2f} runs/s)", flush=True)
+    runs = plan.runs_of("baseline")
+    halves = (runs[0::2], runs[1::2])
+    print(f"[{load()}] baseline, first half: Trainer one run after another ...", flush=True)
+    b1 = baseline(halves[0])
     results = {}
-    for name, p in (("vectorised", plan), ("per-run", per_run)):
+    for name, p in sweeps:
         print(f"[{load()}] sweep, {name} ...", flush=True)
         r = results[name] = sweep(p, a.jobs, a.worker_nice)
-        print(f"  {r['seconds']:.1f} s ({plan.runs / r['seconds']:.2f} runs/s; pool start {r['pool']:.1f} s); "
-              f"first cell after {r['first_cold']:.2f} s cold, {r['first_warm']:.2f} s on the warm pool", flush=True)
+        print(f"  {r['seconds']:.1f} s wall, {r['cpu']:.1f} s CPU ({plan.runs / r['seconds']:.2f} runs/s; pool start "
+              f"{r['pool']:.1f} s); first cell after {r['first_cold']:.2f} s cold, {r['first_warm']:.2f} s on the "
+              "warm pool", flush=True)
+    print(f"[{load()}] baseline, second half ...", flush=True)
+    b2 = baseline(halves[1])
+    base, base_cpu = b1[0] + b2[0], b1[1] + b2[1]
+    print(f"  baseline: {base:.1f} s wall ({b1[0]:.1f} + {b2[0]:.1f}), {base_cpu:.1f} s CPU "
+          f"({plan.runs / base:.2f} runs/s)", flush=True)
     print(f"[{load()}] done")
     for name, r in results.items():
-        print(f"throughput ratio, {name} sweep / one-process Trainer loop: {base / r['seconds']:.2f}x "
-              f"(goal >= 1.8x); first cell {r['first_warm']:.2f} s warm, {r['first_cold']:.2f} s cold (goal <= 3 s)")
+        print(f"{name} sweep / one-process Trainer loop: throughput {base / r['seconds']:.2f}x wall-clock, "
+              f"{base_cpu / (r['cpu'] / a.jobs):.2f}x by CPU (goal >= 1.8x); first cell {r['first_warm']:.2f} s warm, "
+              f"{r['first_cold']:.2f} s cold (goal <= 3 s)")
 
 
 if __name__ == "__main__":

@@ -179,7 +179,7 @@ class Sweep:
                         raise SweepError(f"cell {first.cell} ({plan.grid.cells[first.cell].params}), seed "
                                          f"{first.seed}: {type(result).__name__}: {result}") from result
                     for rec in result:
-                        if rec["cancelled"]:  # stopped by another sweep's cancel sharing its flag: not ours
+                        if rec["cancelled"]:  # stopped by a cancel: no outcome to count
                             continue
                         self.runs_done += 1
                         done[rec["cell"]].append(rec)
@@ -216,7 +216,7 @@ def run_sweep(plan: SweepPlan, backend: Any, on_cell: Any = None, sweep: Sweep |
 
 
 def sweep_json(result: SweepResult) -> dict[str, Any]:
-    """The `toygan sweep --json` object (DESIGN.md's contract, plus "cancelled" and "vectorized")."""
+    """The `toygan sweep --json` object (the CLI contract, docs/sweeps.md, plus "cancelled" and "vectorized")."""
     p = result.plan
     return {"preset": p.preset, "steps": p.steps, "seeds": p.seeds, "backend": result.backend,
             "seconds": round(result.seconds, 3),

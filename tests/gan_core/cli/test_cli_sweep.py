@@ -1,4 +1,4 @@
-"""`toygan sweep`: the DESIGN.md contract (--json's last line), the report, bad input refused before
+"""`toygan sweep`: the CLI contract (--json's last line), the report, bad input refused before
 anything runs (one line, exit 2), and Ctrl-C cancelling the runs (exit 130)."""
 
 import json

@@ -78,7 +78,9 @@ def lab_url(tmp_path_factory):
         yield url
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: sync Playwright marks its event loop running on the main thread
+# for as long as it is open, which breaks asyncio.run in any later test of the suite.
+@pytest.fixture(scope="module")
 def lab_browser():
     from playwright.sync_api import sync_playwright
 

@@ -31,7 +31,18 @@ def run(scenario):
         await asyncio.wait_for(pump, 5)
         return ws.sent
 
-    return asyncio.run(main())
+    # A fresh thread: a session-scoped sync Playwright elsewhere in the suite keeps an event loop
+    # marked running on the main thread, and asyncio.run refuses to start inside it.
+    out = {}
+
+    def host():
+        out["sent"] = asyncio.run(main())
+
+    t = threading.Thread(target=host)
+    t.start()
+    t.join(30)
+    assert not t.is_alive(), "the bridge's pump did not finish within 30 s"
+    return out["sent"]
 
 
 def test_messages_go_first_in_order_and_only_the_newest_frame_is_sent():

@@ -30,7 +30,7 @@ chromium:
 	  else echo "Chromium not found at $(CHROMIUM): apt-get install -y chromium (or set CHROMIUM=...)"; exit 1; fi; }
 
 test: setup chromium
-	TOYGAN_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -p no:cacheprovider
+	TOYGAN_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -p no:cacheprovider --durations=15
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow and not browser"

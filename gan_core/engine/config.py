@@ -292,7 +292,9 @@ def parse_config(data: dict[str, Any] | None, version: int = SCHEMA_VERSION) -> 
     if version != SCHEMA_VERSION:
         data, _ = upgrade_config(data, version)
     try:
-        return ExperimentConfig.model_validate(data)
+        # Strict: "0.1" is not a number, 2.0 not an integer, "true" not a flag (an integer is still
+        # a float), so what a link or a patch says is exactly what runs (docs/protocol.md).
+        return ExperimentConfig.model_validate(data, strict=True)
     except ValidationError as exc:
         raise config_error(exc) from None
 

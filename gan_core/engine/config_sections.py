@@ -20,6 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 MAX_DRAWN_POINTS = 5000  # points a drawn target may hold
 MAX_MIXTURE_COMPONENTS = 16  # components of a 1D mixture
+# Every coordinate a person types (means, covariances, starting points) lies in [-100, 100], as drawn
+# points and the uniform target's ends do: beyond that plots are unreadable and sums overflow.
+COORD_LIMIT = 100.0
+Coord = Annotated[float, Field(ge=-COORD_LIMIT, le=COORD_LIMIT)]
 Activation = Literal["relu", "leaky_relu", "tanh", "elu", "silu"]
 
 
@@ -29,8 +33,9 @@ def ui(group: str, widget: str = "number", **extra: Any) -> dict[str, Any]:
 
 
 class Strict(BaseModel):
-    # Unknown keys are errors that name the key: a typo in a patch must not pass silently.
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # Unknown keys are errors that name the key: a typo in a patch must not pass silently; NaN and
+    # infinities are errors that name the field (a NaN mean diverges the run at its first iteration).
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 # ---- networks (discriminated on `kind`) -----------------------------------------------------------
@@ -74,7 +79,7 @@ class AffineGeneratorConfig(Strict):
 
 class PointGeneratorConfig(Strict):
     kind: Literal["point"] = _net_kind("point", "generator", _G_KINDS)
-    init: list[float] | None = Field(None, min_length=1, max_length=2, description="Starting point theta (null: "
+    init: list[Coord] | None = Field(None, min_length=1, max_length=2, description="Starting point theta (null: "
                                      "drawn from the seed)", json_schema_extra=ui("generator", "hidden"))
 
 
@@ -96,7 +101,7 @@ class LinearDiscriminatorConfig(Strict):
     kind: Literal["linear"] = _net_kind("linear", "discriminator", _D_KINDS)
     bias: bool = Field(True, description="Learn the offset c (the Dirac game has none)",
                        json_schema_extra=ui("discriminator", "checkbox"))
-    init: list[float] | None = Field(None, min_length=1, max_length=2, description="Starting weight psi (null: "
+    init: list[Coord] | None = Field(None, min_length=1, max_length=2, description="Starting weight psi (null: "
                                      "drawn from the seed)", json_schema_extra=ui("discriminator", "hidden"))
 
 

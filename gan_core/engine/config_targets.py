@@ -9,7 +9,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from gan_core.engine.config_sections import MAX_DRAWN_POINTS, MAX_MIXTURE_COMPONENTS, Strict, ui
+from gan_core.engine.config_sections import (
+    COORD_LIMIT,
+    MAX_DRAWN_POINTS,
+    MAX_MIXTURE_COMPONENTS,
+    Coord,
+    Strict,
+    ui,
+)
+
+# A mixture weight: any non-negative number up to 1e6 (normalised); 1024 of them sum to at most 1e9.
+Weight = Annotated[float, Field(ge=0, le=1e6)]
 
 
 def _target_name(default: str) -> Any:
@@ -36,18 +46,19 @@ def _check_weights(weights: list[float] | None, components: int, name: str) -> N
 
 class Gaussian1DConfig(Strict):
     name: Literal["gaussian-1d"] = _target_name("gaussian-1d")
-    mean: list[float] | None = Field(None, min_length=1, max_length=1, description="Mean (1 value); null means 0",
+    mean: list[Coord] | None = Field(None, min_length=1, max_length=1, description="Mean (1 value); null means 0",
                                      json_schema_extra=ui("target", "vector"))
     std: float = _std(0.5, "Standard deviation")
 
 
 class Mixture1DConfig(Strict):
     name: Literal["mixture-1d"] = _target_name("mixture-1d")
-    means: list[float] = Field([-2.0, 2.0], min_length=1, max_length=MAX_MIXTURE_COMPONENTS,
+    means: list[Coord] = Field([-2.0, 2.0], min_length=1, max_length=MAX_MIXTURE_COMPONENTS,
                                description="Component means", json_schema_extra=ui("target", "vector"))
-    stds: list[float] = Field([0.5, 0.5], min_length=1, max_length=MAX_MIXTURE_COMPONENTS,
-                              description="Component stds (one per mean)", json_schema_extra=ui("target", "vector"))
-    weights: list[float] | None = _weights(MAX_MIXTURE_COMPONENTS)
+    stds: list[Annotated[float, Field(le=COORD_LIMIT)]] = Field(
+        [0.5, 0.5], min_length=1, max_length=MAX_MIXTURE_COMPONENTS, description="Component stds (one per mean)",
+        json_schema_extra=ui("target", "vector"))
+    weights: list[Weight] | None = _weights(MAX_MIXTURE_COMPONENTS)
 
     @model_validator(mode="after")
     def _check(self) -> Mixture1DConfig:
@@ -74,11 +85,12 @@ class Uniform1DConfig(Strict):
 
 class Gaussian2DConfig(Strict):
     name: Literal["gaussian-2d"] = _target_name("gaussian-2d")
-    mean: list[float] | None = Field(None, min_length=2, max_length=2, description="Mean (2 values); null means "
+    mean: list[Coord] | None = Field(None, min_length=2, max_length=2, description="Mean (2 values); null means "
                                      "the origin", json_schema_extra=ui("target", "vector"))
     std: float = _std(0.5, "Standard deviation of each coordinate (when cov is null)")
-    cov: list[list[float]] | None = Field(None, description="Covariance (2x2, symmetric positive definite); "
-                                          "null means std^2 * I", json_schema_extra=ui("target", "hidden"))
+    cov: list[Annotated[list[Coord], Field(max_length=2)]] | None = Field(
+        None, max_length=2, description="Covariance (2x2, symmetric positive definite); null means std^2 * I",
+        json_schema_extra=ui("target", "hidden"))
 
     @model_validator(mode="after")
     def _check(self) -> Gaussian2DConfig:
@@ -97,7 +109,7 @@ class RingConfig(Strict):
                        json_schema_extra=ui("target", "slider", step=1))
     radius: float = Field(2.0, gt=0, le=10, description="Ring radius", json_schema_extra=ui("target", "slider", step=0.1))
     std: float = _std(0.02, "Std of each Gaussian")
-    weights: list[float] | None = _weights(32)
+    weights: list[Weight] | None = _weights(32)
 
     @model_validator(mode="after")
     def _check(self) -> RingConfig:
@@ -113,7 +125,7 @@ class GridConfig(Strict):
     spacing: float = Field(2.0, gt=0, le=10, description="Distance between neighbouring centres",
                            json_schema_extra=ui("target", "slider", step=0.1))
     std: float = _std(0.05, "Std of each Gaussian")
-    weights: list[float] | None = _weights(32 * 32)
+    weights: list[Weight] | None = _weights(32 * 32)
 
     @model_validator(mode="after")
     def _check(self) -> GridConfig:
@@ -128,8 +140,9 @@ class CurveConfig(Strict):
 
 class DrawnConfig(Strict):
     name: Literal["drawn"] = _target_name("drawn")
-    points: list[list[float]] = Field(max_length=MAX_DRAWN_POINTS, description="The points [x, y] a person drew",
-                                      json_schema_extra=ui("target", "hidden"))
+    points: list[Annotated[list[float], Field(max_length=2)]] = Field(
+        max_length=MAX_DRAWN_POINTS, description="The points [x, y] a person drew",
+        json_schema_extra=ui("target", "hidden"))
     std: float = _std(0.05, "Std of the jitter around each drawn point")
 
     @field_validator("points", mode="before")
@@ -152,7 +165,7 @@ class DrawnConfig(Strict):
 class DiracConfig(Strict):
     name: Literal["dirac"] = _target_name("dirac")
     dim: Literal[1, 2] = Field(1, description="Dimension of the point", json_schema_extra=ui("target", "select"))
-    mean: list[float] | None = Field(None, min_length=1, max_length=2, description="The point (one value per "
+    mean: list[Coord] | None = Field(None, min_length=1, max_length=2, description="The point (one value per "
                                      "dimension); null means the origin", json_schema_extra=ui("target", "vector"))
 
     @model_validator(mode="after")

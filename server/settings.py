@@ -51,9 +51,18 @@ class Settings(BaseSettings):
     allowed_origins: list[str] = Field(default_factory=list, json_schema_extra={"doc_default": "same host"},
                                        description="Browser Origins allowed on /ws (repeat the flag; the env "
                                        "var takes a JSON list); none: the request's own host only; '*': any")
-    max_message_bytes: int = Field(8 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024,
-                                   json_schema_extra={"doc_default": "8 MiB"}, description="Largest client message answered normally (an import with "
-                                   "weights is the big one); larger ones get an error")
+    max_message_bytes: int = Field(256 * 1024, ge=1024, le=64 * 1024 * 1024,
+                                   json_schema_extra={"doc_default": "256 KiB"}, description="Largest hello, "
+                                   "configure or draw message (a config or a 5,000-point drawing: ~100-200 KB); "
+                                   "other messages 16 KiB, imports max_import_bytes; a larger one gets an error "
+                                   "before it is parsed")
+    max_import_bytes: int = Field(0, ge=0, le=1024 * 1024 * 1024,
+                                  json_schema_extra={"doc_default": "0 (auto)"}, description="Largest import "
+                                  "message; 0: just over the largest export the session budget admits (every "
+                                  "export the server makes imports back)")
+    rate_bytes_per_s: int = Field(1024 * 1024, ge=16 * 1024, json_schema_extra={"doc_default": "1 MiB"},
+                                  description="Bytes/s of messages over 16 KiB a client may send (the server "
+                                  "parses them); an import may overdraw it, the next big message then waits")
     rate_per_s: float = Field(60.0, gt=0, description="Sustained client messages per second (a dragged "
                               "slider sends ~60); more are dropped with an error")
     rate_burst: int = Field(120, ge=1, description="Messages a client may send at once above the rate")
@@ -75,9 +84,26 @@ class Settings(BaseSettings):
                              "loaded (a session's turn cycle misses 1/shared_fps): frames get cheaper "
                              "before they get fewer; the frame says the grid it has")
     status_interval_s: float = Field(1.0, gt=0, description="Seconds between status messages while running")
+    session_budget_ms: float = Field(50.0, gt=0, le=100_000, description="Most compute one session's turn may "
+                                     "need: one training iteration plus one frame, estimated in ms of the reference "
+                                     "core (gan_core/engine/cost.py); a config or view over it is refused, naming "
+                                     "what costs most. An export or import may need 4 turns' worth")
+    turn_ms: float = Field(10.0, gt=0, le=10_000, description="CPU ms a session's turn may use; a turn that "
+                           "used more (an expensive frame, iteration or message) makes that session sit out "
+                           "turns until it has paid the rest back, so its neighbours keep their frames")
+    watchdog_ms: float = Field(250.0, gt=0, description="CPU ms one training iteration or one frame may really "
+                               "take; a session over it is paused with a notice")
+    worker_memory_mb: int = Field(2048, ge=64, description="Memory a session host may use for its sessions: "
+                                  "estimated when a session starts or changes (over it: refused), and a worker "
+                                  "process's address space is capped at its start-up size plus this")
+    hello_timeout_s: float = Field(30.0, gt=0, description="Seconds a new websocket has to say hello (whatever "
+                                   "else it sends) before it is closed with 1008 'no hello'")
+    header_timeout_s: float = Field(10.0, gt=0, description="Seconds an HTTP client has to send a request's "
+                                    "headers; a slower one (a trickle) is disconnected")
+    keep_alive_s: float = Field(5.0, gt=0, description="Seconds an idle HTTP keep-alive connection is kept")
+    send_stall_s: float = Field(20.0, gt=0, description="Seconds a websocket may stay unwritable (its client "
+                                "does not read) before it is dropped")
+    reply_buffer_bytes: int = Field(4 * 1024 * 1024, ge=64 * 1024, json_schema_extra={"doc_default": "4 MiB"},
+                                    description="JSON replies that may wait for a slow client; past it replies "
+                                    "are dropped (one of any size always goes) and the client is told so")
     log_level: str = Field("info", description="Logging level: debug, info, warning or error")
-
-    @property
-    def ws_max_size(self) -> int:
-        """The websocket layer's own hard limit: above ours, so oversized messages get our error reply."""
-        return self.max_message_bytes * 4

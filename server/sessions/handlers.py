@@ -3,7 +3,9 @@ between turns). Each turns a validated message (server.wire.protocol) into the s
 operations (server.sessions.session) and gan_core calls; none touches a session's insides.
 
 Every failure becomes an `error` reply naming the field; a new trainer (preset, import) is built
-whole before the session takes it, so a bad message never leaves a half-changed run.
+whole before the session takes it, so a bad message never leaves a half-changed run. Whatever
+changes what a session computes (a config, a preset, an import, a view) passes the server's
+budget first (Session.check_cost, server.sessions.budget).
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ def draw(s: Session, msg: p.Draw) -> None:
 
 def preset(s: Session, msg: p.Preset) -> None:
     cfg = presets.config(msg.name)  # ConfigError(field="name") for an unknown one
+    s.check_cost(cfg)
     s.replace_trainer(Trainer(cfg), msg.name)
 
 
@@ -74,6 +77,7 @@ def set_view(s: Session, msg: p.SetView) -> None:
     fields = {k: v for k, v in msg.model_dump(exclude={"type", "fps"}).items() if v is not None}
     view = replace(s.view, **fields)
     view.check(s.trainer.target.dim)  # e.g. grid > 128 for a 2D target: error naming `grid`
+    s.check_cost(s.trainer.config, view)  # e.g. 4096 samples of a big network: error naming `samples`
     s.set_view(view, msg.fps)
 
 
@@ -90,6 +94,8 @@ def export(s: Session, msg: p.Export) -> None:
 
 
 def import_(s: Session, msg: p.Import) -> None:
+    # Its cost is checked before anything is built or any weight is read.
+    s.check_cost(saved.read_config(msg.data), field_prefix="data.config.")
     s.replace_trainer(saved.import_experiment(msg.data), None, stop=True)
 
 

@@ -12,9 +12,16 @@ The sessions take turns in one loop, round-robin: read every message waiting on 
 (`Session.poll`: a frame and/or a training quantum). Handing the CPU from thread to thread
 instead cost ~2.5 ms of CPU per turn (measured: 176 vs 308 snapshots/s for 15 sessions).
 
+A client message waits in its session's inbox until that session's turn (Session.poll), which
+handles as many as its turn has time for: one session's flood of expensive messages costs its own
+turns, not the loop's. The host also keeps its sessions' memory within `worker_memory_mb`: each
+session's estimate counts against it (server.sessions.budget), and a worker process caps its
+address space (`limit_memory`) so an allocation the estimates missed fails in that session only.
+
 Channel protocol, all tuples (pickled over a Pipe, passed as they are over a thread_pipe):
   front -> host   ("create", sid, token, config_json, preset)   ("msg", sid, protocol_message)
-                  ("attach", sid, resumed, set_view | None)     ("detach", sid)   ("idle_pause", sid)
+                  ("raw", sid, json_text)  [an import, parsed here]
+                  ("attach", sid, resumed, set_view | None, token)   ("detach", sid)   ("idle_pause", sid)
                   ("end", sid)   ("taken", sid)  [the front sent the last frame]   ("stop",)
   host -> front   ("ready", None)  [warmed up]   ("post", sid, dict)   ("frame", sid, bytes)
                   ("close", sid, code, reason)   ("gone", sid)  [it crashed or could not start]
@@ -25,11 +32,14 @@ from __future__ import annotations
 import ctypes
 import logging
 import math
+import resource
 import time
 from typing import Any
 
 from gan_core.engine.config import ConfigError, parse_config
+from gan_core.engine.snapshot import SnapshotOptions
 from gan_core.engine.trainer import Trainer
+from server.sessions import budget
 from server.sessions.pacer import Pacer
 from server.sessions.session import Session
 from server.settings import Settings
@@ -39,6 +49,24 @@ log = logging.getLogger(__name__)
 TRIM_EVERY_S = 5.0  # malloc_trim walks the heap (~1 ms): a few times a minute is plenty
 IDLE_WAIT_S = 1.0  # with nothing to compute the loop sleeps on the channel (a message wakes it at once)
 CLOSE_COULD_NOT_START = 1008
+ADDRESS_SLACK = 512 * 2**20  # on top of worker_memory_mb: thread stacks, allocator arenas, fragmentation
+
+
+def limit_memory(mb: int) -> int | None:
+    """Cap this process's address space at what it maps now plus `mb` MiB (and some slack), so a
+    runaway allocation fails with MemoryError (in the session that asked) instead of growing the
+    worker until the machine swaps. Returns the limit in bytes; None where /proc is missing."""
+    try:
+        with open("/proc/self/status") as f:
+            vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+    except (OSError, StopIteration, ValueError):
+        return None
+    limit = vm + mb * 2**20 + ADDRESS_SLACK
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    return limit
 
 
 def _malloc_trim() -> Any:
@@ -132,15 +160,25 @@ class Host:
         except (OSError, ValueError):  # the front is gone: this host is about to be stopped
             pass
 
+    def memory_used(self, but: str | None = None) -> int:
+        """Estimated bytes the sessions of this host hold (all but session `but`)."""
+        return sum(s.memory_bytes for sid, s in self.sessions.items() if sid != but)
+
     def _create(self, sid: str, token: str, config: dict[str, Any], preset: str | None) -> None:
         try:
-            trainer = Trainer(parse_config(config))
-        except ConfigError as exc:  # validated by the front already; a device check can still fail here
-            self.send(("post", sid, {"type": "error", "message": exc.message, "field": exc.field}))
+            cfg = parse_config(config)
+            # Validated and within budget on the front; whether it fits this host's memory is known here.
+            budget.check(cfg, SnapshotOptions(), self.settings, self.memory_used())
+            trainer = Trainer(cfg)
+        except (ConfigError, MemoryError) as exc:  # MemoryError: over this worker's address-space cap
+            message = exc.message if isinstance(exc, ConfigError) else "memory: this worker cannot hold it"
+            self.send(("post", sid, {"type": "error", "message": message, "field": getattr(exc, "field", None)}))
             self.send(("close", sid, CLOSE_COULD_NOT_START, "could not start"))
             self.send(("gone", sid))
             return
-        self.sessions[sid] = Session(trainer, self.settings, self.pacer, preset, sid=sid, token=token)
+        s = Session(trainer, self.settings, self.pacer, preset, sid=sid, token=token)
+        s.others_bytes = lambda: self.memory_used(but=sid)
+        self.sessions[sid] = s
         self.sinks[sid] = ChannelSink(self.send, sid)
 
     def handle(self, msg: tuple) -> bool:
@@ -155,11 +193,11 @@ class Host:
         s, sink = self.sessions.get(sid), self.sinks.get(sid)
         if s is None or sink is None:
             return True  # it ended a moment ago; the front learns from "gone"
-        if kind == "msg":
-            s.handle(msg[2])
+        if kind in ("msg", "raw"):
+            s.enqueue(msg[2])  # handled in the session's own turn
         elif kind == "attach":
             sink.in_flight = False
-            s.attach(sink, msg[2], msg[3])
+            s.attach(sink, msg[2], msg[3], msg[4] if len(msg) > 4 else None)
         elif kind == "detach":
             s.detach()
         elif kind == "idle_pause":
@@ -226,4 +264,7 @@ def main(conn: Any, settings_json: dict[str, Any], pace: Any = None) -> None:
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s[worker]: %(message)s")
     torch.set_num_threads(settings.threads)  # the server process sets its own at start-up
+    Host.warm_up()  # torch's lazy imports first: the cap below is on top of what a warm worker maps
+    limit = limit_memory(settings.worker_memory_mb)
+    log.debug("worker address space capped at %s bytes", limit)
     run_host(conn, settings, pace)

@@ -66,6 +66,11 @@ class SessionManager:
         s = self._sessions.get(token)
         return s if s is not None and not s.ended else None
 
+    def rotate(self, s: SessionProxy) -> None:
+        """Give `s` a new resume token: a replayed old one (a copied link, a sniffed message) takes nothing."""
+        self._drop(s)
+        self._sessions[s.rotate_token()] = s
+
     def detach(self, s: SessionProxy, sink: Any) -> None:
         s.detach(sink)
         if s.ended:

@@ -6,7 +6,8 @@ run on one host thread of this process. Either way a host is the same loop (serv
 behind the same channel (a Pipe, or server.sessions.channel.thread_pipe), placed on by fewest
 sessions, and a host that stops is replaced while its sessions end with a clear error. A reader
 thread per host hands what comes back to the session's proxy (server.sessions.proxy), whose sink
-(the socket's Bridge) is thread-safe.
+(the socket's Bridge) is thread-safe; what goes to a host passes its Outbox
+(server.sessions.outbox), so the event loop never waits on a busy host's pipe.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import time
 from typing import Any
 
 from gan_core.engine.config import ExperimentConfig
+from server.sessions.budget import import_limit
 from server.sessions.channel import thread_pipe
 from server.sessions.host import main as worker_main
 from server.sessions.host import run_host
+from server.sessions.outbox import Outbox
 from server.sessions.pacer import shared_state
 from server.sessions.proxy import SessionProxy
 from server.settings import Settings
@@ -28,6 +31,7 @@ from server.settings import Settings
 log = logging.getLogger(__name__)
 
 RESPAWN_DELAY_S = 2.0  # before a stopped host's replacement starts
+OUTBOX_MIN_BYTES = 64 * 2**20  # a host's queue holds at least this much (a few imports' text)
 
 
 class Pool:
@@ -45,8 +49,10 @@ class Pool:
         self._closing = False
         n = max(1, settings.workers)
         self._conns: list[Any] = [None] * n
+        self._outboxes: list[Outbox | None] = [None] * n
         self.runners: list[Any] = [None] * n  # each host's Process, or its Thread
         self._locks = [threading.Lock() for _ in range(n)]
+        self._outbox_bytes = max(OUTBOX_MIN_BYTES, 2 * import_limit(settings))
         self._sessions: list[dict[str, SessionProxy]] = [{} for _ in range(n)]
         self._ready: set[int] = set()  # hosts that said "ready" (warmed up, serving)
         for w in range(n):
@@ -64,8 +70,12 @@ class Pool:
                                                                   self._pace), name=f"toygan-worker-{w}", daemon=True)
             runner.start()
             back.close()  # the child holds its own copy; ours would keep EOF from ever arriving
+        old = self._outboxes[w]
         with self._locks[w]:
             self._conns[w], self.runners[w] = front, runner
+            self._outboxes[w] = Outbox(front, f"host-writer-{w}", self._outbox_bytes)
+        if old is not None:
+            old.close()
         threading.Thread(target=self._read, args=(w, front), name=f"host-reader-{w}", daemon=True).start()
 
     @property
@@ -80,13 +90,12 @@ class Pool:
     def ready(self) -> int:
         return sum(1 for w in list(self._ready) if self.runners[w].is_alive())
 
-    def send(self, w: int, msg: tuple) -> bool:
+    def send(self, w: int, msg: tuple, size: int = 0) -> bool:
+        """Hand `msg` to host w's writer (never blocks); `size` > 0: a client message, refused
+        (False) while that host's queue is full."""
         with self._locks[w]:
-            try:
-                self._conns[w].send(msg)
-                return True
-            except (OSError, ValueError):  # that host is gone; its reader ends its sessions
-                return False
+            box = self._outboxes[w]
+        return box is not None and box.put(msg, size)
 
     def place(self) -> int:
         """The ready host with the fewest sessions (ties: the lowest index); any live one at start-up."""
@@ -138,6 +147,9 @@ class Pool:
         self._closing = True
         for w in range(self.size):
             self.send(w, ("stop",))
+            box = self._outboxes[w]
+            if box is not None:
+                box.close(timeout / 2)
         deadline = time.monotonic() + timeout
         for r in self.runners:
             r.join(max(0.1, deadline - time.monotonic()))

@@ -12,6 +12,7 @@ import time
 from typing import Any, Protocol
 
 CLOSE_INTERNAL = 1011  # the session's host stopped: the page says so
+MESSAGE_SIZE = 512  # what a parsed client message counts against its host's queue (they are small)
 
 
 class Sink(Protocol):
@@ -24,12 +25,16 @@ class Sink(Protocol):
     def request_close(self, code: int, reason: str) -> None: ...
 
 
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class SessionProxy:
     def __init__(self, pool: Any, host: int, preset: str | None):
         self.pool = pool  # server.sessions.pool.Pool: send(host, msg), forget(proxy)
         self.host = host  # index of this session's host in the pool
         self.id = secrets.token_hex(6)
-        self.token = secrets.token_urlsafe(24)  # the secret that resumes this session
+        self.token = new_token()  # the secret that resumes this session; replaced at every resume
         self.preset = preset
         self.running = False  # mirrored from the status messages passing through
         self.last_input = time.monotonic()
@@ -41,6 +46,14 @@ class SessionProxy:
     def _send(self, *msg: Any) -> None:
         self.pool.send(self.host, msg)
 
+    def _submit(self, size: int, *msg: Any) -> None:
+        self.last_input = time.monotonic()
+        if not self.pool.send(self.host, msg, size):
+            sink = self._sink
+            if sink is not None:
+                sink.post({"type": "error", "message": "busy: this session's worker has too much waiting; "
+                           "message dropped", "field": None})
+
     @property
     def attached(self) -> bool:
         return self._sink is not None
@@ -49,8 +62,16 @@ class SessionProxy:
 
     def submit(self, msg: Any) -> None:
         """A client message (a server.wire.protocol model) for the session's handlers."""
-        self.last_input = time.monotonic()
-        self._send("msg", self.id, msg)
+        self._submit(MESSAGE_SIZE, "msg", self.id, msg)
+
+    def submit_raw(self, text: str) -> None:
+        """A big client message (an import) as its JSON text: parsed on the session's host."""
+        self._submit(MESSAGE_SIZE + len(text), "raw", self.id, text)
+
+    def rotate_token(self) -> str:
+        """A new resume token (the old one no longer resumes); the next `ready` carries it."""
+        self.token = new_token()
+        return self.token
 
     def attach(self, sink: Sink, resumed: bool = False, view: Any = None) -> None:
         """Stream to `sink`; the session says `ready`, then applies hello's `view`."""
@@ -60,7 +81,7 @@ class SessionProxy:
         sink.on_frame_sent = lambda: self._send("taken", self.id)
         self.detached_at = None
         self.last_input = time.monotonic()
-        self._send("attach", self.id, resumed, view)
+        self._send("attach", self.id, resumed, view, self.token)
 
     def take_over(self, reason: str) -> None:
         """Close the socket still attached (if any); a new one attaches next."""

@@ -8,7 +8,7 @@ class FakePool:
     def __init__(self):
         self.sent, self.forgotten = [], []
 
-    def send(self, host, msg):
+    def send(self, host, msg, size=0):
         self.sent.append(msg)
         return True
 
@@ -40,7 +40,7 @@ def test_attach_forwards_and_a_sent_frame_is_reported_taken():
     pool, s = proxy()
     sink = FakeSink()
     s.attach(sink, False, None)
-    assert s.attached and pool.sent[-1] == ("attach", s.id, False, None)
+    assert s.attached and pool.sent[-1] == ("attach", s.id, False, None, s.token)
     sink.on_frame_sent()  # the socket sent the frame: the host may make the next one
     assert pool.sent[-1] == ("taken", s.id)
     s.submit("a message")

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from server.sessions.manager import SessionManager
 from server.settings import Settings
 from server.web.api import build_router
+from server.web.guard import Guard, HostCheck
 from server.web.lag import LagProbe
 from server.web.static import mount
 from server.web.ws import websocket_endpoint
@@ -43,6 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.manager = SessionManager(settings)
     app.state.lag = LagProbe()
+    app.state.guard = Guard(settings)
+    app.add_middleware(HostCheck, guard=app.state.guard)  # DNS rebinding: a loopback lab answers its own names
     app.include_router(build_router())
     app.add_api_websocket_route("/ws", websocket_endpoint)
     mount(app)

@@ -81,7 +81,9 @@ def serve(argv: list[str]) -> int:
     from pydantic import ValidationError
 
     from server.app import create_app
+    from server.sessions.budget import ws_max_size
     from server.settings import Settings
+    from server.web.protocols import http_protocol, ws_protocol
 
     args = serve_parser().parse_args(argv)
     overrides = {k: v for k, v in vars(args).items() if v is not None}
@@ -95,9 +97,11 @@ def serve(argv: list[str]) -> int:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # No permessage-deflate: frames are float32 arrays that barely compress, and deflating ~30 KB
     # per frame costs the server (and every browser) CPU that 30 shared seats need for frames.
+    # The protocols add the deadlines that shed slow clients (server/web/protocols.py).
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, workers=1,
-                ws_max_size=settings.ws_max_size, ws_per_message_deflate=False,
-                log_level=settings.log_level.lower())
+                http=http_protocol(settings.header_timeout_s), ws=ws_protocol(settings.send_stall_s),
+                timeout_keep_alive=settings.keep_alive_s, ws_max_size=ws_max_size(settings),
+                ws_per_message_deflate=False, log_level=settings.log_level.lower())
     return 0
 
 

@@ -3,11 +3,17 @@
 `parse_message(text)` turns one text message into a model or raises ProtocolError whose
 `field` is the dotted path of the bad field (null when the whole message is bad) and whose
 `message` says why. The server never evaluates anything a client sends beyond this.
+
+Sizes are checked before anything is parsed (`check_size`): most messages are tiny, a few carry
+a config or a drawing (`max_message_bytes`), an import carries weights (`max_import_bytes`). A
+message larger than SMALL_MESSAGE_BYTES must name its type first (`{"type": "draw", ...`), so its
+limit is known from its first bytes; parsing what passes takes bounded time (a few ms).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -17,6 +23,11 @@ from gan_core.engine.snapshot import VIEW_LIMITS
 
 PROTOCOL_VERSION = 1
 FPS_RANGE = (1, 60)  # frames/s a client may ask for (set_view.fps)
+# Every message but a hello/configure/draw with a config or drawing, and an import, fits in this:
+# a set_view is ~150 bytes, a configure of one knob ~60.
+SMALL_MESSAGE_BYTES = 16 * 1024
+BIG_TYPES = ("hello", "configure", "draw")  # up to max_message_bytes; "import" up to max_import_bytes
+_TYPE_FIRST = re.compile(r'\s*\{\s*"type"\s*:\s*"([a-z_]{1,20})"')
 
 
 def _view_field(name: str) -> Any:
@@ -33,8 +44,9 @@ class ProtocolError(ValueError):
 
 
 class _Msg(BaseModel):
-    # Unknown fields are errors that name them: a typo ("sed" for "seed") must not pass silently.
-    model_config = ConfigDict(extra="forbid")
+    # Unknown fields are errors that name them: a typo ("sed" for "seed") must not pass silently;
+    # NaN and infinities (which Python's JSON reader accepts) are errors naming the field.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ViewOptions(_Msg):
@@ -93,7 +105,8 @@ class SetView(ViewOptions):
 
 class Draw(_Msg):
     type: Literal["draw"]
-    points: list[tuple[float, float]] = Field(min_length=1, max_length=MAX_DRAWN_POINTS)
+    points: list[Annotated[list[float], Field(min_length=2, max_length=2)]] = Field(
+        min_length=1, max_length=MAX_DRAWN_POINTS)
 
 
 class Export(_Msg):
@@ -130,7 +143,48 @@ def _first_error(exc: ValidationError) -> ProtocolError:
         msg = "unknown field"
     elif kind == "missing":
         msg = "required field is missing"
+    elif kind in ("dict_type", "model_type"):  # validated from the parsed object: say it in JSON's words
+        msg = "Input should be an object"
+    elif kind == "list_type":
+        msg = "Input should be an array"
     return ProtocolError(f"{field}: {msg}" if field else msg, field)
+
+
+def utf8_size(text: str) -> int:
+    """Bytes of `text` in UTF-8, without copying it when it is ASCII (base64 weights, most JSON)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def size_limits(max_message_bytes: int, max_import_bytes: int) -> dict[str, int]:
+    """The most bytes a message of each type may have."""
+    limits = dict.fromkeys(MESSAGE_TYPES, SMALL_MESSAGE_BYTES)
+    limits.update(dict.fromkeys(BIG_TYPES, max_message_bytes))
+    limits["import"] = max(max_import_bytes, max_message_bytes)
+    return limits
+
+
+def check_size(text: str, limits: dict[str, int]) -> str | None:
+    """Refuse (ProtocolError) a message over its type's size before parsing it. Returns the type a
+    big message names first; None for one small enough to parse whole (SMALL_MESSAGE_BYTES at
+    most: check_parsed_size then holds it to its own type's limit)."""
+    if len(text) <= min(limits.values()) and utf8_size(text) <= min(limits.values()):
+        return None
+    size = utf8_size(text)
+    m = _TYPE_FIRST.match(text, 0, 200)
+    if m is not None and m.group(1) in limits:
+        kind = m.group(1)
+        check_parsed_size(kind, size, limits)
+        return kind
+    if size <= SMALL_MESSAGE_BYTES:
+        return None
+    raise ProtocolError(f"type: a message over {SMALL_MESSAGE_BYTES} bytes must name its type first "
+                        '({"type": "draw", ...})', "type")
+
+
+def check_parsed_size(kind: str, size: int, limits: dict[str, int]) -> None:
+    if size > limits[kind]:
+        raise ProtocolError(f"message too large: a {kind} message may have at most {limits[kind]} bytes, "
+                            f"this one has {size}", None)
 
 
 def parse_message(text: str) -> Any:
@@ -139,6 +193,8 @@ def parse_message(text: str) -> Any:
         data = json.loads(text)
     except ValueError as exc:
         raise ProtocolError(f"message is not valid JSON ({exc})", None) from None
+    except RecursionError:  # ~1,000 nested brackets: Python's reader gives up; so do we, politely
+        raise ProtocolError("message is nested too deeply to be a ToyGAN message", None) from None
     if not isinstance(data, dict):
         raise ProtocolError("message must be a JSON object with a 'type'", None)
     kind = data.get("type")
@@ -148,10 +204,13 @@ def parse_message(text: str) -> Any:
         raise ProtocolError(f"type: unknown message type {str(kind)[:40]!r} (known: {', '.join(MESSAGE_TYPES)})",
                             "type")
     try:
-        # Strict: "5" is not a number and 1.5 not an integer (JSON input still turns lists into tuples).
-        return _ADAPTER.validate_json(text, strict=True)
+        # Strict: "5" is not a number and 1.5 not an integer. The parsed object, not the text again:
+        # one pass of parsing per message.
+        return _ADAPTER.validate_python(data, strict=True)
     except ValidationError as exc:
         raise _first_error(exc) from None
+    except RecursionError:
+        raise ProtocolError("message is nested too deeply to be a ToyGAN message", None) from None
 
 
 def error(message: str, field: str | None = None) -> dict[str, Any]:

@@ -16,9 +16,21 @@ SMALL = {"target": {"name": "gaussian-1d"}, "generator": {"width": 8, "depth": 1
          "discriminator": {"width": 8, "depth": 1}, "training": {"batch_size": 32}}
 
 
+class LabClient(TestClient):
+    """TestClient whose websockets, like its HTTP requests, name the lab's own address as their Host
+    (Starlette's always say 'testserver', which a loopback lab refuses: server.web.guard)."""
+
+    def websocket_connect(self, url: str, *args, **kwargs):
+        if url.startswith("/"):
+            url = f"ws://{self.base_url.host}:{self.base_url.port}{url}"
+        return super().websocket_connect(url, *args, **kwargs)
+
+
 def make_client(**overrides) -> TestClient:
     base = dict(max_sessions=3, workers=0, resume_grace_s=30, rate_per_s=1000, rate_burst=1000)
-    return TestClient(create_app(Settings(**{**base, **overrides})))
+    st = Settings(**{**base, **overrides})
+    # The lab's own address: a loopback server answers its own names only (server.web.guard).
+    return LabClient(create_app(st), base_url=f"http://127.0.0.1:{st.port}")
 
 
 @pytest.fixture

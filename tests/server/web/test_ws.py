@@ -254,7 +254,7 @@ def test_bad_origin_is_refused(client):
         with pytest.raises(WebSocketDisconnect) as exc:
             ws.receive_json()
         assert exc.value.code == 1008
-    with client.websocket_connect("/ws", headers={"origin": "http://testserver"}) as ws:
+    with client.websocket_connect("/ws", headers={"origin": "http://127.0.0.1:8000"}) as ws:
         assert hello(ws, config=SMALL)["token"]
 
 

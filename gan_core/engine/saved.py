@@ -15,6 +15,10 @@ upgrade_config, which keeps what applies to each kind and drops the rest.
 Bytes in, bytes out: no files, no sockets. Loading never runs code from the payload
 (`torch.load(weights_only=True)`), and every refusal is a ConfigError whose field is the
 payload's path (`data.config.<path>`, `data.weights`), so a bad file costs an error message.
+Nothing is loaded before the file's declared sizes are checked against its config
+(`check_archive`): torch.save writes its zip entries uncompressed, so an entry that is compressed,
+or more bytes in all than the config's networks and optimizers hold, is refused before a byte is
+inflated (a 1.4 MB payload of re-compressed zeros used to allocate ~1 GiB).
 
 Each step has its own function, so what later formats need goes in one place: the config of an
 older `version` is upgraded in `read_config`, the declared tensor sizes checked against the config in
@@ -27,10 +31,12 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import zipfile
 from typing import Any
 
 import torch
 
+from gan_core.engine import cost
 from gan_core.engine.config import SCHEMA_VERSION, ConfigError, ExperimentConfig, parse_config
 from gan_core.engine.history import thin
 from gan_core.engine.trainer import Trainer
@@ -40,6 +46,9 @@ VERSION = SCHEMA_VERSION  # an export's version is its config's schema version
 HISTORY_POINTS = 2000  # loss/metric points an export carries (thinned evenly): ~200 KB of JSON
 # What Trainer.state_dict() holds besides the config (which travels as `config`, beside the weights).
 STATE_KEYS = frozenset({"generator", "discriminator", "optimizer_g", "optimizer_d", "rng", "iteration"})
+# What a weights file holds beside the tensors of its config: the pickle, the RNG state (~5 KB),
+# step counters, zip headers. Generous: a file is refused only when it is clearly not this config's.
+ARCHIVE_SLACK_BYTES = 1024 * 1024
 
 
 def export_experiment(trainer: Trainer, preset: str | None = None, weights: bool = True) -> dict[str, Any]:
@@ -95,6 +104,7 @@ def decode_weights(text: Any, config: ExperimentConfig) -> dict[str, Any]:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise ConfigError("data.weights: not valid base64", "data.weights") from None
+    check_archive(raw, config)
     try:
         # weights_only: tensors and plain containers only; a pickle that would run code is refused.
         state = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
@@ -104,6 +114,24 @@ def decode_weights(text: Any, config: ExperimentConfig) -> dict[str, Any]:
         missing = sorted(STATE_KEYS - set(state) if isinstance(state, dict) else STATE_KEYS)
         raise ConfigError(f"data.weights: missing {missing}", "data.weights")
     return {**state, "config": config.model_dump()}  # the config travels beside the weights
+
+
+def check_archive(raw: bytes, config: ExperimentConfig) -> None:
+    """Refuse a weights file whose zip entries are compressed, or declare more bytes than the
+    config's networks and optimizers can hold, before anything is inflated or loaded."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            entries = z.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        raise ConfigError("data.weights: not a ToyGAN weights file (not a torch.save archive)", "data.weights") from None
+    packed = [e.filename for e in entries if e.compress_type != zipfile.ZIP_STORED or e.file_size != e.compress_size]
+    if packed:
+        raise ConfigError(f"data.weights: compressed entries ({packed[0]}{' ...' if len(packed) > 1 else ''}); "
+                          "torch.save stores its tensors uncompressed", "data.weights")
+    declared, limit = sum(e.file_size for e in entries), cost.file_bytes(cost.workload(config)) + ARCHIVE_SLACK_BYTES
+    if declared > limit:
+        raise ConfigError(f"data.weights: {declared} bytes declared, more than data.config's networks and optimizers "
+                          f"hold ({limit} at most)", "data.weights")
 
 
 def _first_line(exc: Exception) -> str:

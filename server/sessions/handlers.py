@@ -90,7 +90,7 @@ def hello(s: Session, msg: p.Hello) -> None:
 
 
 def export(s: Session, msg: p.Export) -> None:
-    s.post({"type": "export", "data": saved.export_experiment(s.trainer, s.preset, msg.weights)})
+    s.post_big({"type": "export", "data": saved.export_experiment(s.trainer, s.preset, msg.weights)})
 
 
 def import_(s: Session, msg: p.Import) -> None:

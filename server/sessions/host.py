@@ -23,7 +23,8 @@ Channel protocol, all tuples (pickled over a Pipe, passed as they are over a thr
                   ("raw", sid, json_text)  [an import, parsed here]
                   ("attach", sid, resumed, set_view | None, token)   ("detach", sid)   ("idle_pause", sid)
                   ("end", sid)   ("taken", sid)  [the front sent the last frame]   ("stop",)
-  host -> front   ("ready", None)  [warmed up]   ("post", sid, dict)   ("frame", sid, bytes)
+  host -> front   ("ready", None)  [warmed up]   ("post", sid, dict)   ("text", sid, json_text)
+                  ("frame", sid, bytes)
                   ("close", sid, code, reason)   ("gone", sid)  [it crashed or could not start]
 """
 
@@ -124,6 +125,10 @@ class ChannelSink:
 
     def post(self, msg: dict[str, Any]) -> None:
         self._send(("post", self.sid, msg))
+
+    def post_text(self, text: str) -> None:
+        """A reply already serialized here (an export: megabytes the front then only forwards)."""
+        self._send(("text", self.sid, text))
 
     def offer_frame(self, data: bytes) -> None:
         self.in_flight = True

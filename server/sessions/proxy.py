@@ -20,7 +20,7 @@ class Sink(Protocol):
 
     on_frame_sent: Any
 
-    def post(self, msg: dict[str, Any]) -> None: ...
+    def post(self, msg: dict[str, Any] | str) -> None: ...
     def offer_frame(self, data: bytes) -> None: ...
     def request_close(self, code: int, reason: str) -> None: ...
 
@@ -125,6 +125,9 @@ class SessionProxy:
         if kind == "post":
             if msg[2].get("type") == "status":
                 self.running = msg[2].get("state") == "running"
+            if sink is not None:
+                sink.post(msg[2])
+        elif kind == "text":  # a big reply serialized on the host (an export)
             if sink is not None:
                 sink.post(msg[2])
         elif kind == "frame":

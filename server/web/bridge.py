@@ -4,6 +4,13 @@ JSON messages queue in order (replies and 1 Hz status: a few a second at most); 
 a single-slot mailbox the producer overwrites, so a slow client skips frames instead of
 queueing them, and training never waits for the network. One sender task drains both, messages
 first, so a `config` reply always arrives before the frame that reflects it.
+
+Replies are bounded for a client that does not read (issue 14: an export every 0.5 s to such a
+client grew the front from 249 MB to 1.4 GB in 45 s): each is serialized when posted, and while
+more than `max_bytes` of text waits, later replies are dropped (one reply of any size always gets
+through an empty queue, so the largest export still goes); the client gets one error saying how
+many, once it reads again. A client that stays unwritable is dropped by the websocket protocol
+(server.web.protocols, `send_stall_s`).
 """
 
 from __future__ import annotations
@@ -20,12 +27,21 @@ from starlette.websockets import WebSocket
 
 log = logging.getLogger(__name__)
 
+DEFAULT_MAX_BYTES = 4 * 2**20
+
+
+def to_text(msg: dict[str, Any] | str) -> str:
+    return msg if isinstance(msg, str) else json.dumps(msg, separators=(",", ":"), allow_nan=False, default=str)
+
 
 class Bridge:
-    def __init__(self, loop: asyncio.AbstractEventLoop):
+    def __init__(self, loop: asyncio.AbstractEventLoop, max_bytes: int = DEFAULT_MAX_BYTES):
         self.loop = loop
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._messages: deque[dict[str, Any]] = deque()
+        self._messages: deque[str] = deque()
+        self._queued = 0  # characters of text waiting in _messages
+        self.dropped = 0  # replies dropped since the client was last told
         self._frame: bytes | None = None
         self._close: tuple[int, str] | None = None
         self._wake = asyncio.Event()
@@ -39,9 +55,16 @@ class Bridge:
 
     # ---- any thread ---------------------------------------------------------------------------
 
-    def post(self, msg: dict[str, Any]) -> None:
+    def post(self, msg: dict[str, Any] | str) -> None:
+        """Queue a JSON reply (a dict, or its text already serialized); dropped, and counted, while
+        more than max_bytes wait."""
+        text = to_text(msg)
         with self._lock:
-            self._messages.append(msg)
+            if self._messages and self._queued + len(text) > self.max_bytes:
+                self.dropped += 1
+                return
+            self._messages.append(text)
+            self._queued += len(text)
         self._poke()
 
     def offer_frame(self, data: bytes) -> None:
@@ -56,10 +79,17 @@ class Bridge:
 
     # ---- event loop -----------------------------------------------------------------------------
 
-    def _take(self) -> tuple[list[dict[str, Any]], bytes | None, tuple[int, str] | None]:
+    def _take(self) -> tuple[list[str], bytes | None, tuple[int, str] | None]:
         with self._lock:
             msgs = list(self._messages)
             self._messages.clear()
+            self._queued = 0
+            if self.dropped:
+                log.info("%d replies dropped for a client that was not reading", self.dropped)
+                msgs.append(to_text({"type": "error", "field": None, "message": (
+                    f"{self.dropped} replies were dropped: this connection did not read fast enough "
+                    f"(more than {self.max_bytes} bytes of replies waited)")}))
+                self.dropped = 0
             frame, self._frame = self._frame, None
             return msgs, frame, self._close
 
@@ -70,7 +100,7 @@ class Bridge:
             self._wake.clear()
             msgs, frame, close = self._take()
             for m in msgs:
-                await ws.send_text(json.dumps(m, separators=(",", ":"), allow_nan=False, default=str))
+                await ws.send_text(m)
             if close is not None:
                 log.info("closing websocket: %s %s", *close)
                 await ws.close(code=close[0], reason=close[1])

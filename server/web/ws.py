@@ -66,7 +66,7 @@ def _new_session(manager: SessionManager, hello: p.Hello, settings: Settings) ->
 class Connection:
     def __init__(self, ws: WebSocket, settings: Settings, manager: SessionManager):
         self.ws, self.settings, self.manager = ws, settings, manager
-        self.bridge = Bridge(asyncio.get_running_loop())
+        self.bridge = Bridge(asyncio.get_running_loop(), settings.reply_buffer_bytes)
         self.session: SessionProxy | None = None
         self.bucket = TokenBucket(settings.rate_per_s, settings.rate_burst)
         # Bytes of messages over SMALL_MESSAGE_BYTES: what the event loop parses (an import, parsed

@@ -79,11 +79,11 @@ def test_sessions_sharing_a_pacer_train_alike_and_all_get_frames(monkeypatch):
     """Four sessions in one cooperative loop (a host's): the same budget, so the same number of
     iterations each, and every one of them gets frames."""
     from gan_core.engine.trainer import Trainer
-    from server.sessions import session as session_module
+    from server.sessions import turns as turns_module
     from server.wire import protocol as p
 
     clock = CpuClock()
-    monkeypatch.setattr(session_module, "time", clock)
+    monkeypatch.setattr(turns_module, "time", clock)
     st = Settings(workers=0, shared_fps=120)  # a frame target these rounds miss: the pacer cuts training
     pacer = Pacer(st.quantum_ms / 1000, st.shared_fps)
     sessions, sinks = [], []
@@ -91,6 +91,7 @@ def test_sessions_sharing_a_pacer_train_alike_and_all_get_frames(monkeypatch):
         t = Trainer({**SMALL, "seed": i})
         clock.charge(t)
         s = Session(t, st, pacer)
+        s.meter.clock = clock.monotonic  # its CPU bookkeeping on the same clock
         sink = _Sink()
         s.attach(sink)
         s.handle(p.parse_message('{"type": "play"}'))

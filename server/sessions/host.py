@@ -218,6 +218,15 @@ class Host:
         self.sinks.pop(sid, None)
         self.trimmer.request()
 
+    def settle(self) -> None:
+        """After a round: each session in debt is paid what the others' turns used in it
+        (server.sessions.meter), so an expensive one sits out while its neighbours get their frames."""
+        used = {sid: s.meter.last_turn_s for sid, s in self.sessions.items()}
+        total = sum(used.values())
+        for sid, s in self.sessions.items():
+            if s.meter.debt_s > 0:
+                s.meter.pay(total - used[sid])
+
     def _read(self, wait_s: float) -> bool:
         """Handle every message waiting on the channel (waiting up to wait_s for the first); False to stop."""
         timeout: float = wait_s
@@ -246,6 +255,7 @@ class Host:
                     if not s.poll():  # it crashed (its page was told); "end" drops sessions itself
                         self._drop(sid)
                         self.send(("gone", sid))  # the front stops offering it for resume
+                self.settle()
         except (EOFError, OSError):  # the front closed the channel: nobody to serve
             pass
         except Exception:  # a bug in the loop itself: the pool ends this host's sessions and starts another

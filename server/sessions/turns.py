@@ -87,6 +87,7 @@ class Turns:
         """One turn if one is wanted (unless it sits out to pay back an expensive one); False if the
         session crashed (its page was told)."""
         try:
+            self.meter.last_turn_s = 0.0
             if not self.wants_turn:
                 self._turn_t = None  # an idle gap is not a scheduling cycle
                 return True

@@ -153,27 +153,72 @@ class FakeClock:
         return self.t
 
 
-def test_a_turn_over_turn_ms_makes_its_session_sit_out_until_paid_back(monkeypatch):
-    s, sink = session()
-    clock = FakeClock()
+def _charged(monkeypatch, s: Session, clock: FakeClock, per_iteration_s: float, per_frame_s: float = 0.004) -> None:
     s.meter.clock = clock
-    real_step = s.trainer.step
+    real_step, real_snapshot = s.trainer.step, s.trainer.snapshot
 
     def costly(n):
-        clock.t += 0.055 * n  # 55 ms of CPU per iteration
+        clock.t += per_iteration_s * n
         real_step(n)
 
+    def costly_frame(opts=None):
+        clock.t += per_frame_s
+        return real_snapshot(opts)
+
     monkeypatch.setattr(s.trainer, "step", costly)
-    s.play()
-    s.poll()
-    assert s.meter.debt_s == pytest.approx(0.045, abs=0.011)  # 55 ms used, 10 allowed
-    worked = s.trainer.iteration
-    sat = 0
-    while s.meter.debt_s > 0:
-        s.poll()
-        sat += 1
-        assert s.trainer.iteration == worked  # sitting out: no training, no frames
-    assert sat in (4, 5)
+    monkeypatch.setattr(s.trainer, "snapshot", costly_frame)
+    real_turn = s.take_turn
+
+    def a_turn():  # the bookkeeping of any turn: a little CPU, even with nothing to train or show
+        clock.t += 0.0005
+        real_turn()
+
+    monkeypatch.setattr(s, "take_turn", a_turn)
+
+
+def test_a_turn_over_turn_ms_sits_out_while_its_neighbour_works_and_is_forgiven_alone(monkeypatch):
+    clock = FakeClock()
+    a, _ = session()
+    n, _ = session()
+    _charged(monkeypatch, a, clock, 0.055)  # 55 ms of CPU an iteration
+    _charged(monkeypatch, n, clock, 0.001)
+    a.play()
+    n.play()
+
+    def round_():
+        for s in (a, n):
+            s.poll()
+        # what the host does after a round (Host.settle)
+        a.meter.pay(n.meter.last_turn_s)
+        n.meter.pay(a.meter.last_turn_s)
+
+    round_()
+    assert a.meter.debt_s == pytest.approx(0.045, abs=0.011)  # 55 ms used, 10 allowed
+    worked = a.trainer.iteration
+    rounds = 0
+    while a.meter.debt_s > 0:
+        round_()
+        rounds += 1
+        assert a.trainer.iteration == worked  # sitting out: no training, no frames
+    # Paid by what its neighbour used, a few ms a round, so it sat out rounds while the neighbour worked.
+    assert rounds >= 5, rounds
+
+
+def test_the_host_pays_debts_with_what_the_others_used_and_forgives_them_when_nobody_else_works():
+    front, back = thread_pipe()
+    host = Host(back, Settings(workers=0))
+    for sid in ("a", "b", "c"):
+        host.handle(("create", sid, "t", SMALL, None))
+    a, b, c = (host.sessions[k].meter for k in "abc")
+    a.debt_s, a.last_turn_s, b.last_turn_s, c.last_turn_s = 0.040, 0.0, 0.002, 0.003
+    host.settle()
+    assert a.debt_s == pytest.approx(0.035)  # the others used 5 ms in that round
+    b.last_turn_s = c.last_turn_s = 0.5
+    host.settle()
+    assert a.debt_s == pytest.approx(0.025)  # at most turn_ms (10 ms) a round: its share, like everyone's
+    b.last_turn_s = c.last_turn_s = 0.0  # nobody else did anything: nobody to protect
+    host.settle()
+    assert a.debt_s == 0
 
 
 def test_the_watchdog_pauses_a_session_whose_iteration_overruns(monkeypatch):

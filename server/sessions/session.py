@@ -61,6 +61,8 @@ class Session(Turns):
         self._surface_t = -math.inf
         self._next_frame_t = -math.inf  # monotonic deadline of the next regular frame
         self._iter_s = 0.003  # running mean seconds per iteration: sizes the next quantum
+        self._frame_s = 0.003  # running mean CPU seconds per frame
+        self._framed_last = False  # the last busy turn made a frame (a heavy session alternates)
         self._credit_s = 0.0  # budget not yet spent: a turn trains once it covers an iteration
         self._turn_t: float | None = None  # monotonic start of this session's previous busy turn
         self._trained = 0
@@ -223,6 +225,7 @@ class Session(Turns):
         """What frames carry (already checked against the target) and, if given, their rate cap."""
         self._view = view
         self._memory = None
+        self._seed_iteration_time()
         if fps is not None:
             self._fps = fps
         self._dirty = True

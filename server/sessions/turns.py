@@ -111,10 +111,18 @@ class Turns:
             self._part_quantum()
         if self._running or self._pending > 0:
             self._pace()
+            # A session whose frame and iteration together are more than a turn does one of them a
+            # turn, in alternation (a change is always shown at once): its neighbours then wait at
+            # most for the larger of the two, not for their sum.
+            heavy = self._frame_s + self._iter_s > self.meter.turn_s
+            framed = False
             # Frame first: a change handled just now shows without waiting for training.
-            if self._frame_due():
+            if self._frame_due() and (self._dirty or not (heavy and self._framed_last)):
                 self.frame()
-            self._quantum()
+                framed = True
+            if not (heavy and framed):
+                self._quantum()
+            self._framed_last = framed
             self._after_quantum()
         elif self._dirty and self.attached:
             self.frame()
@@ -143,9 +151,11 @@ class Turns:
         self._turn_t = now
 
     def _seed_iteration_time(self) -> None:
-        # The estimate until the first quanta measure it: an expensive config's first turn must not
-        # run several iterations on the default guess of 3 ms.
-        self._iter_s = max(0.003, cost.iteration_cost(cost.workload(self._trainer.config)).seconds())
+        # The estimates until the first quanta and frames measure them: an expensive config's first
+        # turn must not run several iterations on the default guess of 3 ms.
+        w = cost.workload(self._trainer.config)
+        self._iter_s = max(0.003, cost.iteration_cost(w).seconds())
+        self._frame_s = cost.frame_cost(w, self._view).seconds()
 
     def _overrun(self, what: str, seconds: float) -> None:
         """The watchdog: stop training, and say why (the budget's estimate was wrong for this machine)."""
@@ -230,6 +240,7 @@ class Turns:
         cpu = self.meter.start()
         snap = t.snapshot(opts)
         cpu = self.meter.spent(cpu)
+        self._frame_s = 0.8 * self._frame_s + 0.2 * cpu
         if self.meter.overran(cpu):
             self._overrun("one frame", cpu)
         if snap.metrics_iteration == t.iteration:

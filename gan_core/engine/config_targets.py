@@ -150,6 +150,9 @@ class DrawnConfig(Strict):
     def _some_points(cls, points: Any) -> Any:
         if not points:
             raise ValueError("target.points: a drawn target needs at least one point")
+        # Before the item schema (at most 2 numbers, so every list is bounded) says it less plainly.
+        if isinstance(points, list) and any(isinstance(p, list) and len(p) != 2 for p in points):
+            raise ValueError("target.points: each point must be [x, y]")
         return points
 
     @model_validator(mode="after")

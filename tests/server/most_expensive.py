@@ -65,3 +65,28 @@ def most_expensive(st: Settings) -> tuple[dict, dict, float]:
 
     w = cost.workload(parse_config(cfg))
     return cfg, view, budget.turn_ms(w, SnapshotOptions(**view))
+
+
+def largest_model(st: Settings) -> dict:
+    """About the config with the largest weights `st` accepts (the largest export it makes): both
+    networks from 512 x 6 halved where the budget names them, then each width grown back as far as
+    the budget still accepts (a batch of 1, so mostly the weights cost; the default view, which a
+    hello is checked with)."""
+    cfg = {"generator": {"width": 512, "depth": 6}, "discriminator": {"width": 512, "depth": 6},
+           "noise": {"dim": 256}, "training": {"batch_size": 1}}
+    view: dict = {}
+    for _ in range(50):
+        err = _accepted(cfg, view, st)
+        if err is None:
+            break
+        assert err.field, err.message
+        _shrink(cfg, view, err.field)
+    else:
+        raise AssertionError("no accepted config found")
+    for net in ("generator", "discriminator"):
+        lo, hi = cfg[net]["width"], 512
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if _accepted(deep_merge(cfg, {net: {"width": mid}}), view, st) is None else (lo, mid - 1)
+        cfg[net]["width"] = lo
+    return cfg

@@ -6,6 +6,7 @@ pauses a session whose single iteration overruns; a host keeps its sessions' mem
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -251,3 +252,24 @@ def test_the_first_turns_of_an_expensive_config_run_one_iteration_not_a_guessed_
         if s.trainer.iteration:
             break
     assert s.trainer.iteration == 1
+
+
+def test_a_session_whose_frame_and_iteration_exceed_a_turn_does_one_of_them_a_turn(monkeypatch):
+    # 30 ms of CPU a frame and 8 ms an iteration, turns of 10 ms: doing both in a turn would hold each
+    # neighbour's frames back by their sum every round; in alternation, by the larger only.
+    clock = FakeClock()
+    s, sink = session()
+    _charged(monkeypatch, s, clock, per_iteration_s=0.008, per_frame_s=0.030)
+    s.play()
+    both = frames = trained = 0
+    for turn in range(30):
+        f0, i0 = len(sink.frames), s.trainer.iteration
+        s.poll()
+        framed, stepped = len(sink.frames) > f0, s.trainer.iteration > i0
+        both += framed and stepped and turn >= 3  # from when its first frames have been measured
+        frames += framed
+        trained += stepped
+        time.sleep(0.02)  # a frame is due again (30 frames/s)
+    assert both == 0
+    # It still does both, in turns (how often it trains depends on the wall-clock pacer: the load).
+    assert frames >= 5 and trained >= 2, (frames, trained)

@@ -48,9 +48,10 @@ class Settings(BaseSettings):
                                   "session ends (close 1008 'idle timeout')")
     resume_grace_s: float = Field(120.0, ge=0, description="Seconds a session whose socket dropped is kept "
                                   "for `hello` with its resume token (a page reload)")
-    allowed_origins: list[str] = Field(default_factory=list, json_schema_extra={"doc_default": "same host"},
-                                       description="Browser Origins allowed on /ws (repeat the flag; the env "
-                                       "var takes a JSON list); none: the request's own host only; '*': any")
+    allowed_origins: list[str] = Field(default_factory=list, json_schema_extra={"doc_default": "own address"},
+                                       description="Browser Origins allowed on /ws besides the lab's own address "
+                                       "(repeat the flag; the env var takes a JSON list); bound to loopback, "
+                                       "their hosts are also accepted as Host; '*': any Origin and Host")
     max_message_bytes: int = Field(256 * 1024, ge=1024, le=64 * 1024 * 1024,
                                    json_schema_extra={"doc_default": "256 KiB"}, description="Largest hello, "
                                    "configure or draw message (a config or a 5,000-point drawing: ~100-200 KB); "

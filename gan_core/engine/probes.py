@@ -73,6 +73,11 @@ class ProbeCache:
     surface_key: tuple | None = None
     metrics: tuple[dict[str, float], int] | None = None  # (metrics, iteration)
 
+    def forget_results(self) -> None:
+        """Drop the last surface and metrics (the run went back to a checkpoint: they are of another
+        iteration, and a frame reusing them would show the future); the fixed inputs stay."""
+        self.surface = self.surface_key = self.metrics = None
+
 
 def _grid(bounds, dim: int, g: int):
     xmin, xmax, ymin, ymax = bounds

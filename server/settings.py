@@ -75,7 +75,14 @@ class Settings(BaseSettings):
                              "loaded (a session's turn cycle misses 1/shared_fps): frames get cheaper "
                              "before they get fewer; the frame says the grid it has")
     status_interval_s: float = Field(1.0, gt=0, description="Seconds between status messages while running")
+    timeline_budget_mb: float = Field(4.0, ge=0, le=1024, description="Memory for each session's timeline "
+                                      "checkpoints, MB (the reference run's take ~0.11 MB each: 4 MB keeps ~36, "
+                                      "dense early, sparser later); 0: no timeline")
     log_level: str = Field("info", description="Logging level: debug, info, warning or error")
+
+    @property
+    def timeline_budget_bytes(self) -> int:
+        return int(self.timeline_budget_mb * 2**20)
 
     @property
     def ws_max_size(self) -> int:

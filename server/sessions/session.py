@@ -30,6 +30,7 @@ from gan_core.engine.config import SCHEMA_VERSION
 from gan_core.engine.snapshot import GRID_2D_MAX, SnapshotOptions
 from gan_core.plain_json import json_safe
 from server.sessions import handlers
+from server.sessions.rewind import Rewind
 from server.wire.frames import encode_frame
 from server.wire.protocol import PROTOCOL_VERSION
 
@@ -44,7 +45,9 @@ log = logging.getLogger(__name__)
 MAX_PENDING_STEPS = 1000  # step requests add up to this many iterations at most (a held key)
 
 
-class Session:
+class Session(Rewind):
+    """One lab session (see the module docstring); its timeline operations are Rewind's."""
+
     def __init__(self, trainer: Trainer, settings: Settings, pacer: Pacer, preset: str | None = None,
                  sid: str = "", token: str = ""):
         self.id = sid  # given by the front (server.sessions.proxy), which also holds the resume token
@@ -52,6 +55,7 @@ class Session:
         self.settings = settings
         self.pacer = pacer  # shared by every session of every host: they train alike
         self._trainer = trainer
+        trainer.timeline.set_budget(trainer, settings.timeline_budget_bytes)
         self._preset = preset
         self._view = SnapshotOptions()
         self._fps = settings.default_fps
@@ -72,6 +76,10 @@ class Session:
         self._its = 0.0
         self._its_mark = (time.monotonic(), 0)
         self._status_t = 0.0
+        self._run = 0  # bumped by every new run (reset, rebuild, preset, import): frames and curves carry it
+        self._replay_to: int | None = None  # an exact seek replaying towards this iteration, in turns
+        self._seek: dict[str, Any] | None = None  # what the last seek asked and got (the timeline message)
+        self._timeline_sent = (-1, 0.0)  # (timeline version, monotonic time) of the last timeline message
 
     # ---- what it is (read-only: change it through the operations below) ------------------------
 
@@ -115,10 +123,13 @@ class Session:
     # ---- the host's calls -----------------------------------------------------------------------
 
     def attach(self, sink: Any, resumed: bool = False, view: SetView | None = None) -> None:
-        """Stream to `sink`: say `ready`, apply hello's `view` (an error in it names the field, after
-        `ready`), go on running if it was when its page went away, and show a frame."""
+        """Stream to `sink`: say `ready` and send the curves and the timeline so far, apply hello's
+        `view` (an error in it names the field, after `ready`), go on running if it was when its page
+        went away, and show a frame."""
         self._sink = sink
         self.post_ready(resumed)
+        self.post_history()
+        self.post_timeline()
         if view is not None:
             self.handle(view)
         if self._was_running and self._trainer.status == "ok":
@@ -151,8 +162,8 @@ class Session:
 
     @property
     def wants_turn(self) -> bool:
-        """Whether there is computing to do: training, a step request, or a frame of a change."""
-        return self._running or self._pending > 0 or (self._dirty and self.attached)
+        """Whether there is computing to do: training, a step request, a replay, or a frame of a change."""
+        return self._running or self._pending > 0 or self._replay_to is not None or (self._dirty and self.attached)
 
     def poll(self) -> bool:
         """One turn if one is wanted; False if the session crashed (its page was told)."""
@@ -170,7 +181,10 @@ class Session:
 
     def take_turn(self) -> None:
         """One turn of computing (the host's loop gives the turns)."""
-        if self._running or self._pending > 0:
+        if self._replay_to is not None:
+            self._pace()
+            self._replay_quantum()
+        elif self._running or self._pending > 0:
             self._pace()
             # Frame first: a change handled just now shows without waiting for training.
             if self._frame_due():
@@ -185,6 +199,7 @@ class Session:
     def play(self) -> None:
         self._running = True
         self._pending = 0
+        self._replay_to = None
         self.post_status()
 
     def pause(self) -> None:
@@ -196,35 +211,43 @@ class Session:
     def request_steps(self, n: int) -> None:
         """Train n more iterations (in quanta, between frames; pause cancels), then report."""
         self._running = False
+        self._replay_to = None
         self._pending = min(self._pending + n, MAX_PENDING_STEPS)
 
     def step_parts(self, part: str, n: int) -> None:
         """n discriminator ("d") or generator ("g") updates at once: slow motion."""
         self._running = False
         self._pending = 0
+        self._replay_to = None
         for _ in range(n):
             self._trainer.step_part(part)
+        self.post_timeline_if_changed()
         self.post_status()
         self._dirty = True
 
     def reset(self, seed: int | None) -> None:
+        self._replay_to = None
         self._trainer.reset(seed)
-        self._changed(rebuilt=True)
+        self._changed(rebuilt=True, cause="reset")
 
     def apply(self, patch: dict[str, Any], clear_preset: bool = False) -> None:
-        """A live change (validated as a whole; ConfigError names the field and changes nothing)."""
+        """A live change (validated as a whole; ConfigError names the field and changes nothing). At a
+        past iteration of the run it starts a new branch of the timeline there (gan_core's trainer)."""
+        self._replay_to = None
         rebuilt = self._trainer.apply(patch)
         if clear_preset:
             self._preset = None
         self._changed(rebuilt)
 
-    def replace_trainer(self, trainer: Trainer, preset: str | None, stop: bool = False) -> None:
+    def replace_trainer(self, trainer: Trainer, preset: str | None, stop: bool = False, cause: str = "preset") -> None:
         """Another run (a preset, an import): built whole by the caller, so a failure changed nothing."""
+        trainer.timeline.set_budget(trainer, self.settings.timeline_budget_bytes)
         self._trainer = trainer
         self._preset = preset
+        self._replay_to = None
         if stop:
             self._running = False
-        self._changed(rebuilt=True)
+        self._changed(rebuilt=True, cause=cause)
 
     def set_view(self, view: SnapshotOptions, fps: float | None = None) -> None:
         """What frames carry (already checked against the target) and, if given, their rate cap."""
@@ -248,23 +271,33 @@ class Session:
                    "schema_version": SCHEMA_VERSION, "preset": self._preset, "resumed": resumed,
                    "config_rev": self._config_rev})
 
-    def post_status(self, rebuilt: bool = False) -> None:
+    def post_status(self, rebuilt: bool = False, cause: str | None = None) -> None:
         t = self._trainer
         self.post({"type": "status", "state": self.state(), "iteration": t.iteration, "its": self._its,
-                   "message": t.status_message, "rebuilt": rebuilt, "config_rev": self._config_rev})
+                   "message": t.status_message, "rebuilt": rebuilt, "config_rev": self._config_rev,
+                   "cause": cause, "replay_to": self._replay_to})
         self._status_t = time.monotonic()
 
-    def post_config(self, rebuilt: bool) -> None:
+    def post_config(self, rebuilt: bool, cause: str = "configure") -> None:
         self.post({"type": "config", "config": self._trainer.config.model_dump(mode="json"), "rebuilt": rebuilt,
-                   "config_rev": self._config_rev, "preset": self._preset})
+                   "config_rev": self._config_rev, "preset": self._preset, "cause": cause,
+                   "iteration": self._trainer.iteration})
 
-    def _changed(self, rebuilt: bool) -> None:
-        """After an applied change: tell the client, and show it in the very next frame."""
+    def _changed(self, rebuilt: bool, cause: str = "configure") -> None:
+        """After an applied change: tell the client, and show it in the very next frame. A rebuild is
+        a new run: the page gets its curves (none, or an import's) and its timeline afresh."""
         self._config_rev += 1
+        self._seek = None
         if rebuilt:
-            self._hist_cursor = 0  # a new run: its history starts again
-        self.post_config(rebuilt)
-        self.post_status(rebuilt)
+            self._run += 1
+            self._hist_cursor = self._trainer.iteration  # a new run: its history starts again
+        self.post_config(rebuilt, cause)
+        self.post_status(rebuilt, cause)
+        if rebuilt:
+            self.post_history()
+            self.post_timeline()
+        else:
+            self.post_timeline_if_changed()
         self._dirty = True
 
     # ---- training and frames ------------------------------------------------------------------------
@@ -315,6 +348,7 @@ class Session:
             self._dirty = True
         elif now - self._status_t >= self.settings.status_interval_s:
             self.post_status()
+        self.post_timeline_if_changed(self.settings.status_interval_s)
 
     def _frame_due(self) -> bool:
         sink = self._sink
@@ -348,7 +382,9 @@ class Session:
         new = history.since(t.history, self._hist_cursor)
         if new:
             self._hist_cursor = new[-1]["iteration"]
-        extra = {"state": self.state(), "its": self._its, "config_rev": self._config_rev}
+        tl = t.timeline
+        extra = {"state": self.state(), "its": self._its, "config_rev": self._config_rev, "run": self._run,
+                 "branch": tl.current.id, "extent": tl.extent, "start": tl.start}
         sink.offer_frame(encode_frame(snap, new, extra))
         if now >= self._next_frame_t:
             # A steady clock: a frame a little late keeps the phase (the next comes sooner), so the

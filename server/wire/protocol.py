@@ -17,6 +17,7 @@ from gan_core.engine.snapshot import VIEW_LIMITS
 
 PROTOCOL_VERSION = 1
 FPS_RANGE = (1, 60)  # frames/s a client may ask for (set_view.fps)
+MAX_ITERATION = 10**9  # iterations and branch ids a message may name
 
 
 def _view_field(name: str) -> Any:
@@ -110,13 +111,35 @@ class Ping(_Msg):
     type: Literal["ping"]
 
 
+class Seek(_Msg):
+    """Show the run as it was at `iteration` (docs/protocol.md, the timeline)."""
+
+    type: Literal["seek"]
+    iteration: int = Field(ge=0, le=MAX_ITERATION)
+    exact: bool = True  # False: the nearest earlier checkpoint at once (dragging); True: replay to it
+
+
+class Branch(_Msg):
+    """A new branch of the timeline from where the run is, with `patch` applied on it."""
+
+    type: Literal["branch"]
+    patch: dict[str, Any] | None = None
+    label: str | None = Field(None, min_length=1, max_length=60)
+
+
+class SwitchBranch(_Msg):
+    type: Literal["switch_branch"]
+    branch: int = Field(ge=0, le=MAX_ITERATION)
+
+
 ClientMessage = Annotated[
-    Hello | Play | Pause | Step | Reset | Configure | Preset | SetView | Draw | Export | Import | Ping,
+    Hello | Play | Pause | Step | Reset | Configure | Preset | SetView | Draw | Export | Import | Ping
+    | Seek | Branch | SwitchBranch,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 MESSAGE_TYPES = ("hello", "play", "pause", "step", "reset", "configure", "preset", "set_view", "draw",
-                 "export", "import", "ping")
+                 "export", "import", "ping", "seek", "branch", "switch_branch")
 
 
 def _first_error(exc: ValidationError) -> ProtocolError:

@@ -230,6 +230,8 @@ def test_resume_after_disconnect_keeps_the_run(client):
     with client.websocket_connect("/ws") as ws:
         again = hello(ws, resume=ready["token"])
         assert again["resumed"] is True and again["session"] == ready["session"]
+        # The page that reloaded gets the curves so far, then frames from where the run is.
+        assert recv(ws, "history")["branches"][0]["losses"]["iteration"] == list(range(1, 8))
         assert recv(ws, "frame")[0]["iteration"] == 7
     with client.websocket_connect("/ws") as ws:
         ws.send_json({"type": "hello", "resume": "forged-token"})

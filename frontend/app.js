@@ -15,6 +15,9 @@ import { Density1DView } from "./views/density1d.js";
 import { DiracView } from "./views/dirac.js";
 import { CurvesView } from "./views/curves.js";
 import { ModelView } from "./views/model.js";
+import { TimelineView } from "./views/timeline.js";
+import { Rewind } from "./rewind.js";
+import { forgetResumeToken, resumeToken, saveResumeToken } from "./resume.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -40,6 +43,7 @@ export class App {
     this.its = null; // iterations/s while running, from the server
     this.frame = null;
     this.history = new History();
+    this.rewind = new Rewind(this); // the timeline: where the run is on it, the scrub, the branches
     this.trail = new PointTrail(); // the 2D Dirac game's generator path, fed by every frame
     this.recording = null; // stop() of the recording in progress, or null
     this.slowMotion = null; // the slow-motion stage shown ({text, boxes}), or null
@@ -65,6 +69,7 @@ export class App {
     };
     this.curves = new CurvesView($("view-losses"), $("view-metrics"));
     this.model = new ModelView($("model"));
+    this.timelineView = new TimelineView(this.rewind);
     this.paint("classroom", "preset", "viewBar", "counter", "transport", "recording", "slowMotion");
     new ResizeObserver(() => this.requestRender()).observe($("view-samples"));
 
@@ -73,7 +78,7 @@ export class App {
       onMessage: (msg) => this.onMessage(msg),
       onFrame: (frame) => this.onFrame(frame),
       onState: (state, detail) => this.onSocketState(state, detail),
-    }, (resume) => this.helloFields(resume));
+    }, (resume) => this.helloFields(resume), resumeToken());
   }
 
   start() {
@@ -85,9 +90,10 @@ export class App {
     for (const part of parts) PAINTERS[part](this);
   }
 
-  helloFields(resume) {
-    if (resume) return { config: this.config || undefined };
-    if (this.initialConfig) return { config: this.initialConfig };
+  /** A new session's experiment (with a resume token too: the server starts it if the token expired). */
+  helloFields() {
+    const config = this.config || this.initialConfig;
+    if (config) return { config };
     if (this.preset) return { preset: this.preset };
     return {};
   }
@@ -97,11 +103,17 @@ export class App {
   onReady(msg) {
     if (this.wasFull) this.status.clearError(); // "server full" no longer holds
     this.wasFull = false;
+    const reloaded = this.config === null; // resumed on this page's first connection: a reload
     if (msg.preset) this.preset = msg.preset;
     this.setConfig(msg.config, false);
     this.status.set("paused");
     this.sendView();
-    if (msg.resumed) this.status.notice("Reconnected: the same session goes on.");
+    saveResumeToken(msg.token); // the newest one: the server may issue a new token on every resume
+    if (msg.resumed) {
+      const at = typeof msg.iteration === "number" ? ` at iteration ${msg.iteration}` : "";
+      this.status.notice(reloaded ? `Resumed after the reload: the same session goes on${at}, curves and timeline kept.`
+        : `Reconnected: the same session goes on${at}.`);
+    }
   }
 
   onMessage(msg) {
@@ -111,17 +123,26 @@ export class App {
         this.status.set(msg.state, msg.state === "diverged" ? msg.message || "" : "");
         if (typeof msg.iteration === "number") this.iteration = msg.iteration;
         this.its = msg.its || null;
-        if (msg.rebuilt) this.rebuiltNotice();
+        this.rewind.onStatus(msg);
+        if (msg.rebuilt) this.rebuiltNotice(msg.cause, msg.iteration);
         this.paint("counter", "transport");
+        this.requestRender();
         break;
       case "config":
         if (msg.preset !== undefined) this.preset = msg.preset;
-        this.setConfig(msg.config, Boolean(msg.rebuilt));
+        this.setConfig(msg.config, Boolean(msg.rebuilt), msg.cause, msg.iteration);
+        break;
+      case "history":
+        this.onHistory(msg);
+        break;
+      case "timeline":
+        this.rewind.onTimeline(msg);
         break;
       case "notice":
         this.status.notice(msg.message || "");
         break;
       case "error":
+        if (msg.field === "resume") forgetResumeToken(); // that session is gone; `ready` brings a new token
         this.status.error(msg.message || "error", msg.field);
         if (!this.socket.ready && msg.field !== "resume" && (this.initialConfig || this.preset)) {
           // The link's experiment was refused (say, made with an older schema): say why, and
@@ -151,6 +172,7 @@ export class App {
     this.history.push(h);
     this.views.dirac.push(h);
     this.trail.push(h);
+    this.rewind.onFrame(h);
     this.iteration = h.iteration;
     if (typeof h.its === "number") this.its = h.state === "running" ? h.its : null;
     this.paint("counter");
@@ -169,7 +191,7 @@ export class App {
     this.paint("counter", "transport");
   }
 
-  setConfig(config, rebuilt) {
+  setConfig(config, rebuilt, cause = "configure", iteration = 0) {
     const dimBefore = this.config && this.mainKind();
     this.config = config;
     this.form.update(config);
@@ -177,14 +199,36 @@ export class App {
     this.views.dirac.center = (config.target.mean && config.target.mean[0]) || 0;
     this.paint("preset");
     this.writeHash();
-    if (rebuilt) this.rebuiltNotice();
+    if (rebuilt) this.rebuiltNotice(cause, iteration);
+    else if (cause === "switch_branch") this.status.notice(`Switched branch: back where it was left, iteration ${iteration}.`);
     if (dimBefore !== this.mainKind()) this.showMainView();
   }
 
-  rebuiltNotice() {
-    this.status.notice("That change built new networks: training restarted from iteration 0.");
+  rebuiltNotice(cause, iteration) {
+    if (cause === "import") {
+      // Not a restart: the saved run goes on where it was saved, with its curves.
+      this.status.notice(`Imported: the saved experiment goes on from iteration ${iteration}, with its curves.`);
+    } else if (cause === "preset") {
+      this.status.notice("Preset loaded: new networks, from iteration 0.");
+    } else {
+      this.status.notice("That change built new networks: training restarted from iteration 0.");
+    }
     this.views.dirac.clear();
     this.trail.clear();
+  }
+
+  /** The server's curves so far (on connect, after a reload, an import or any new run). */
+  onHistory(msg) {
+    this.history.load(msg);
+    // The Dirac game's orbit and 2D trail start again from the curves' coordinates.
+    this.views.dirac.clear();
+    this.trail.clear();
+    const L = this.history.losses;
+    L.iteration.forEach((it, i) => {
+      if (L.theta[i] !== null && L.psi[i] !== null) this.views.dirac.add(it, L.theta[i], L.psi[i]);
+    });
+    this.trail.seed(L.iteration, L.theta, L.theta2);
+    this.requestRender();
   }
 
   // ---- page -> server ------------------------------------------------------------------------
@@ -311,14 +355,15 @@ export class App {
     }
     this.views[kind].render(frame, this.view, this.trail);
     if (frame) this.renderCount++;
-    this.curves.update(this.history, this.view.logx);
+    this.curves.update(this.history, this.view.logx, this.rewind.marked);
+    this.timelineView.render(this.history);
   }
 
   // ---- page state ----------------------------------------------------------------------------
 
-  /** What a reset, a preset or an import starts afresh: curves, the Dirac orbit, the 2D trail. */
+  /** What a reset, a preset or an import starts afresh: the Dirac orbit and the 2D trail (the
+   * curves come from the server's `history` message for the new run). */
   clearTraces() {
-    this.history.clear();
     this.views.dirac.clear();
     this.trail.clear();
   }

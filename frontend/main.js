@@ -7,6 +7,7 @@ import { installKeyboard } from "./keyboard.js";
 import { DrawPad } from "./draw.js";
 import { slowMotion } from "./slowmo.js";
 import { exportConfig, exportCsv, exportExperiment, exportPng, readImport } from "./export.js";
+import { forgetResumeToken } from "./resume.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -38,8 +39,11 @@ async function boot() {
     (points) => app.draw(points),
   );
   installKeyboard({ togglePlay: () => app.togglePlay(), step: () => app.step(), reset: () => app.reset() });
-  // A link pasted into this tab's address bar: start over from it.
-  window.addEventListener("hashchange", () => window.location.reload());
+  // A link pasted into this tab's address bar: start over from it (not the session this tab had).
+  window.addEventListener("hashchange", () => {
+    forgetResumeToken();
+    window.location.reload();
+  });
   app.start();
 }
 
@@ -94,7 +98,7 @@ function wireIo(app) {
 function wireShare(app, schema) {
   const options = $("share-options");
   const sections = Object.keys(schema.properties).filter((k) => document.querySelector(`details[data-key="${k}"]`));
-  for (const key of [...sections, "presets", "draw", "export", "layers"]) {
+  for (const key of [...sections, "presets", "draw", "export", "layers", "timeline"]) {
     const label = document.createElement("label");
     const box = document.createElement("input");
     box.type = "checkbox";

@@ -269,7 +269,7 @@ class Session(Rewind):
         self.post({"type": "ready", "session": self.id, "token": self.token,
                    "config": self._trainer.config.model_dump(mode="json"), "protocol": PROTOCOL_VERSION,
                    "schema_version": SCHEMA_VERSION, "preset": self._preset, "resumed": resumed,
-                   "config_rev": self._config_rev})
+                   "config_rev": self._config_rev, "iteration": self._trainer.iteration})
 
     def post_status(self, rebuilt: bool = False, cause: str | None = None) -> None:
         t = self._trainer

@@ -56,7 +56,9 @@ STATE_KEYS = frozenset({"generator", "discriminator", "optimizer_g", "optimizer_
 
 def export_experiment(trainer: Trainer, preset: str | None = None, weights: bool = True) -> dict[str, Any]:
     """The trainer's experiment as a JSON-ready dict; `weights`: also everything to go on bit for bit."""
-    losses, metrics = trainer.timeline.lineage()
+    # The curves up to where the run is (after a seek back, the branch's later points are not this state's).
+    at = trainer.iteration
+    losses, metrics = ([p for p in points if p["iteration"] <= at] for points in trainer.timeline.lineage())
     data: dict[str, Any] = {
         "format": FORMAT, "version": VERSION, "schema_version": SCHEMA_VERSION,
         "config": trainer.config.model_dump(mode="json"),

@@ -103,6 +103,11 @@ def test_an_import_restores_the_curves_preset_and_timeline_start():
     assert back.checkpoints() == [90] and back.timeline.start == 90
     back.step(20)
     assert back.restore(95) == 95
+    # Saved after going back: the curves end where the run is, not where the branch got to.
+    t.restore(45)
+    rewound = export_experiment(t)
+    assert rewound["iteration"] == 45 and rewound["history"][-1]["iteration"] == 45
+    assert [m["iteration"] for m in rewound["metrics"]] == [30]
 
 
 def _as_version_2(data: dict) -> dict:

@@ -115,8 +115,8 @@ export class CurvesView {
         [[ema(b.losses.d_loss, SMOOTHING), "#b35806"], [ema(b.losses.g_loss, SMOOTHING), "#0072b2"]])),
       line(L.iteration, L.d_loss, name("D loss (EMA)", "D loss"), "#b35806"),
       line(L.iteration, L.g_loss, name("G loss (EMA)", "G loss"), "#0072b2"),
-      line(L.iteration, L.d_real, "mean D(real)", "#111", { yaxis: "y2", line: { dash: "dot", color: "#111", width: 1.2 } }),
-      line(L.iteration, L.d_fake, "mean D(fake)", "#0072b2", { yaxis: "y2", line: { dash: "dot", color: "#56b4e9", width: 1.2 } }),
+      line(L.iteration, L.d_real, suffix ? "D(real)" : "mean D(real)", "#111", { yaxis: "y2", line: { dash: "dot", color: "#111", width: 1.2 } }),
+      line(L.iteration, L.d_fake, suffix ? "D(fake)" : "mean D(fake)", "#0072b2", { yaxis: "y2", line: { dash: "dot", color: "#56b4e9", width: 1.2 } }),
     ], layout({
       ...size(this.lossDiv),
       yaxis: { title: { text: "loss" }, automargin: true },

@@ -119,7 +119,7 @@ def migrate(data: Any) -> dict[str, Any]:
         return {**data, "version": VERSION, "schema_version": SCHEMA_OF_VERSION[version], "metrics": []}
     schema = data.get("schema_version", SCHEMA_VERSION)
     if isinstance(schema, bool) or not isinstance(schema, int) or not 1 <= schema <= SCHEMA_VERSION:
-        raise ConfigError(f"data.schema_version: its config is of config schema {str(schema)[:20]!r}; this "
+        raise ConfigError(f"data.schema_version: its config is of config schema {repr(schema)[:20]}; this "
                           f"ToyGAN Lab reads config schemas 1 to {SCHEMA_VERSION}", "data.schema_version")
     return data
 

@@ -96,7 +96,7 @@ def test_an_import_restores_the_curves_and_the_preset_label(lab_page, open_lab, 
     saved = tmp_path / "experiment.json"
     dl.value.save_as(saved)
     data = json.loads(saved.read_text())
-    assert data["version"] == 2 and data["preset"] == "ring-collapse" and len(data["metrics"]) >= 2
+    assert data["version"] == 3 and data["preset"] == "ring-collapse" and len(data["metrics"]) >= 2
 
     open_lab(page, lab_url)  # opened anew: a fresh session, default experiment
     assert iteration(page) == 0 and page.input_value("[data-testid=preset]") == ""

@@ -11,7 +11,7 @@ from gan_core.engine.config import ConfigError
 from gan_core.engine.snapshot import SnapshotOptions
 from gan_core.engine.timeline import MAX_BRANCHES, MIN_GAP
 from gan_core.engine.trainer import Trainer
-from tests.gan_core.small_config import small_cfg
+from tests.gan_core.engine.small_config import small_cfg
 
 # Every source of state the next iteration reads: dropout (masks from the trainer's RNG), instance
 # noise annealed by iteration, an lr drop inside the window, label smoothing.

@@ -13,6 +13,7 @@ import pytest
 import torch
 from starlette.websockets import WebSocketDisconnect
 
+from gan_core.engine import saved
 from gan_core.engine.config import SCHEMA_VERSION
 from tests.server.conftest import SMALL, hello, make_client, recv
 
@@ -305,7 +306,8 @@ def test_v1_links_saved_experiments_and_config_files_still_open(client):
         assert cfg["target"]["modes"] == 6 and cfg["optimizer_g"]["alpha"] == 0.95
         ws.send_json({"type": "export", "weights": True})
         again = recv(ws, "export")["data"]
-        assert again["version"] == SCHEMA_VERSION and again["iteration"] == 7 and again["config"] == cfg
+        assert again["schema_version"] == SCHEMA_VERSION and again["iteration"] == 7 and again["config"] == cfg
+        assert again["version"] == saved.VERSION  # the file format's own version (3: curves, averages)
         w0 = torch.load(io.BytesIO(base64.b64decode(data["weights"])), weights_only=True)["generator"]
         w1 = torch.load(io.BytesIO(base64.b64decode(again["weights"])), weights_only=True)["generator"]
         assert all(torch.equal(w0[k], w1[k]) for k in w0)

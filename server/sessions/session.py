@@ -367,13 +367,19 @@ class Session(Rewind):
         now = time.monotonic()
         st = self.settings
         every = st.loaded_metrics_interval_s if self.pacer.loaded else st.metrics_interval_s
-        fresh_metrics = self._dirty or now - self._metrics_t >= every
+        # Looking at the past (a seek back, a drag along the timeline), a change of iteration is not a
+        # change of the experiment: metrics (tens of ms, most of a scrub frame) stay on their clock,
+        # and a frame in between has none rather than the last ones, which are another iteration's.
+        past = not t.timeline.at_head(t)
+        fresh_metrics = (self._dirty and not past) or now - self._metrics_t >= every
+        metrics = self._view.metrics and (fresh_metrics or t.probe_cache.metrics is not None)
         grid = self._view.grid
         if t.target.dim == 2:
             # A 1D grid of 512 must not fail a 2D target the person switched to since.
             grid = min(grid, GRID_2D_MAX, st.loaded_grid if self.pacer.loaded else GRID_2D_MAX)
         fresh_surface = self._dirty or now - self._surface_t >= 1.0 / st.surface_fps
-        opts = replace(self._view, grid=grid, reuse_surface=not fresh_surface, reuse_metrics=not fresh_metrics)
+        opts = replace(self._view, grid=grid, metrics=metrics, reuse_surface=not fresh_surface,
+                       reuse_metrics=not fresh_metrics)
         snap = t.snapshot(opts)
         if snap.metrics_iteration == t.iteration:
             self._metrics_t = now

@@ -71,6 +71,21 @@ def test_seek_without_exact_shows_the_nearest_earlier_checkpoint_and_says_so():
     assert header["iteration"] == tl["seek"]["at"] and header["surface_iteration"] == header["iteration"]
 
 
+def test_scrub_frames_keep_metrics_on_their_clock_and_never_show_another_iterations():
+    s, sink = session(metrics_interval_s=1000)  # no fresh metrics by the clock in this test
+    s.trainer.step(200)
+    s.frame()
+    for k in (150, 90, 40):  # a drag: each a frame, none paying for metrics
+        send(s, {"type": "seek", "iteration": k, "exact": False})
+        settle(s)
+        h = sink.frames[-1][0]
+        assert h["iteration"] < k + 1 and h["metrics"] == {} and h["metrics_iteration"] is None
+    send(s, {"type": "seek", "iteration": 200})  # back to the newest: a change of the run again
+    settle(s)
+    h = sink.frames[-1][0]
+    assert h["iteration"] == 200 and h["metrics_iteration"] == 200 and "modes_captured" in h["metrics"]
+
+
 def test_an_exact_seek_replays_in_turns_and_lands_on_the_iteration():
     s, sink = session()
     s.trainer.step(300)

@@ -71,7 +71,10 @@ export class App {
     this.model = new ModelView($("model"));
     this.timelineView = new TimelineView(this.rewind);
     this.paint("classroom", "preset", "viewBar", "counter", "transport", "recording", "slowMotion");
-    new ResizeObserver(() => this.requestRender()).observe($("view-samples"));
+    // A cell that changed size is drawn again, paused too (the curves' cells shrink when the
+    // timeline's text wraps, say, and plotly keeps the size it was drawn at).
+    const resized = new ResizeObserver(() => this.requestRender());
+    for (const id of ["view-samples", "view-losses"]) resized.observe($(id));
 
     this.socket = new LabSocket(socketUrl(), {
       onReady: (msg) => this.onReady(msg),
@@ -355,8 +358,10 @@ export class App {
     }
     this.views[kind].render(frame, this.view, this.trail);
     if (frame) this.renderCount++;
-    this.curves.update(this.history, this.view.logx, this.rewind.marked);
+    // The timeline first: its text may wrap to another line and shrink the curves' cells, which
+    // plotly then draws at their new size (not the old one, cut off at the bottom).
     this.timelineView.render(this.history);
+    this.curves.update(this.history, this.view.logx, this.rewind.marked);
   }
 
   // ---- page state ----------------------------------------------------------------------------

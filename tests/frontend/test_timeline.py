@@ -133,6 +133,10 @@ def test_dragging_the_timeline_back_shows_the_past_and_play_goes_on_from_there(l
     page.wait_for_function("(document.querySelector('[data-testid=view-losses]').layout.shapes || []).length === 1")
     assert page.evaluate("document.querySelector('[data-testid=view-losses]').layout.shapes[0].x0") == at
     assert page.locator("[data-testid=timeline-latest]").is_visible()
+    # The timeline's longer text takes room from the curves: paused, they are drawn again at their
+    # cells' new size (not cut off at the bottom).
+    page.wait_for_function("['view-losses', 'view-metrics'].every(id => { const d = document.getElementById(id);"
+                           " return Math.abs(d.layout.height - d.clientHeight) <= 1; })", timeout=5000)
     # Play from there: the original run goes on (a rewind, not a branch).
     page.click("[data-testid=play]")
     wait_iteration(page, f"> {end + 20}")

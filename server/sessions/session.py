@@ -234,9 +234,12 @@ class Session(Rewind):
         """A live change (validated as a whole; ConfigError names the field and changes nothing). At a
         past iteration of the run it starts a new branch of the timeline there (gan_core's trainer)."""
         self._replay_to = None
+        target = self._trainer.target
         rebuilt = self._trainer.apply(patch)
         if clear_preset:
             self._preset = None
+        if self._trainer.target is not target:
+            self._forget_window()
         self._changed(rebuilt)
 
     def replace_trainer(self, trainer: Trainer, preset: str | None, stop: bool = False, cause: str = "preset") -> None:
@@ -247,7 +250,13 @@ class Session(Rewind):
         self._replay_to = None
         if stop:
             self._running = False
+        self._forget_window()
         self._changed(rebuilt=True, cause=cause)
+
+    def _forget_window(self) -> None:
+        # The page's window framed the old target: the new one's first frame covers its own box, and
+        # the page sends the window it frames next (SnapshotOptions.window).
+        self._view = replace(self._view, window=None)
 
     def set_view(self, view: SnapshotOptions, fps: float | None = None) -> None:
         """What frames carry (already checked against the target) and, if given, their rate cap."""

@@ -49,6 +49,9 @@ class ViewOptions(_Msg):
     density: bool | None = None
     metrics: bool | None = None
     fps: float | None = Field(None, ge=FPS_RANGE[0], le=FPS_RANGE[1], description="frame cap, frames/s")
+    # The region the page draws, [xmin, xmax, ymin, ymax] (data units; 1D: y ignored): D's surface, D*
+    # and the density curves are computed over it. gan_core checks it (finite, bounded, not empty).
+    window: tuple[float, float, float, float] | None = Field(None, description="region the view draws")
 
 
 class Hello(_Msg):

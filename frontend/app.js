@@ -53,6 +53,7 @@ export class App {
     this.frameCount = 0; // frames received
     this.pendingExport = false;
     this.wasFull = false;
+    this.sentWindow = null; // the window the server was last asked to compute D over (set_view)
 
     this.status = new StatusBar({
       status: $("status"), text: $("status-text"), detail: $("status-detail"),
@@ -62,9 +63,10 @@ export class App {
     if (initial.error) this.status.error(initial.error);
     this.form = buildForm($("form"), schema, (path, value) => this.configure(dottedPatch(path, value)));
     fillPresetSelect($("preset"), presets);
+    const framing = schema["x-view"].window; // the rule both sample views frame their plots by
     this.views = {
-      "2d": new Samples2DView($("canvas-2d")),
-      "1d": new Density1DView($("canvas-1d")),
+      "2d": new Samples2DView($("canvas-2d"), framing),
+      "1d": new Density1DView($("canvas-1d"), framing),
       dirac: new DiracView($("canvas-dirac")),
     };
     this.curves = new CurvesView($("view-losses"), $("view-metrics"));
@@ -108,6 +110,7 @@ export class App {
     this.wasFull = false;
     const reloaded = this.config === null; // resumed on this page's first connection: a reload
     if (msg.preset) this.preset = msg.preset;
+    this.sentWindow = null; // a fresh (or resumed) session computes over the target's box until told
     this.setConfig(msg.config, false);
     this.status.set("paused");
     this.sendView();
@@ -132,6 +135,8 @@ export class App {
         this.requestRender();
         break;
       case "config":
+        // A new target makes the server forget the window: say it again once the page has framed it.
+        this.sentWindow = null;
         if (msg.preset !== undefined) this.preset = msg.preset;
         this.setConfig(msg.config, Boolean(msg.rebuilt), msg.cause, msg.iteration);
         break;
@@ -356,12 +361,36 @@ export class App {
       this.shownKind = kind; // "auto" follows the frames' dimension
       this.paint("mainView");
     }
-    this.views[kind].render(frame, this.view, this.trail);
+    const view = this.views[kind];
+    view.render(frame, this.view, this.trail);
     if (frame) this.renderCount++;
+    if (view.framer && frame) this.followWindow(view.framer);
     // The timeline first: its text may wrap to another line and shrink the curves' cells, which
     // plotly then draws at their new size (not the old one, cut off at the bottom).
     this.timelineView.render(this.history);
     this.curves.update(this.history, this.view.logx, this.rewind.marked);
+  }
+
+  /** After a draw: ask the server for D over the window the view is heading to, once per new one,
+   * and keep drawing while the view eases between windows. */
+  followWindow(framer) {
+    const goal = framer.goal;
+    const sent = this.sentWindow;
+    if (goal && !(sent && goal.every((v, i) => v === sent[i]))) {
+      this.sentWindow = goal.slice();
+      this.socket.send({ type: "set_view", window: goal });
+    }
+    if (framer.easing) this.requestRender();
+  }
+
+  /** Lock the axes at the window drawn now (a teacher's fixed frame; it goes into links), or fit. */
+  setLock(on) {
+    const view = this.views[this.mainKind()];
+    const win = on && view.frameWindow;
+    if (on && !win) return; // nothing drawn yet to lock
+    // 4 significant digits: the frame a person saw, in a short link.
+    const round = (v) => Number(v.toPrecision(4));
+    this.setView({ lock: win ? (this.mainKind() === "1d" ? win.slice(0, 2) : win.slice(0, 4)).map(round) : null });
   }
 
   // ---- page state ----------------------------------------------------------------------------

@@ -28,6 +28,7 @@ export const PAINTERS = Object.freeze({
       box.checked = Boolean(app.view.layers[box.dataset.layer]);
     }
     $("logx").checked = app.view.logx;
+    $("lock-axes").checked = Boolean(app.view.lock);
   },
 
   mainView(app) {

@@ -71,6 +71,7 @@ function wireView(app) {
     box.addEventListener("change", (e) => app.setView({ layers: { [box.dataset.layer]: e.target.checked } }));
   }
   $("logx").addEventListener("change", (e) => app.setView({ logx: e.target.checked }));
+  $("lock-axes").addEventListener("change", (e) => app.setLock(e.target.checked));
 }
 
 function wireIo(app) {

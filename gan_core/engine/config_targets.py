@@ -149,6 +149,39 @@ class DrawnConfig(Strict):
         return self
 
 
+class DataConfig(Strict):
+    """A person's own data (a CSV of values or points, parsed by the page): each row is picked with
+    equal probability, plus N(0, std^2) jitter, as a drawn target's points are."""
+
+    name: Literal["data"] = _target_name("data")
+    dim: Literal[1, 2] = Field(2, description="Values per row: 1 (a column of numbers) or 2 (x, y points)",
+                               json_schema_extra=ui("target", "hidden"))
+    points: list[list[float]] = Field(max_length=MAX_DRAWN_POINTS, description="The data, one row per sample: "
+                                      "[x] in 1D, [x, y] in 2D", json_schema_extra=ui("target", "hidden"))
+    std: float = _std(0.1, "Std of the jitter around each data point")
+    source: str = Field("", max_length=120, description="Where the data came from (a file name), for labels",
+                        json_schema_extra=ui("target", "hidden"))
+
+    @field_validator("points", mode="before")
+    @classmethod
+    def _some_points(cls, points: Any) -> Any:
+        if not points:
+            raise ValueError("target.points: a data target needs at least one row")
+        return points
+
+    @model_validator(mode="after")
+    def _check(self) -> DataConfig:
+        # The first bad row is named (0-based index in the field, 1-based in words): a file's row.
+        for i, p in enumerate(self.points):
+            if len(p) != self.dim:
+                want = "one value [x]" if self.dim == 1 else "two values [x, y]"
+                raise ValueError(f"target.points.{i}: row {i + 1} has {len(p)} values; {self.dim}D data needs {want}")
+            # Within +-100 data units, as a drawn target; NaN fails both comparisons.
+            if not all(-100 <= v <= 100 for v in p):
+                raise ValueError(f"target.points.{i}: row {i + 1} {p}: values must be finite and within [-100, 100]")
+        return self
+
+
 class DiracConfig(Strict):
     name: Literal["dirac"] = _target_name("dirac")
     dim: Literal[1, 2] = Field(1, description="Dimension of the point", json_schema_extra=ui("target", "select"))
@@ -163,4 +196,5 @@ class DiracConfig(Strict):
 
 
 TargetConfig = Annotated[Gaussian1DConfig | Mixture1DConfig | Uniform1DConfig | Gaussian2DConfig | RingConfig
-                         | GridConfig | CurveConfig | DrawnConfig | DiracConfig, Field(discriminator="name")]
+                         | GridConfig | CurveConfig | DrawnConfig | DataConfig | DiracConfig,
+                         Field(discriminator="name")]

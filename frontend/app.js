@@ -5,6 +5,7 @@ import { History } from "./history.js";
 import { LabSocket, socketUrl } from "./socket.js";
 import { buildForm } from "./schema-form.js";
 import { buildHash, dottedPatch, schemaDefaults, viewDefaults } from "./urlhash.js";
+import { OwnData } from "./owndata.js";
 import { fillPresetSelect } from "./presets.js";
 import { StatusBar } from "./status.js";
 import { PAINTERS } from "./chrome.js";
@@ -54,6 +55,8 @@ export class App {
     this.pendingExport = false;
     this.wasFull = false;
     this.sentWindow = null; // the window the server was last asked to compute D over (set_view)
+    this.ownData = new OwnData(this, OwnData.limitsFrom(schema)); // the CSV panel's state
+    this.linkLength = 0; // characters of this experiment's link (a person's data can make it long)
 
     this.status = new StatusBar({
       status: $("status"), text: $("status-text"), detail: $("status-detail"),
@@ -137,6 +140,7 @@ export class App {
       case "config":
         // A new target makes the server forget the window: say it again once the page has framed it.
         this.sentWindow = null;
+        this.ownData.accepted();
         if (msg.preset !== undefined) this.preset = msg.preset;
         this.setConfig(msg.config, Boolean(msg.rebuilt), msg.cause, msg.iteration);
         break;
@@ -151,6 +155,11 @@ export class App {
         break;
       case "error":
         if (msg.field === "resume") forgetResumeToken(); // that session is gone; `ready` brings a new token
+        if (this.ownData.pending && String(msg.field || "").startsWith("target")) {
+          this.ownData.refused(msg.message || "error"); // said beside the data panel, naming the row
+          if (this.config) this.form.update(this.config, true);
+          break;
+        }
         this.status.error(msg.message || "error", msg.field);
         if (!this.socket.ready && msg.field !== "resume" && (this.initialConfig || this.preset)) {
           // The link's experiment was refused (say, made with an older schema): say why, and
@@ -281,6 +290,13 @@ export class App {
   draw(points) {
     this.preset = null;
     this.socket.send({ type: "draw", points });
+  }
+
+  /** A person's own data as the target (target: a `data` target config; owndata.js builds it). */
+  useData(target) {
+    this.preset = null; // the server forgets it too: a preset is about its own target
+    this.clearTraces();
+    this.configure({ target });
   }
 
   requestExport(onExport) {
@@ -448,6 +464,8 @@ export class App {
     const hash = buildHash({ config: this.config, defaults: this.defaults, defaultView: this.defaultView,
       preset: this.preset, view: this.view, hide: this.hide });
     if (hash !== window.location.hash) history.replaceState(null, "", hash);
+    this.linkLength = window.location.href.split("#")[0].length + hash.length;
+    this.paint("link");
     if (this.share.open) this.paint("share"); // the link being made follows the experiment
   }
 }

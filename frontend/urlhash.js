@@ -16,6 +16,9 @@ const PAGE_VIEW = Object.freeze({
   lock: null,
 });
 const MAIN_VIEWS = ["auto", "2d", "1d", "dirac"];
+// Characters a link may have and still be shared: RFC 9110 asks servers for at least 8,000, and
+// mail and chat tools cut or refuse longer ones. A longer one still works in its own tab.
+export const LINK_LIMIT = 8000;
 const SERVER_VIEW_KEYS = ["samples", "grid", "fps"]; // named as in x-view and the set_view message
 
 /** The view a page starts with: the page's drawing choices plus x-view's defaults. */

@@ -18,7 +18,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MAX_DRAWN_POINTS = 5000  # points a drawn target may hold
+MAX_DRAWN_POINTS = 5000  # points a drawn target (or a data target's rows) may hold
+MAX_POINT_ABS = 100.0  # coordinates of drawn points and data rows stay within +-this (data units)
 MAX_MIXTURE_COMPONENTS = 16  # components of a 1D mixture
 Activation = Literal["relu", "leaky_relu", "tanh", "elu", "silu"]
 

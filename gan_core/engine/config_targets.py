@@ -9,7 +9,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from gan_core.engine.config_sections import MAX_DRAWN_POINTS, MAX_MIXTURE_COMPONENTS, Strict, ui
+from gan_core.engine.config_sections import (
+    MAX_DRAWN_POINTS,
+    MAX_MIXTURE_COMPONENTS,
+    MAX_POINT_ABS,
+    Strict,
+    ui,
+)
 
 
 def _target_name(default: str) -> Any:
@@ -143,9 +149,10 @@ class DrawnConfig(Strict):
     def _check(self) -> DrawnConfig:
         if any(len(p) != 2 for p in self.points):
             raise ValueError("target.points: each point must be [x, y]")
-        # Within +-100 data units (the pad draws a few units across); NaN fails both comparisons.
-        if not all(-100 <= v <= 100 for p in self.points for v in p):
-            raise ValueError("target.points: coordinates must be finite and within [-100, 100]")
+        # Within +-MAX_POINT_ABS data units (the pad draws a few units across); NaN fails both comparisons.
+        if not all(-MAX_POINT_ABS <= v <= MAX_POINT_ABS for p in self.points for v in p):
+            raise ValueError(f"target.points: coordinates must be finite and within [-{MAX_POINT_ABS:g}, "
+                             f"{MAX_POINT_ABS:g}]")
         return self
 
 
@@ -157,7 +164,8 @@ class DataConfig(Strict):
     dim: Literal[1, 2] = Field(2, description="Values per row: 1 (a column of numbers) or 2 (x, y points)",
                                json_schema_extra=ui("target", "hidden"))
     points: list[list[float]] = Field(max_length=MAX_DRAWN_POINTS, description="The data, one row per sample: "
-                                      "[x] in 1D, [x, y] in 2D", json_schema_extra=ui("target", "hidden"))
+                                      "[x] in 1D, [x, y] in 2D",
+                                      json_schema_extra=ui("target", "hidden", max_abs=MAX_POINT_ABS))
     std: float = _std(0.1, "Std of the jitter around each data point")
     source: str = Field("", max_length=120, description="Where the data came from (a file name), for labels",
                         json_schema_extra=ui("target", "hidden"))
@@ -176,9 +184,10 @@ class DataConfig(Strict):
             if len(p) != self.dim:
                 want = "one value [x]" if self.dim == 1 else "two values [x, y]"
                 raise ValueError(f"target.points.{i}: row {i + 1} has {len(p)} values; {self.dim}D data needs {want}")
-            # Within +-100 data units, as a drawn target; NaN fails both comparisons.
-            if not all(-100 <= v <= 100 for v in p):
-                raise ValueError(f"target.points.{i}: row {i + 1} {p}: values must be finite and within [-100, 100]")
+            # Within +-MAX_POINT_ABS data units, as a drawn target; NaN fails both comparisons.
+            if not all(-MAX_POINT_ABS <= v <= MAX_POINT_ABS for v in p):
+                raise ValueError(f"target.points.{i}: row {i + 1} {p}: values must be finite and within "
+                                 f"[-{MAX_POINT_ABS:g}, {MAX_POINT_ABS:g}]")
         return self
 
 

@@ -234,10 +234,10 @@ class Session(Rewind):
         """A live change (validated as a whole; ConfigError names the field and changes nothing). At a
         past iteration of the run it starts a new branch of the timeline there (gan_core's trainer)."""
         self._replay_to = None
-        target = self._trainer.target
+        target, kind = self._trainer.target, self._trainer.config.target.name
         rebuilt = self._trainer.apply(patch)
-        if clear_preset:
-            self._preset = None
+        if clear_preset or self._trainer.config.target.name != kind:
+            self._preset = None  # a preset's story is about its own target: another kind is not it
         if self._trainer.target is not target:
             self._forget_window()
         self._changed(rebuilt)

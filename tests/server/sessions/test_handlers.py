@@ -114,6 +114,17 @@ def test_set_view_is_checked_against_the_target():
     assert err["field"] == "grid" and "128" in err["message"] and s.view.grid == 16
 
 
+def test_another_kind_of_target_forgets_the_preset_a_tweak_keeps_it():
+    s, sink = session(preset="p")
+    send(s, '{"type": "configure", "patch": {"optimizer_d": {"lr": 0.002}}}')
+    assert s.preset == "p" and replies(sink, "config")[-1]["preset"] == "p"
+    send(s, json.dumps({"type": "configure", "patch": {"target": {"name": "data", "dim": 1, "points": [[0.5], [1.5]],
+                                                                  "source": "my.csv"}}}))
+    cfg = replies(sink, "config")[-1]
+    assert cfg["preset"] is None and s.preset is None and cfg["config"]["target"]["source"] == "my.csv"
+    assert s.trainer.target.dim == 1 and cfg["rebuilt"] is False  # 1D to 1D: the networks go on
+
+
 def test_set_view_window_moves_the_surface_and_bad_windows_name_the_field():
     s, sink = session({**SMALL, "target": {"name": "ring"}})
     send(s, '{"type": "set_view", "grid": 16, "window": [4, 12, -1, 7]}')

@@ -144,6 +144,7 @@ export class Framer {
     this.iteration = -1;
     this.wellInsideSince = null; // when the content last became "well inside" (ms), or null
     this.t = null; // time of the last step (ms)
+    this.easing = false; // the shown window is still on its way to the goal
   }
 
   /** A new frame (header: bounds, iteration, rebuilt; fake: its generated samples); lock: a window

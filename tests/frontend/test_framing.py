@@ -8,6 +8,7 @@ import base64
 import json
 from urllib.parse import parse_qs
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -180,3 +181,23 @@ def test_the_framer_grows_at_once_shrinks_late_and_eases(lab_page, open_lab, lab
     assert r["kept"] == r["grown"]
     assert r["shrunk"][1] < r["grown"][1] and r["shrunk"][1] > 1
     assert r["restart"][0] < 4 < 6 < r["restart"][1] and r["restartShown"] == r["restart"]
+
+
+@pytest.mark.parametrize("dim", [1, 2])
+def test_the_pages_fitting_rule_is_gan_cores(lab_page, open_lab, lab_url, dim):
+    # The page frames with gan_core.engine.framing's rule (the report does too): same data, same window.
+    from gan_core.engine.framing import fit_window
+
+    page = lab_page
+    open_lab(page, lab_url)
+    rng = np.random.default_rng(dim)
+    cases = [((5.0, 11.0, 0.0, 1.0) if dim == 1 else (-3.0, 3.0, -3.0, 3.0), rng.normal(0.3, 0.4, (512, dim))),
+             ((-1.0, 1.0, -1.0, 1.0), np.vstack([rng.normal(4.0, 0.2, (500, dim)), np.full((12, dim), 900.0)])),
+             ((-1.0, 1.0, -1.0, 1.0), np.full((64, dim), 5e3))]  # past the zoom-out limit: the target's box
+    for bounds, fake in cases:
+        got = page.evaluate("""async ([bounds, fake, dim]) => {
+          const { fitWindow } = await import('./static/views/framing.js');
+          return fitWindow(bounds, Float32Array.from(fake), dim, window.__toygan.schema['x-view'].window);
+        }""", [list(bounds), fake.astype(np.float32).ravel().tolist(), dim])
+        want = fit_window(bounds, fake.astype(np.float32), dim)
+        assert got == pytest.approx(want, rel=1e-5, abs=1e-5), (bounds, got, want)

@@ -43,7 +43,7 @@ def view_of(hash_text: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(v + "=" * (-len(v) % 4))) if v else {}
 
 
-def play_until(page, iterations: int, timeout_ms: int = 30000):
+def play_until(page, iterations: int, timeout_ms: int = 60000):
     page.click("[data-testid=play]")
     page.wait_for_function(f"window.__toygan.iteration >= {iterations}", timeout=timeout_ms)
     page.click("[data-testid=pause]")
@@ -54,8 +54,9 @@ def test_saturating_stall_keeps_the_stalled_generator_in_view(lab_page, open_lab
     # The target's box is 5..11 and the generator sits near 0: a view fixed on the target's box
     # showed none of the generated samples for the whole run.
     page = lab_page
-    open_lab(page, lab_url + "#p=saturating-stall")
-    page.wait_for_function("window.__toygan.frame && window.__toygan.views['1d'].frameWindow")
+    # The module's first page also waits for the session's worker to import torch: room on a busy machine.
+    open_lab(page, lab_url + "#p=saturating-stall", timeout_ms=60000)
+    page.wait_for_function("window.__toygan.frame && window.__toygan.views['1d'].frameWindow", timeout=60000)
     page.evaluate(RECORD)
     page.evaluate("window.__toygan.requestRender()")
     play_until(page, 150)

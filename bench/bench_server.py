@@ -1,6 +1,7 @@
 """Benchmark a real `toygan serve` on loopback (issue 5's goals), printing measured numbers and ratios.
 
     python bench/bench_server.py [--seconds 5] [--rounds 3] [--clients 30] [--many-seconds 30] [--soak SECONDS]
+                                 [--timeline-soak SECONDS] [--only-timeline]
 
 1-2. alternating rounds: headless Trainer.step() it/s at the reference config (this process), then
    one client: frames/s, server it/s, ratio to headless (goal >= 0.8; median of the rounds); p95 configure -> first
@@ -9,6 +10,10 @@
    event-loop lag p99 from the server's own probe (goal <= 50 ms), errors
 4. --soak: clients connect and leave for SECONDS; server RSS growth % and thread count before/after,
    and once more when every session (detached ones waiting out their grace too) has ended
+5. --timeline-soak: one client trains for SECONDS while going back on the timeline, branching and
+   switching branches every few seconds; the largest `used_bytes` any `timeline` message reported
+   against the session's budget (goal: never above it: checkpoints are thinned, not grown), the
+   checkpoints and branches kept, and the server's RSS from the first quarter to the end
 Loops are bounded by time; everything stays on 127.0.0.1.
 """
 
@@ -191,6 +196,56 @@ async def many(port: int, n: int, seconds: float, warmup: float) -> list[Client]
     return clients
 
 
+async def timeline_soak(port: int, seconds: float) -> dict[str, Any]:
+    """Train, go back, branch and switch for `seconds`; what the timeline messages said."""
+    import websockets
+
+    out: dict[str, Any] = {"messages": 0, "max_used": 0, "budget": 0, "seeks": 0, "branches_made": 0,
+                           "switches": 0, "iteration": 0}
+    rng = random.Random(0)
+    async with websockets.connect(f"ws://127.0.0.1:{port}/ws", max_size=2**24) as ws:
+        await ws.send(json.dumps({"type": "hello"}))
+        await ws.send(json.dumps({"type": "play"}))
+        end = time.perf_counter() + seconds
+        next_move = time.perf_counter() + 3.0
+        info: dict[str, Any] = {}
+        while time.perf_counter() < end:
+            try:
+                m = await asyncio.wait_for(ws.recv(), 1.0)
+            except TimeoutError:
+                m = None
+            if isinstance(m, str):
+                msg = json.loads(m)
+                if msg["type"] == "timeline":
+                    info = msg
+                    out["messages"] += 1
+                    out["max_used"] = max(out["max_used"], msg["used_bytes"])
+                    out["budget"] = msg["budget_bytes"]
+                    out["checkpoints"], out["branches"] = len(msg["checkpoints"]), len(msg["branches"])
+                elif msg["type"] == "error":
+                    raise SystemExit(f"timeline soak: {msg}")
+            elif isinstance(m, bytes):
+                out["iteration"] = decode_frame(m)[0]["iteration"]
+            if info and time.perf_counter() >= next_move and info.get("extent", 0) > 20:
+                next_move = time.perf_counter() + 3.0
+                move = rng.random()
+                if move < 0.5:  # back in time, then on with the original
+                    await ws.send(json.dumps({"type": "seek", "iteration": rng.randrange(info["extent"]),
+                                              "exact": rng.random() < 0.5}))
+                    out["seeks"] += 1
+                elif move < 0.8:  # back in time and a change there: a branch
+                    await ws.send(json.dumps({"type": "seek", "iteration": rng.randrange(info["extent"])}))
+                    lr = rng.choice([5e-4, 2e-3, 4e-3])
+                    await ws.send(json.dumps({"type": "configure", "patch": {"optimizer_g": {"lr": lr}}}))
+                    out["branches_made"] += 1
+                else:
+                    await ws.send(json.dumps({"type": "switch_branch",
+                                              "branch": rng.choice([b["id"] for b in info["branches"]])}))
+                    out["switches"] += 1
+                await ws.send(json.dumps({"type": "play"}))
+    return out
+
+
 async def soak(port: int, seconds: float, concurrent: int) -> int:
     end = time.perf_counter() + seconds
     sessions = 0
@@ -217,6 +272,8 @@ def main() -> None:
     ap.add_argument("--grace", type=float, default=120.0, help="the server's --resume-grace, seconds")
     ap.add_argument("--workers", type=int, help="server worker processes (default: the server's, one per core; "
                     "0: one host thread in the server process)")
+    ap.add_argument("--timeline-soak", type=float, default=0.0, help="timeline soak seconds (0: skip)")
+    ap.add_argument("--only-timeline", action="store_true", help="run the timeline soak alone")
     a = ap.parse_args()
     port = free_port()
     proc = start_server(port, max(a.clients, 4), a.workers, a.grace)
@@ -224,6 +281,9 @@ def main() -> None:
     print("server: sessions on one thread of the server process" if hosts.get("in_process")
           else f"server: {hosts['configured']} worker processes")
     try:
+        if a.only_timeline:
+            report_timeline_soak(port, proc.pid, a.timeline_soak or 60.0)
+            return
         # The machine is shared and its speed drifts by +-15% within minutes, so headless and served
         # training are measured in alternating rounds and compared round by round (the session is
         # detached, hence paused, while the headless loop runs).
@@ -307,9 +367,34 @@ def main() -> None:
                   f"threads {empty['Threads']}, processes {empty['Processes']}")
             print(f"RSS by process: before {rss_split(before)}; settled {rss_split(settled)}; "
                   f"at the end {rss_split(after)}; all ended {rss_split(empty)}")
+        if a.timeline_soak:
+            report_timeline_soak(port, proc.pid, a.timeline_soak)
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def report_timeline_soak(port: int, pid: int, seconds: float) -> None:
+    marks: dict[str, dict[str, Any]] = {}
+
+    async def mark(name: str, after: float) -> None:
+        await asyncio.sleep(after)
+        marks[name] = proc_status(pid)
+
+    async def run() -> dict[str, Any]:
+        return (await asyncio.gather(timeline_soak(port, seconds), mark("quarter", seconds / 4)))[0]
+
+    r = asyncio.run(run())
+    end = proc_status(pid)
+    growth = 100 * (end["VmRSS"] - marks["quarter"]["VmRSS"]) / marks["quarter"]["VmRSS"]
+    print(f"timeline soak {seconds:.0f} s: {r['seeks']} seeks, {r['branches_made']} "
+          f"branches made, {r['switches']} switches (at iteration {r['iteration']} at the end); "
+          f"{r['messages']} timeline messages, largest used "
+          f"{r['max_used'] / 2**20:.2f} MB of a {r['budget'] / 2**20:.2f} MB budget "
+          f"({'never above it' if r['max_used'] <= r['budget'] else 'ABOVE IT'}); kept at the end "
+          f"{r.get('checkpoints', 0)} checkpoints, {r.get('branches', 0)} branches; server RSS "
+          f"{marks['quarter']['VmRSS'] / 1024:.0f} MB after {seconds / 4:.0f} s -> {end['VmRSS'] / 1024:.0f} MB "
+          f"({growth:+.1f}%)")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import { History } from "./history.js";
 import { LabSocket, socketUrl } from "./socket.js";
 import { buildForm } from "./schema-form.js";
 import { buildHash, dottedPatch, schemaDefaults, viewDefaults } from "./urlhash.js";
+import { OwnData } from "./owndata.js";
 import { fillPresetSelect } from "./presets.js";
 import { StatusBar } from "./status.js";
 import { PAINTERS } from "./chrome.js";
@@ -15,6 +16,9 @@ import { Density1DView } from "./views/density1d.js";
 import { DiracView } from "./views/dirac.js";
 import { CurvesView } from "./views/curves.js";
 import { ModelView } from "./views/model.js";
+import { TimelineView } from "./views/timeline.js";
+import { Rewind } from "./rewind.js";
+import { forgetResumeToken, resumeToken, saveResumeToken } from "./resume.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -40,6 +44,7 @@ export class App {
     this.its = null; // iterations/s while running, from the server
     this.frame = null;
     this.history = new History();
+    this.rewind = new Rewind(this); // the timeline: where the run is on it, the scrub, the branches
     this.trail = new PointTrail(); // the 2D Dirac game's generator path, fed by every frame
     this.recording = null; // stop() of the recording in progress, or null
     this.slowMotion = null; // the slow-motion stage shown ({text, boxes}), or null
@@ -49,6 +54,9 @@ export class App {
     this.frameCount = 0; // frames received
     this.pendingExport = false;
     this.wasFull = false;
+    this.sentWindow = null; // the window the server was last asked to compute D over (set_view)
+    this.ownData = new OwnData(this, OwnData.limitsFrom(schema)); // the CSV panel's state
+    this.linkLength = 0; // characters of this experiment's link (a person's data can make it long)
 
     this.status = new StatusBar({
       status: $("status"), text: $("status-text"), detail: $("status-detail"),
@@ -58,22 +66,27 @@ export class App {
     if (initial.error) this.status.error(initial.error);
     this.form = buildForm($("form"), schema, (path, value) => this.configure(dottedPatch(path, value)));
     fillPresetSelect($("preset"), presets);
+    const framing = schema["x-view"].window; // the rule both sample views frame their plots by
     this.views = {
-      "2d": new Samples2DView($("canvas-2d")),
-      "1d": new Density1DView($("canvas-1d")),
+      "2d": new Samples2DView($("canvas-2d"), framing),
+      "1d": new Density1DView($("canvas-1d"), framing),
       dirac: new DiracView($("canvas-dirac")),
     };
     this.curves = new CurvesView($("view-losses"), $("view-metrics"));
     this.model = new ModelView($("model"));
+    this.timelineView = new TimelineView(this.rewind);
     this.paint("classroom", "preset", "viewBar", "counter", "transport", "recording", "slowMotion");
-    new ResizeObserver(() => this.requestRender()).observe($("view-samples"));
+    // A cell that changed size is drawn again, paused too (the curves' cells shrink when the
+    // timeline's text wraps, say, and plotly keeps the size it was drawn at).
+    const resized = new ResizeObserver(() => this.requestRender());
+    for (const id of ["view-samples", "view-losses"]) resized.observe($(id));
 
     this.socket = new LabSocket(socketUrl(), {
       onReady: (msg) => this.onReady(msg),
       onMessage: (msg) => this.onMessage(msg),
       onFrame: (frame) => this.onFrame(frame),
       onState: (state, detail) => this.onSocketState(state, detail),
-    }, (resume) => this.helloFields(resume));
+    }, (resume) => this.helloFields(resume), resumeToken());
   }
 
   start() {
@@ -85,9 +98,10 @@ export class App {
     for (const part of parts) PAINTERS[part](this);
   }
 
-  helloFields(resume) {
-    if (resume) return { config: this.config || undefined };
-    if (this.initialConfig) return { config: this.initialConfig };
+  /** A new session's experiment (with a resume token too: the server starts it if the token expired). */
+  helloFields() {
+    const config = this.config || this.initialConfig;
+    if (config) return { config };
     if (this.preset) return { preset: this.preset };
     return {};
   }
@@ -97,11 +111,18 @@ export class App {
   onReady(msg) {
     if (this.wasFull) this.status.clearError(); // "server full" no longer holds
     this.wasFull = false;
+    const reloaded = this.config === null; // resumed on this page's first connection: a reload
     if (msg.preset) this.preset = msg.preset;
+    this.sentWindow = null; // a fresh (or resumed) session computes over the target's box until told
     this.setConfig(msg.config, false);
     this.status.set("paused");
     this.sendView();
-    if (msg.resumed) this.status.notice("Reconnected: the same session goes on.");
+    saveResumeToken(msg.token); // the newest one: the server may issue a new token on every resume
+    if (msg.resumed) {
+      const at = typeof msg.iteration === "number" ? ` at iteration ${msg.iteration}` : "";
+      this.status.notice(reloaded ? `Resumed after the reload: the same session goes on${at}, curves and timeline kept.`
+        : `Reconnected: the same session goes on${at}.`);
+    }
   }
 
   onMessage(msg) {
@@ -111,17 +132,34 @@ export class App {
         this.status.set(msg.state, msg.state === "diverged" ? msg.message || "" : "");
         if (typeof msg.iteration === "number") this.iteration = msg.iteration;
         this.its = msg.its || null;
-        if (msg.rebuilt) this.rebuiltNotice();
+        this.rewind.onStatus(msg);
+        if (msg.rebuilt) this.rebuiltNotice(msg.cause, msg.iteration);
         this.paint("counter", "transport");
+        this.requestRender();
         break;
       case "config":
+        // A new target makes the server forget the window: say it again once the page has framed it.
+        this.sentWindow = null;
+        this.ownData.accepted();
         if (msg.preset !== undefined) this.preset = msg.preset;
-        this.setConfig(msg.config, Boolean(msg.rebuilt));
+        this.setConfig(msg.config, Boolean(msg.rebuilt), msg.cause, msg.iteration);
+        break;
+      case "history":
+        this.onHistory(msg);
+        break;
+      case "timeline":
+        this.rewind.onTimeline(msg);
         break;
       case "notice":
         this.status.notice(msg.message || "");
         break;
       case "error":
+        if (msg.field === "resume") forgetResumeToken(); // that session is gone; `ready` brings a new token
+        if (this.ownData.pending && String(msg.field || "").startsWith("target")) {
+          this.ownData.refused(msg.message || "error"); // said beside the data panel, naming the row
+          if (this.config) this.form.update(this.config, true);
+          break;
+        }
         this.status.error(msg.message || "error", msg.field);
         if (!this.socket.ready && msg.field !== "resume" && (this.initialConfig || this.preset)) {
           // The link's experiment was refused (say, made with an older schema): say why, and
@@ -151,6 +189,7 @@ export class App {
     this.history.push(h);
     this.views.dirac.push(h);
     this.trail.push(h);
+    this.rewind.onFrame(h);
     this.iteration = h.iteration;
     if (typeof h.its === "number") this.its = h.state === "running" ? h.its : null;
     this.paint("counter");
@@ -169,7 +208,7 @@ export class App {
     this.paint("counter", "transport");
   }
 
-  setConfig(config, rebuilt) {
+  setConfig(config, rebuilt, cause = "configure", iteration = 0) {
     const dimBefore = this.config && this.mainKind();
     this.config = config;
     this.form.update(config);
@@ -177,14 +216,36 @@ export class App {
     this.views.dirac.center = (config.target.mean && config.target.mean[0]) || 0;
     this.paint("preset");
     this.writeHash();
-    if (rebuilt) this.rebuiltNotice();
+    if (rebuilt) this.rebuiltNotice(cause, iteration);
+    else if (cause === "switch_branch") this.status.notice(`Switched branch: back where it was left, iteration ${iteration}.`);
     if (dimBefore !== this.mainKind()) this.showMainView();
   }
 
-  rebuiltNotice() {
-    this.status.notice("That change built new networks: training restarted from iteration 0.");
+  rebuiltNotice(cause, iteration) {
+    if (cause === "import") {
+      // Not a restart: the saved run goes on where it was saved, with its curves.
+      this.status.notice(`Imported: the saved experiment goes on from iteration ${iteration}, with its curves.`);
+    } else if (cause === "preset") {
+      this.status.notice("Preset loaded: new networks, from iteration 0.");
+    } else {
+      this.status.notice("That change built new networks: training restarted from iteration 0.");
+    }
     this.views.dirac.clear();
     this.trail.clear();
+  }
+
+  /** The server's curves so far (on connect, after a reload, an import or any new run). */
+  onHistory(msg) {
+    this.history.load(msg);
+    // The Dirac game's orbit and 2D trail start again from the curves' coordinates.
+    this.views.dirac.clear();
+    this.trail.clear();
+    const L = this.history.losses;
+    L.iteration.forEach((it, i) => {
+      if (L.theta[i] !== null && L.psi[i] !== null) this.views.dirac.add(it, L.theta[i], L.psi[i]);
+    });
+    this.trail.seed(L.iteration, L.theta, L.theta2);
+    this.requestRender();
   }
 
   // ---- page -> server ------------------------------------------------------------------------
@@ -229,6 +290,13 @@ export class App {
   draw(points) {
     this.preset = null;
     this.socket.send({ type: "draw", points });
+  }
+
+  /** A person's own data as the target (target: a `data` target config; owndata.js builds it). */
+  useData(target) {
+    this.preset = null; // the server forgets it too: a preset is about its own target
+    this.clearTraces();
+    this.configure({ target });
   }
 
   requestExport(onExport) {
@@ -309,16 +377,43 @@ export class App {
       this.shownKind = kind; // "auto" follows the frames' dimension
       this.paint("mainView");
     }
-    this.views[kind].render(frame, this.view, this.trail);
+    const view = this.views[kind];
+    view.render(frame, this.view, this.trail);
     if (frame) this.renderCount++;
-    this.curves.update(this.history, this.view.logx);
+    if (view.framer && frame) this.followWindow(view.framer);
+    // The timeline first: its text may wrap to another line and shrink the curves' cells, which
+    // plotly then draws at their new size (not the old one, cut off at the bottom).
+    this.timelineView.render(this.history);
+    this.curves.update(this.history, this.view.logx, this.rewind.marked);
+  }
+
+  /** After a draw: ask the server for D over the window the view is heading to, once per new one,
+   * and keep drawing while the view eases between windows. */
+  followWindow(framer) {
+    const goal = framer.goal;
+    const sent = this.sentWindow;
+    if (goal && !(sent && goal.every((v, i) => v === sent[i]))) {
+      this.sentWindow = goal.slice();
+      this.socket.send({ type: "set_view", window: goal });
+    }
+    if (framer.easing) this.requestRender();
+  }
+
+  /** Lock the axes at the window drawn now (a teacher's fixed frame; it goes into links), or fit. */
+  setLock(on) {
+    const view = this.views[this.mainKind()];
+    const win = on && view.frameWindow;
+    if (on && !win) return; // nothing drawn yet to lock
+    // 4 significant digits: the frame a person saw, in a short link.
+    const round = (v) => Number(v.toPrecision(4));
+    this.setView({ lock: win ? (this.mainKind() === "1d" ? win.slice(0, 2) : win.slice(0, 4)).map(round) : null });
   }
 
   // ---- page state ----------------------------------------------------------------------------
 
-  /** What a reset, a preset or an import starts afresh: curves, the Dirac orbit, the 2D trail. */
+  /** What a reset, a preset or an import starts afresh: the Dirac orbit and the 2D trail (the
+   * curves come from the server's `history` message for the new run). */
   clearTraces() {
-    this.history.clear();
     this.views.dirac.clear();
     this.trail.clear();
   }
@@ -369,6 +464,8 @@ export class App {
     const hash = buildHash({ config: this.config, defaults: this.defaults, defaultView: this.defaultView,
       preset: this.preset, view: this.view, hide: this.hide });
     if (hash !== window.location.hash) history.replaceState(null, "", hash);
+    this.linkLength = window.location.href.split("#")[0].length + hash.length;
+    this.paint("link");
     if (this.share.open) this.paint("share"); // the link being made follows the experiment
   }
 }

@@ -3,6 +3,7 @@
 // slow-motion stage, which main view shows and the controls a classroom link hides. Write-only:
 // nothing here reads state back from the DOM. App.paint(part) calls these by name.
 import { describePreset } from "./presets.js";
+import { LINK_LIMIT } from "./urlhash.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -28,6 +29,7 @@ export const PAINTERS = Object.freeze({
       box.checked = Boolean(app.view.layers[box.dataset.layer]);
     }
     $("logx").checked = app.view.logx;
+    $("lock-axes").checked = Boolean(app.view.lock);
   },
 
   mainView(app) {
@@ -56,6 +58,30 @@ export const PAINTERS = Object.freeze({
     stage.textContent = app.slowMotion ? app.slowMotion.text : "";
     $("slow-motion").disabled = Boolean(app.slowMotion);
     app.model.highlight(app.slowMotion && app.slowMotion.boxes);
+  },
+
+  ownData(app) {
+    const d = app.ownData;
+    $("data-rescale").checked = d.rescale;
+    const err = $("data-error");
+    err.hidden = !d.problems.length;
+    err.replaceChildren(...d.problems.map((p) => Object.assign(document.createElement("li"), { textContent: p })));
+    $("data-summary").textContent = d.summary;
+  },
+
+  // A link past LINK_LIMIT characters (a person's data): said beside the data panel and the
+  // classroom link, with the way that works (a saved experiment).
+  link(app) {
+    const long = app.linkLength > LINK_LIMIT;
+    const text = long
+      ? `This experiment's link is ${app.linkLength.toLocaleString("en")} characters long (its data), too long to share: `
+        + `links over ${LINK_LIMIT.toLocaleString("en")} characters break in e-mail, chat and many servers. `
+        + "Share it as a file with “Save experiment” (Import opens it); this tab keeps it."
+      : "";
+    for (const id of ["data-link", "share-note"]) {
+      $(id).hidden = !long;
+      $(id).textContent = text;
+    }
   },
 
   // The classroom class also tells the form (schema-form.js) to keep a hidden field hidden.

@@ -7,6 +7,7 @@ import { installKeyboard } from "./keyboard.js";
 import { DrawPad } from "./draw.js";
 import { slowMotion } from "./slowmo.js";
 import { exportConfig, exportCsv, exportExperiment, exportPng, readImport } from "./export.js";
+import { forgetResumeToken } from "./resume.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -37,9 +38,13 @@ async function boot() {
     { canvas: $("draw-canvas"), apply: $("draw-apply"), clear: $("draw-clear"), count: $("draw-count") },
     (points) => app.draw(points),
   );
+  wireData(app);
   installKeyboard({ togglePlay: () => app.togglePlay(), step: () => app.step(), reset: () => app.reset() });
-  // A link pasted into this tab's address bar: start over from it.
-  window.addEventListener("hashchange", () => window.location.reload());
+  // A link pasted into this tab's address bar: start over from it (not the session this tab had).
+  window.addEventListener("hashchange", () => {
+    forgetResumeToken();
+    window.location.reload();
+  });
   app.start();
 }
 
@@ -67,6 +72,7 @@ function wireView(app) {
     box.addEventListener("change", (e) => app.setView({ layers: { [box.dataset.layer]: e.target.checked } }));
   }
   $("logx").addEventListener("change", (e) => app.setView({ logx: e.target.checked }));
+  $("lock-axes").addEventListener("change", (e) => app.setLock(e.target.checked));
 }
 
 function wireIo(app) {
@@ -89,12 +95,31 @@ function wireIo(app) {
   });
 }
 
+// Your own data: a CSV file is used as soon as it is read (and shown in the text box); pasted text
+// when the button is pressed.
+function wireData(app) {
+  $("data-max-rows").textContent = app.ownData.limits.maxRows.toLocaleString("en");
+  $("data-text").addEventListener("input", (e) => app.ownData.setText(e.target.value, ""));
+  $("data-rescale").addEventListener("change", (e) => app.ownData.setRescale(e.target.checked));
+  $("data-apply").addEventListener("click", () => app.ownData.use());
+  $("data-file").addEventListener("change", async (e) => {
+    const file = e.target.files[0];
+    e.target.value = ""; // the same file again must fire `change` again
+    if (!file) return;
+    const text = await file.text();
+    $("data-text").value = text;
+    app.ownData.setText(text, file.name);
+    app.ownData.use();
+  });
+  app.paint("ownData");
+}
+
 // Classroom link: the same experiment, with chosen controls hidden (TensorFlow Playground style).
 // One checkbox per form section the page shows, plus the page's own hideable parts.
 function wireShare(app, schema) {
   const options = $("share-options");
   const sections = Object.keys(schema.properties).filter((k) => document.querySelector(`details[data-key="${k}"]`));
-  for (const key of [...sections, "presets", "draw", "export", "layers"]) {
+  for (const key of [...sections, "presets", "draw", "data", "export", "layers", "timeline"]) {
     const label = document.createElement("label");
     const box = document.createElement("input");
     box.type = "checkbox";

@@ -1,5 +1,5 @@
 // One websocket session (docs/protocol.md): JSON control messages up, binary frames down.
-// Reconnects with backoff after a drop and resumes the same session with the `ready` token.
+// Reconnects with backoff after a drop and resumes the same session with the newest `ready` token.
 import { decodeFrame } from "./frame.js";
 
 const CLOSE_SERVER_FULL = 1013;
@@ -10,13 +10,15 @@ export class LabSocket {
   /**
    * handlers: onReady(msg), onMessage(msg), onFrame(frame), onState(state, detail)
    *   state: "connecting" | "open" | "reconnecting" | "full" | "closed"
-   * hello(): the first message to send on a fresh session (not on resume).
+   * hello(resume): the fields of the first message (with `resume`, also those of a new session,
+   * which the server starts from them when the token has expired).
+   * token: a resume token to start with (a reloaded page's, from resume.js), or null.
    */
-  constructor(url, handlers, hello) {
+  constructor(url, handlers, hello, token = null) {
     this.url = url;
     this.handlers = handlers;
     this.hello = hello;
-    this.token = null;
+    this.token = token;
     this.ws = null;
     this.attempt = 0;
     this.stopped = false;

@@ -11,8 +11,14 @@ const PAGE_VIEW = Object.freeze({
   main: "auto", // "auto" picks from the target's dimension: "2d" | "1d" | "dirac"
   layers: Object.freeze({ real: true, fake: true, heatmap: true, arrows: true, manifold: false, dstar: false }),
   logx: false,
+  // Locked axes: the window a teacher fixed ([xmin, xmax] in the 1D view, [xmin, xmax, ymin, ymax] in
+  // the 2D one), or null: the views frame the target and the generated samples themselves.
+  lock: null,
 });
 const MAIN_VIEWS = ["auto", "2d", "1d", "dirac"];
+// Characters a link may have and still be shared: RFC 9110 asks servers for at least 8,000, and
+// mail and chat tools cut or refuse longer ones. A longer one still works in its own tab.
+export const LINK_LIMIT = 8000;
 const SERVER_VIEW_KEYS = ["samples", "grid", "fps"]; // named as in x-view and the set_view message
 
 /** The view a page starts with: the page's drawing choices plus x-view's defaults. */
@@ -152,6 +158,11 @@ export function mergeView(v, schema) {
   const problems = [];
   if (MAIN_VIEWS.includes(given.main)) view.main = given.main;
   if (typeof given.logx === "boolean") view.logx = given.logx;
+  if ("lock" in given && given.lock !== null) {
+    const why = lockProblem(given.lock, schema["x-view"].window);
+    if (why) problems.push(`lock ${JSON.stringify(given.lock)} ${why}, so the axes fit the data`);
+    else view.lock = given.lock.slice();
+  }
   for (const [key, on] of Object.entries(isPlainObject(given.layers) ? given.layers : {})) {
     if (key in view.layers && typeof on === "boolean") view.layers[key] = on;
   }
@@ -163,6 +174,17 @@ export function mergeView(v, schema) {
     else problems.push(`${key} ${JSON.stringify(x)} is outside ${minimum}..${maximum}, so ${view[key]} is used`);
   }
   return { view, problems };
+}
+
+/** Why `lock` is not a window the views can draw (null when it is): 2 or 4 finite numbers within
+ * the server's window bounds (rule: x-view.window), each axis increasing by at least min_extent. */
+export function lockProblem(lock, rule) {
+  if (!Array.isArray(lock) || (lock.length !== 2 && lock.length !== 4)) return "is not [xmin, xmax] or [xmin, xmax, ymin, ymax]";
+  if (!lock.every((v) => typeof v === "number" && Number.isFinite(v) && Math.abs(v) <= rule.max_abs)) {
+    return `must hold finite numbers within ±${rule.max_abs}`;
+  }
+  for (let i = 0; i < lock.length; i += 2) if (!(lock[i + 1] - lock[i] >= rule.min_extent)) return "is empty or reversed";
+  return null;
 }
 
 /** The hash of an experiment (config: the full resolved config; defaults: schemaDefaults(schema);

@@ -107,4 +107,11 @@ class Settings(BaseSettings):
     reply_buffer_bytes: int = Field(4 * 1024 * 1024, ge=64 * 1024, json_schema_extra={"doc_default": "4 MiB"},
                                     description="JSON replies that may wait for a slow client; past it replies "
                                     "are dropped (one of any size always goes) and the client is told so")
+    timeline_budget_mb: float = Field(4.0, ge=0, le=1024, description="Memory for each session's timeline "
+                                      "checkpoints, MB (the reference run's take ~0.11 MB each: 4 MB keeps ~36, "
+                                      "dense early, sparser later); 0: no timeline")
     log_level: str = Field("info", description="Logging level: debug, info, warning or error")
+
+    @property
+    def timeline_budget_bytes(self) -> int:
+        return int(self.timeline_budget_mb * 2**20)

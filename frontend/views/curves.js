@@ -1,6 +1,10 @@
 // Loss and metric curves (plotly, redrawn at most every THROTTLE_MS: curves change slowly and
-// plotly costs milliseconds per redraw that the main view needs more).
+// plotly costs milliseconds per redraw that the main view needs more). The branch the run is on is
+// drawn whole and solid; the timeline's other branches dashed beside it, one legend entry each
+// ("original", "branch 2"), so a branch is seen against the run it left. A dotted line marks the
+// iteration shown when it is not the newest (the timeline went back): moved at most every MARK_MS.
 const THROTTLE_MS = 500;
+const MARK_MS = 80;
 
 const SMOOTHING = 0.1; // EMA weight of the newest point in the loss curves
 
@@ -29,6 +33,9 @@ export class CurvesView {
     this.drawnVersion = -1;
     this.drawnLog = null;
     this.pending = null;
+    this.marked = null; // the iteration marked (null: none)
+    this.markTimer = null;
+    this.drawn = false;
     // A resized cell needs a redraw even when no new data came (say, paused).
     new ResizeObserver(() => {
       this.drawnVersion = -1;
@@ -39,18 +46,19 @@ export class CurvesView {
     return typeof window.Plotly !== "undefined";
   }
 
-  /** Ask for a redraw; it happens now or within THROTTLE_MS. */
-  update(history, logx) {
+  /** Ask for a redraw; it happens now or within THROTTLE_MS. `mark`: the iteration to mark, or null. */
+  update(history, logx, mark = null) {
     if (!this.available()) {
       this.lossDiv.textContent = "Curves need plotly.js (served at vendor/plotly.min.js), which did not load.";
       return;
     }
+    this.mark(mark);
     if (history.version === this.drawnVersion && logx === this.drawnLog) return;
     const wait = THROTTLE_MS - (performance.now() - this.lastDraw);
     if (wait > 0) {
       if (!this.pending) this.pending = setTimeout(() => {
         this.pending = null;
-        this.update(history, logx);
+        this.update(history, logx, this.marked);
       }, wait);
       return;
     }
@@ -60,8 +68,24 @@ export class CurvesView {
     this.draw(history, logx);
   }
 
+  /** Move the marker line (cheap: shapes only, no redraw of the traces). */
+  mark(iteration) {
+    if (iteration === this.marked) return;
+    this.marked = iteration;
+    if (!this.drawn || this.markTimer) return;
+    this.markTimer = setTimeout(() => {
+      this.markTimer = null;
+      for (const div of [this.lossDiv, this.metricDiv]) window.Plotly.relayout(div, markLayout(this.marked));
+    }, MARK_MS);
+  }
+
   draw(history, logx) {
-    const raw = history.losses;
+    const { losses: raw, metrics: M } = history.lineage();
+    const many = history.branches.size > 1;
+    const here = history.branches.get(history.branch);
+    // With branches, the solid lines say whose they are (shorter names keep the legend on two rows).
+    const suffix = many && here ? ` · ${branchName(here)}` : "";
+    const name = (long, short) => (suffix ? `${short}${suffix}` : long);
     // Per-iteration losses are noisy (one minibatch each); a short EMA shows the trend.
     const L = { iteration: raw.iteration };
     for (const k of ["d_loss", "g_loss", "d_real", "d_fake"]) L[k] = ema(raw[k], SMOOTHING);
@@ -77,25 +101,36 @@ export class CurvesView {
       uirevision: "keep", // keep a person's zoom across updates
       // The series arrays grow in place; plotly only re-reads them when this changes.
       datarevision: history.version,
+      ...markLayout(this.marked),
       ...extra,
     });
     const line = (x, y, name, color, extra = {}) => ({ x, y, name, type: "scatter", mode: "lines", line: { color, width: 1.5 }, ...extra });
+    const others = many ? [...history.branches.values()].filter((b) => b.id !== history.branch) : [];
+    // Another branch: its D and G loss dashed and paler, under one legend entry named for it.
+    const ghost = (b, x, ys) => ys.map(([y, color], i) => line(x, y, branchName(b), color, {
+      legendgroup: `branch-${b.id}`, showlegend: i === 0, opacity: 0.6, line: { color, width: 1.5, dash: "dash" },
+    }));
     window.Plotly.react(this.lossDiv, [
-      line(L.iteration, L.d_loss, "D loss (EMA)", "#b35806"),
-      line(L.iteration, L.g_loss, "G loss (EMA)", "#0072b2"),
-      line(L.iteration, L.d_real, "mean D(real)", "#111", { yaxis: "y2", line: { dash: "dot", color: "#111", width: 1.2 } }),
-      line(L.iteration, L.d_fake, "mean D(fake)", "#0072b2", { yaxis: "y2", line: { dash: "dot", color: "#56b4e9", width: 1.2 } }),
+      ...others.flatMap((b) => ghost(b, b.losses.iteration,
+        [[ema(b.losses.d_loss, SMOOTHING), "#b35806"], [ema(b.losses.g_loss, SMOOTHING), "#0072b2"]])),
+      line(L.iteration, L.d_loss, name("D loss (EMA)", "D loss"), "#b35806"),
+      line(L.iteration, L.g_loss, name("G loss (EMA)", "G loss"), "#0072b2"),
+      line(L.iteration, L.d_real, suffix ? "D(real)" : "mean D(real)", "#111", { yaxis: "y2", line: { dash: "dot", color: "#111", width: 1.2 } }),
+      line(L.iteration, L.d_fake, suffix ? "D(fake)" : "mean D(fake)", "#0072b2", { yaxis: "y2", line: { dash: "dot", color: "#56b4e9", width: 1.2 } }),
     ], layout({
       ...size(this.lossDiv),
       yaxis: { title: { text: "loss" }, automargin: true },
       yaxis2: { title: { text: "mean D" }, overlaying: "y", side: "right", automargin: true, showgrid: false },
     }), { displayModeBar: false, responsive: true });
 
-    const M = history.metrics;
     const traces = [];
-    if (M.modes_captured && M.modes_total) {
-      const frac = M.modes_captured.map((v, i) => (v == null || !M.modes_total[i] ? null : v / M.modes_total[i]));
-      traces.push(line(M.iteration, frac, "modes captured (fraction)", "#b35806", { customdata: M.modes_captured, hovertemplate: "%{customdata} modes<extra></extra>" }));
+    for (const b of others) {
+      const f = modesFraction(b.metrics);
+      if (f) traces.push(...ghost(b, b.metrics.iteration, [[f, "#b35806"], [b.metrics.high_quality_fraction || [], "#542788"]]));
+    }
+    const frac = modesFraction(M);
+    if (frac) {
+      traces.push(line(M.iteration, frac, name("modes captured (fraction)", "modes"), "#b35806", { customdata: M.modes_captured, hovertemplate: "%{customdata} modes<extra></extra>" }));
     }
     if (M.high_quality_fraction) traces.push(line(M.iteration, M.high_quality_fraction, "high-quality fraction", "#542788"));
     if (M.sample_distance) traces.push(line(M.iteration, M.sample_distance, "sample distance", "#009e73", { yaxis: "y2" }));
@@ -105,5 +140,25 @@ export class CurvesView {
       yaxis: { title: { text: "fraction" }, range: [0, 1.05], automargin: true },
       yaxis2: { title: { text: "distance" }, overlaying: "y", side: "right", automargin: true, showgrid: false, rangemode: "tozero" },
     }), { displayModeBar: false, responsive: true });
+    this.drawn = true;
   }
+}
+
+/** "original" for the run's first branch, "branch N" for the others. */
+export function branchName(b) {
+  return b.parent === null || b.id === 0 ? "original" : `branch ${b.id}`;
+}
+
+function modesFraction(M) {
+  if (!M.modes_captured || !M.modes_total) return null;
+  return M.modes_captured.map((v, i) => (v == null || !M.modes_total[i] ? null : v / M.modes_total[i]));
+}
+
+/** The layout's marker at `iteration` (a dotted vertical line, labelled), or none. */
+function markLayout(iteration) {
+  if (iteration == null) return { shapes: [], annotations: [] };
+  return {
+    shapes: [{ type: "line", x0: iteration, x1: iteration, yref: "paper", y0: 0, y1: 1, line: { color: "#c2185b", width: 1.5, dash: "dot" } }],
+    annotations: [{ x: iteration, y: 1, yref: "paper", yanchor: "top", xanchor: "left", text: ` ${iteration}`, showarrow: false, font: { size: 10, color: "#c2185b" } }],
+  };
 }

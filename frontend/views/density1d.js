@@ -1,12 +1,20 @@
 // 1D main view: real and generated densities (KDE curves from the frame), the discriminator's
 // curve D(x) and the optimal D*(x) on the same x axis, real/fake samples as rug marks.
+// The x axis frames the target and the generated samples (framing.js); samples still outside get
+// an arrow with their count at the edge.
 import { COLORS, drawAxes, drawEmpty, fitCanvas, makeTransform } from "./canvas-util.js";
+import { countOff, drawOffView, Framer, lockFor, offView } from "./framing.js";
 import { surfaceRange } from "./samples2d.js";
 
 export class Density1DView {
-  constructor(canvas) {
+  /** rule: GET /api/schema's x-view.window (the framing rule). */
+  constructor(canvas, rule) {
     this.canvas = canvas;
     this.yMax = 1; // density axis top, eased so the plot does not jump every frame
+    this.framer = new Framer(rule);
+    this.fitted = null; // the frame and lock the framer last saw
+    this.frameWindow = null; // the window drawn last: [xmin, xmax, 0, 1]
+    this.offView = { fake: 0, real: 0 }; // samples outside it
   }
 
   render(frame, view) {
@@ -16,7 +24,15 @@ export class Density1DView {
       return;
     }
     const { header, arrays } = frame;
-    const [xmin, xmax] = header.bounds;
+    const now = performance.now();
+    const lock = lockFor(view.lock, 1);
+    if (!this.fitted || this.fitted.frame !== frame || this.fitted.lock !== view.lock) {
+      this.fitted = { frame, lock: view.lock };
+      this.framer.update(header, arrays.fake && arrays.fake.data, 1, lock, now);
+    }
+    const win = this.framer.step(now);
+    this.frameWindow = win.slice();
+    const [xmin, xmax] = win;
     const box = { left: 46, top: 26, width: Math.max(50, w - 46 - 48), height: Math.max(50, h - 26 - 42) };
     let top = 1e-6;
     for (const name of ["density_real", "density_fake"]) {
@@ -54,6 +70,10 @@ export class Density1DView {
     if (layers.real && arrays.real) rug(ctx, T, arrays.real.data, box.top + box.height - 1, -6, "rgba(0,0,0,0.35)");
     if (layers.fake && arrays.fake) rug(ctx, T, arrays.fake.data, box.top + box.height - 8, -6, "rgba(0,114,178,0.45)");
     ctx.restore();
+    const fakeOff = offView(layers.fake && arrays.fake ? arrays.fake.data : null, 1, win);
+    const realOff = offView(layers.real && arrays.real ? arrays.real.data : null, 1, win);
+    this.offView = { fake: countOff(fakeOff), real: countOff(realOff) };
+    drawOffView(ctx, T, fakeOff, realOff, { offFake: COLORS.fakeDensity, offReal: "#333" }, box.top + box.height - 34);
     // Right axis for D.
     ctx.fillStyle = COLORS.dCurve;
     ctx.font = "11px system-ui, sans-serif";

@@ -28,12 +28,22 @@ export class DiracView {
   push(header) {
     const d = header.dirac;
     if (!d || d.length < 2) return;
-    if (header.iteration < this.lastIteration) this.clear(); // a reset went back in time
+    if (header.iteration < this.lastIteration) this.truncate(header.iteration); // a reset or a seek went back
     const o = header.orbit;
     if (o && Array.isArray(o.theta) && Array.isArray(o.psi)) {
       for (let i = 0; i < o.theta.length; i++) this.add(o.from + i, o.theta[i], o.psi[i]);
     }
     this.add(header.iteration, d[0], d[d.length / 2]); // (theta..., psi...): the first of each
+  }
+
+  /** Keep the orbit up to `iteration` (the timeline went back: play retraces the rest). */
+  truncate(iteration) {
+    let n = this.iterations.length;
+    while (n > 0 && this.iterations[n - 1] > iteration) n--;
+    this.iterations.length = n;
+    this.theta.length = n;
+    this.psi.length = n;
+    this.lastIteration = n ? this.iterations[n - 1] : -1;
   }
 
   add(iteration, theta, psi) {

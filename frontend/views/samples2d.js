@@ -2,14 +2,22 @@
 // smoothing), its D = 0.5 contour, real and generated samples, the generator's gradient arrows,
 // the generator's transformation of a noise grid (manifold), the 2D Dirac game's path (the App's
 // trail), and optionally D* as an inset. bench/bench_render.py measured this against Plotly.react.
+// The plot frames the target and the generated samples (framing.js); samples still outside get an
+// arrow with their count at the edge.
 import { COLORS, divergingLut, drawAxes, drawEmpty, fitCanvas, lutCss, makeTransform } from "./canvas-util.js";
+import { countOff, drawOffView, Framer, lockFor, offView } from "./framing.js";
 
 const LEGEND_W = 84; // px reserved right of the plot for the colour bar
 const ARROW_FRACTION = 0.06; // the 95th-percentile arrow is this fraction of the plot width
 
 export class Samples2DView {
-  constructor(canvas) {
+  /** rule: GET /api/schema's x-view.window (the framing rule). */
+  constructor(canvas, rule) {
     this.canvas = canvas;
+    this.framer = new Framer(rule);
+    this.fitted = null; // the frame and lock the framer last saw
+    this.frameWindow = null; // the window drawn last: [xmin, xmax, ymin, ymax]
+    this.offView = { fake: 0, real: 0 }; // samples outside it
     this.lut = divergingLut(255);
     this.surface = document.createElement("canvas"); // gx x gy image of D, upscaled on draw
     this.inset = document.createElement("canvas"); // the same for D*
@@ -24,7 +32,12 @@ export class Samples2DView {
     }
     const { header, arrays } = frame;
     const layers = view.layers;
-    const [xmin, xmax, ymin, ymax] = header.bounds;
+    const now = performance.now();
+    if (!this.fitted || this.fitted.frame !== frame || this.fitted.lock !== view.lock) {
+      this.fitted = { frame, lock: view.lock };
+      this.framer.update(header, arrays.fake && arrays.fake.data, 2, lockFor(view.lock, 2), now);
+    }
+    const [xmin, xmax, ymin, ymax] = this.framer.step(now);
     // A square plot area with equal axis scales, so rings look round.
     const side = Math.max(50, Math.min(w - LEGEND_W - 44, h - 36));
     const box = { left: 40, top: 8, width: side, height: side };
@@ -50,6 +63,12 @@ export class Samples2DView {
     if (layers.arrows && arrays.fake_grad && arrays.fake) drawArrows(ctx, T, arrays.fake.data, arrays.fake_grad.data);
     if (layers.fake && arrays.fake) drawPoints(ctx, T, arrays.fake.data, COLORS.fake, COLORS.fakeStroke, 2.6);
     ctx.restore();
+    const win = [T.x0, T.x1, T.y0, T.y1];
+    this.frameWindow = win;
+    const fakeOff = offView(layers.fake && arrays.fake ? arrays.fake.data : null, 2, win);
+    const realOff = offView(layers.real && arrays.real ? arrays.real.data : null, 2, win);
+    this.offView = { fake: countOff(fakeOff), real: countOff(realOff) };
+    drawOffView(ctx, T, fakeOff, realOff, { offFake: COLORS.fakeStroke, offReal: COLORS.real });
     drawAxes(ctx, T);
     const legendBottom = this.drawLegend(ctx, box, range, header.d_kind, layers, {
       optimal: Boolean(arrays.d_optimal), path: Boolean(path) });

@@ -11,6 +11,10 @@ resolved config), schema_version (that config's) and metrics (gan_core.engine.me
 2048 fresh samples at the end, plus kl_grid / js_grid from metrics.kde_divergences). NaN/inf
 metrics (a diverged run) are written as null.
 
+--report writes one HTML file (gan_core.report.run_report): the main view at 13 evenly spaced
+iterations (0 to the end, a slider over them, each framed on the target and the generated samples
+as the page frames them), the loss and metric curves, and the settings in effect.
+
 A --config file may say its "schema_version"; one that does not is read as version 1, so files
 from older versions of the lab still run (fields that do not apply to the chosen kinds are left
 out, named on stderr), and a valid current file reads the same either way.
@@ -33,6 +37,7 @@ from gan_core.engine.metrics import kde_divergences
 from gan_core.engine.snapshot import SnapshotOptions
 from gan_core.engine.trainer import Trainer
 from gan_core.plain_json import json_safe
+from gan_core.report.evolution import record_snapshot, report_iterations
 from gan_core.report.run_report import write_report
 from gan_core.science.presets import get_preset
 
@@ -124,22 +129,32 @@ def command(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     t = Trainer(cfg)
     every = args.every or max(1, steps // 10)
+    # --report: the main view at these iterations (its slider), taken between steps, not timed.
+    views_at = report_iterations(steps) if args.report else []
+    views = [record_snapshot(t)] if views_at else []
     train_s = 0.0
     interrupted = False
     try:
         while t.iteration < steps and t.status == "ok":
+            next_print = min(steps, (t.iteration // every + 1) * every)
+            stop = min([next_print] + [i for i in views_at if i > t.iteration])
             start = time.perf_counter()
-            t.step(min(every, steps - t.iteration))
+            t.step(stop - t.iteration)
             train_s += time.perf_counter() - start
-            m = t.evaluate()
-            print(progress_line(t.iteration, steps, t.losses, m, t.iteration / max(train_s, 1e-9)), flush=True)
+            if t.iteration in views_at:
+                views.append(record_snapshot(t))
+            if t.iteration == next_print:
+                m = t.evaluate()
+                print(progress_line(t.iteration, steps, t.losses, m, t.iteration / max(train_s, 1e-9)), flush=True)
     except KeyboardInterrupt:
         interrupted = True
     if t.status != "ok":
         print(f"stopped: {t.status_message}", flush=True)
     metrics = {**t.evaluate(), **final_divergences(t)}
     if args.report:
-        write_report(args.report, t, t.history, t.config)
+        if not views or views[-1].iteration != t.iteration:
+            views.append(record_snapshot(t))  # stopped early (diverged, interrupted): how it ended
+        write_report(args.report, t, t.history, t.config, views)
         print(f"report: {args.report}", flush=True)
     if args.json:
         out = {

@@ -139,7 +139,7 @@ UNIONS: Mapping[str, KindUnion] = MappingProxyType({
 
 # The data space's dimension of each target: a number, or the name of the target field that holds it.
 TARGET_DIMS: Mapping[str, int | str] = MappingProxyType({
-    **{name: 2 for name in UNIONS["target"].kinds}, "gaussian-1d": 1, "mixture-1d": 1, "uniform-1d": 1, "dirac": "dim"})
+    **{name: 2 for name in UNIONS["target"].kinds}, "gaussian-1d": 1, "mixture-1d": 1, "uniform-1d": 1, "dirac": "dim", "data": "dim"})
 
 
 def target_dim(t: TargetConfig) -> int:

@@ -18,11 +18,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MAX_DRAWN_POINTS = 5000  # points a drawn target may hold
+MAX_DRAWN_POINTS = 5000  # points a drawn target (or a data target's rows) may hold
+MAX_POINT_ABS = 100.0  # coordinates of drawn points and data rows stay within +-this (data units)
 MAX_MIXTURE_COMPONENTS = 16  # components of a 1D mixture
 # Every coordinate a person types (means, covariances, starting points) lies in [-100, 100], as drawn
 # points and the uniform target's ends do: beyond that plots are unreadable and sums overflow.
-COORD_LIMIT = 100.0
+COORD_LIMIT = MAX_POINT_ABS
 Coord = Annotated[float, Field(ge=-COORD_LIMIT, le=COORD_LIMIT)]
 Activation = Literal["relu", "leaky_relu", "tanh", "elu", "silu"]
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from gan_core.engine.config_sections import (
     COORD_LIMIT,
     MAX_DRAWN_POINTS,
     MAX_MIXTURE_COMPONENTS,
+    MAX_POINT_ABS,
     Coord,
     Strict,
     ui,
@@ -159,9 +160,54 @@ class DrawnConfig(Strict):
     def _check(self) -> DrawnConfig:
         if any(len(p) != 2 for p in self.points):
             raise ValueError("target.points: each point must be [x, y]")
-        # Within +-100 data units (the pad draws a few units across); NaN fails both comparisons.
-        if not all(-100 <= v <= 100 for p in self.points for v in p):
-            raise ValueError("target.points: coordinates must be finite and within [-100, 100]")
+        # Within +-MAX_POINT_ABS data units (the pad draws a few units across); NaN fails both comparisons.
+        if not all(-MAX_POINT_ABS <= v <= MAX_POINT_ABS for p in self.points for v in p):
+            raise ValueError(f"target.points: coordinates must be finite and within [-{MAX_POINT_ABS:g}, "
+                             f"{MAX_POINT_ABS:g}]")
+        return self
+
+
+def _wrong_row(i: int, values: int, dim: int) -> None:
+    want = "one value [x]" if dim == 1 else "two values [x, y]"
+    raise ValueError(f"target.points.{i}: row {i + 1} has {values} values; {dim}D data needs {want}")
+
+
+class DataConfig(Strict):
+    """A person's own data (a CSV of values or points, parsed by the page): each row is picked with
+    equal probability, plus N(0, std^2) jitter, as a drawn target's points are."""
+
+    name: Literal["data"] = _target_name("data")
+    dim: Literal[1, 2] = Field(2, description="Values per row: 1 (a column of numbers) or 2 (x, y points)",
+                               json_schema_extra=ui("target", "hidden"))
+    points: list[Annotated[list[float], Field(max_length=2)]] = Field(
+        max_length=MAX_DRAWN_POINTS, description="The data, one row per sample: [x] in 1D, [x, y] in 2D",
+        json_schema_extra=ui("target", "hidden", max_abs=MAX_POINT_ABS))
+    std: float = _std(0.1, "Std of the jitter around each data point")
+    source: str = Field("", max_length=120, description="Where the data came from (a file name), for labels",
+                        json_schema_extra=ui("target", "hidden"))
+
+    @field_validator("points", mode="before")
+    @classmethod
+    def _some_points(cls, points: Any, info: ValidationInfo) -> Any:
+        if not points:
+            raise ValueError("target.points: a data target needs at least one row")
+        # A long row is named here, before the item bound (at most 2 values) says it less plainly.
+        if isinstance(points, list):
+            for i, p in enumerate(points):
+                if isinstance(p, list) and len(p) > 2:
+                    _wrong_row(i, len(p), info.data.get("dim", 2))
+        return points
+
+    @model_validator(mode="after")
+    def _check(self) -> DataConfig:
+        # The first bad row is named (0-based index in the field, 1-based in words): a file's row.
+        for i, p in enumerate(self.points):
+            if len(p) != self.dim:
+                _wrong_row(i, len(p), self.dim)
+            # Within +-MAX_POINT_ABS data units, as a drawn target; NaN fails both comparisons.
+            if not all(-MAX_POINT_ABS <= v <= MAX_POINT_ABS for v in p):
+                raise ValueError(f"target.points.{i}: row {i + 1} {p}: values must be finite and within "
+                                 f"[-{MAX_POINT_ABS:g}, {MAX_POINT_ABS:g}]")
         return self
 
 
@@ -179,4 +225,5 @@ class DiracConfig(Strict):
 
 
 TargetConfig = Annotated[Gaussian1DConfig | Mixture1DConfig | Uniform1DConfig | Gaussian2DConfig | RingConfig
-                         | GridConfig | CurveConfig | DrawnConfig | DiracConfig, Field(discriminator="name")]
+                         | GridConfig | CurveConfig | DrawnConfig | DataConfig | DiracConfig,
+                         Field(discriminator="name")]

@@ -315,8 +315,10 @@ def state_bytes(w: Workload) -> int:
 
 
 def file_bytes(w: Workload) -> int:
-    """Bytes of the weights file: parameters and the optimizers' moments."""
-    return sum(FLOAT * params(w, n) * (1 + OPT_STATE[w.opt_g if n == "g" else w.opt_d]) for n in ("g", "d"))
+    """Bytes of the weights file: parameters and the optimizers' moments, and the historical averages
+    (a copy of the parameters) when that penalty is on."""
+    copies = {n: 1 + OPT_STATE[w.opt_g if n == "g" else w.opt_d] + w.historical for n in ("g", "d")}
+    return sum(FLOAT * params(w, n) * copies[n] for n in ("g", "d"))
 
 
 def export_bytes(w: Workload) -> int:

@@ -55,7 +55,9 @@ class Observed(Protocol):
 class ProbeCache:
     """Per-run state of the probes, owned by the trainer and replaced with its networks.
 
-    inputs: the frame's fixed real samples, noise and grids, keyed by what they depend on;
+    inputs: the frame's fixed real samples, noise and noise grid, keyed by what they depend on; grid:
+    the points D's surface is computed on, keyed on the window and resolution (the page's framing
+    moves the window without redrawing the samples);
     reference / divergences: metrics.reference / metrics.kde_grid of those real samples;
     density: the target's log density on the grid for one blur (optimal_d's p), as (blur, values);
     surface / metrics: the last fresh ones (with the key and iteration they were computed for), for
@@ -65,13 +67,22 @@ class ProbeCache:
     key: tuple | None = None
     target: Any = None
     inputs: tuple | None = None
+    grid_key: tuple | None = None
+    grid: tuple | None = None  # (xs, ys, pts, pts and real samples, window) over the window asked for
     reference: metrics.Reference | None = None
     divergences: metrics.KdeGrid | None = None
     density: tuple[tuple[float, ...], Any] | None = None
     train_mode_layers: bool | None = None
-    surface: tuple[Any, Any, str | None, int] | None = None  # (d_surface, d_optimal, d_optimal_kind, iteration)
+    # (d_surface, d_optimal, d_optimal_kind, iteration, grid_x, grid_y, window): a reused surface keeps
+    # the grid and window it was computed on, so a frame never pairs D's values with another region's
+    surface: tuple[Any, Any, str | None, int, Any, Any, Any] | None = None
     surface_key: tuple | None = None
     metrics: tuple[dict[str, float], int] | None = None  # (metrics, iteration)
+
+    def forget_results(self) -> None:
+        """Drop the last surface and metrics (the run went back to a checkpoint: they are of another
+        iteration, and a frame reusing them would show the future); the fixed inputs stay."""
+        self.surface = self.surface_key = self.metrics = None
 
 
 def _grid(bounds, dim: int, g: int):
@@ -126,25 +137,40 @@ def _summary(t: Observed, fake: np.ndarray, real: np.ndarray, d_real: float, d_f
 
 
 def _inputs(t: Observed, opts: SnapshotOptions):
-    """Real samples, noise, grid and noise grid of a frame: fixed for a given seed, target and options,
+    """Real samples, noise and noise grid of a frame: fixed for a given seed, target and options,
     so they are drawn once and kept on the trainer until one of those changes."""
     cfg, target, dev = t.config, t.target, t.device
-    key = (cfg.seed, opts.samples, cfg.noise.dim, cfg.noise.distribution, opts.grid, opts.manifold, str(dev))
+    key = (cfg.seed, opts.samples, cfg.noise.dim, cfg.noise.distribution, opts.manifold, str(dev))
     cache = t.probe_cache
     if cache.target is not target or cache.key != key:
         gen = torch.Generator().manual_seed(cfg.seed + SNAPSHOT_SEED_OFFSET)
         real = target.sample(opts.samples, gen).to(dev, torch.float32)
         z = sample_noise(opts.samples, cfg.noise.dim, cfg.noise.distribution, gen).to(dev)
-        xs, ys, pts = _grid(target.bounds, target.dim, opts.grid)
         zgrid = None
         if opts.manifold:
             zg, shape = noise_grid(opts.manifold, cfg.noise.dim, cfg.noise.distribution)
             zgrid = (zg.to(dev), shape)
-        pts = pts.to(dev)
-        cache.target, cache.key, cache.reference, cache.divergences, cache.density = target, key, None, None, None
-        cache.inputs = (real, z, xs, ys, pts, torch.cat([pts, real]), zgrid)
+        cache.target, cache.key, cache.reference, cache.divergences = target, key, None, None
+        cache.inputs = (real, z, zgrid)
+        cache.grid_key = cache.grid = cache.density = None  # the grid's stack holds the old samples
         cache.surface = cache.surface_key = cache.metrics = None  # computed on other inputs
     return cache.inputs
+
+
+def _grid_inputs(t: Observed, opts: SnapshotOptions, real: torch.Tensor):
+    """The grid D's surface and D* are computed on: opts.window (the region the watcher draws), or the
+    target's box; kept until the window, the resolution or the samples change."""
+    target, cache = t.target, t.probe_cache
+    window = tuple(float(v) for v in (opts.window if opts.window is not None else target.bounds))
+    if target.dim == 1:
+        window = (*window[:2], 0.0, 1.0)  # 1D: the y of a window is the page's density axis, not data
+    key = (window, opts.grid, target.dim)
+    if cache.grid is None or cache.grid_key != key:
+        xs, ys, pts = _grid(window, target.dim, opts.grid)
+        pts = pts.to(t.device)
+        cache.grid_key, cache.grid = key, (xs, ys, pts, torch.cat([pts, real]), window)
+        cache.density = None  # the target's density on the old grid
+    return cache.grid
 
 
 def _optimal_d(t: Observed, pts: torch.Tensor, fake: np.ndarray, real: np.ndarray, xs: np.ndarray,
@@ -154,7 +180,7 @@ def _optimal_d(t: Observed, pts: torch.Tensor, fake: np.ndarray, real: np.ndarra
     grid = pts.detach().to("cpu", torch.float64).numpy()
 
     def log_p(blur: np.ndarray) -> np.ndarray | None:
-        # Memoised per blur: the grid and target are fixed per input set (_inputs resets this), and
+        # Memoised per blur: the grid and target are fixed per grid (_grid_inputs resets this), and
         # a drawn target's density sums up to 5000 components at every grid point.
         key = tuple(float(b) for b in blur)
         if cache.density is None or cache.density[0] != key:
@@ -175,7 +201,8 @@ def take_snapshot(t: Observed, opts: SnapshotOptions) -> Snapshot:
     opts.check(dim)
     d_value, g_loss = t.plan.d_value, t.plan.g_loss
     n = opts.samples
-    real, z, xs, ys, pts, grid_and_real, zgrid = _inputs(t, opts)
+    real, z, zgrid = _inputs(t, opts)
+    xs, ys, pts, grid_and_real, window = _grid_inputs(t, opts, real)
     skey = (opts.grid, opts.optimal_d)
     reuse_surface = opts.surface and opts.reuse_surface and cache.surface is not None and cache.surface_key == skey
     fresh_surface = opts.surface and not reuse_surface
@@ -231,8 +258,14 @@ def take_snapshot(t: Observed, opts: SnapshotOptions) -> Snapshot:
     ys_np = None if ys is None else _np(ys).copy()
     if fresh_surface:
         d_opt, d_opt_kind = _optimal_d(t, pts, fake_np, real_np, xs_np, ys_np) if opts.optimal_d else (None, None)
-        cache.surface, cache.surface_key = (_np(surface), d_opt, d_opt_kind, t.iteration), skey
-    d_surface, d_optimal, d_optimal_kind, surface_it = cache.surface if opts.surface else (None, None, None, -1)
+        cache.surface = (_np(surface), d_opt, d_opt_kind, t.iteration, xs_np, ys_np, window)
+        cache.surface_key = skey
+    grid_x, grid_y, grid_window = xs_np, ys_np, window
+    d_surface = d_optimal = d_optimal_kind = None
+    surface_it = -1
+    if opts.surface:
+        d_surface, d_optimal, d_optimal_kind, surface_it, grid_x, grid_y, grid_window = cache.surface
+        grid_x, grid_y = grid_x.copy(), None if grid_y is None else grid_y.copy()
     density_x = density_real = density_fake = None
     if opts.density and dim == 1:
         density_x = xs_np
@@ -244,11 +277,11 @@ def take_snapshot(t: Observed, opts: SnapshotOptions) -> Snapshot:
     return Snapshot(
         iteration=t.iteration, status=t.status, status_message=t.status_message, dim=dim,
         bounds=tuple(float(b) for b in target.bounds), real=real_np, fake=fake_np, fake_grad=fake_grad,
-        grid_x=xs_np, grid_y=ys_np, d_surface=d_surface, d_kind=t.plan.d_kind, d_optimal=d_optimal,
+        grid_x=grid_x, grid_y=grid_y, d_surface=d_surface, d_kind=t.plan.d_kind, d_optimal=d_optimal,
         d_optimal_kind=d_optimal_kind,
         manifold=manifold, density_x=density_x, density_real=density_real, density_fake=density_fake,
         losses=t.losses, metrics=dict(summary), dirac=_dirac(t), rebuilt=t.rebuilt,
-        surface_iteration=surface_it, metrics_iteration=metrics_it,
+        surface_iteration=surface_it, metrics_iteration=metrics_it, window=grid_window,
     )
 
 

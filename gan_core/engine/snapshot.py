@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from gan_core.engine.config import ConfigError
+from gan_core.engine.framing import Window, window_problem, window_schema
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class SnapshotOptions:
     # say from which iteration) instead of computing them; fresh when there are none yet.
     reuse_surface: bool = False
     reuse_metrics: bool = False
+    # The region (xmin, xmax, ymin, ymax, data units) the watcher draws: D's surface, D* and the 1D
+    # density curves are computed over it (1D: y is ignored). None: the target's box (Target.bounds).
+    window: Window | None = None
 
     def check(self, dim: int) -> None:
         """Bad view options get a ConfigError naming the option (the server passes them through)."""
@@ -62,6 +66,10 @@ class SnapshotOptions:
             if not lim.lo <= v <= hi:
                 where = f" for a {dim}D target" if name == "grid" else ""
                 raise ConfigError(f"{name}: must be between {lim.lo} and {hi}{where}", name)
+        if self.window is not None:
+            problem = window_problem(self.window)
+            if problem:
+                raise ConfigError(f"window: {problem}", "window")
 
 
 def view_schema() -> dict[str, Any]:
@@ -70,6 +78,7 @@ def view_schema() -> dict[str, Any]:
     out: dict[str, Any] = {name: {"minimum": lim.lo, "maximum": lim.hi, "default": defaults[name],
                                   "description": lim.description} for name, lim in VIEW_LIMITS.items()}
     out["grid"]["maximum_2d"] = GRID_2D_MAX
+    out["window"] = window_schema()
     return out
 
 
@@ -103,3 +112,6 @@ class Snapshot:
     # Which curve d_optimal is, for the legend: "p/(p+q)", "(1-eps) p/(p+q)" (label smoothing eps), or
     # None when d_optimal is None (optimal_d.kind)
     d_optimal_kind: str | None = None
+    # The region (xmin, xmax, ymin, ymax) grid_x / grid_y span: the window asked for when the surface
+    # was computed (a reused surface keeps its own); None: `bounds` (a snapshot built by hand)
+    window: tuple[float, float, float, float] | None = None

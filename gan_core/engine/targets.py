@@ -5,18 +5,19 @@ generator state gives the same samples. Each one also describes itself for the c
 
 - `centers` (K, dim): the points a "mode" is counted around. Gaussians and mixtures: the component
   means. Curves (moons, spiral, line): K fixed points along the curve at equal probability mass.
-  Drawn: the drawn points thinned to at most 32 (the middle of every run of ceil(n/32)).
+  Drawn: the drawn points thinned to at most 32 (the middle of every run of ceil(n/32)). Data (a
+  person's CSV, rows in any order): the k-means centres of the rows, at most 12 in 1D, 32 in 2D.
 - `scales` (K,) and `scale` (their max): the std whose 3-std ball around a centre counts as "on"
-  that mode. Gaussians: their std. Curves and drawn: `std + h/3`, where h (data units) is the
+  that mode. Gaussians: their std. Curves, drawn and data: `std + h/3`, where h (data units) is the
   farthest any curve point (drawn point) lies from its nearest centre, so 3*scale = 3*std + h and
   every sample within 3 std of the curve is within 3*scale of some centre.
-- `weights` (K,): the share of samples each centre should get (curves: uniform; drawn: the share
-  of drawn points nearest each centre).
+- `weights` (K,): the share of samples each centre should get (curves: uniform; drawn and data:
+  the share of points nearest each centre).
 - `bounds` (xmin, xmax, ymin, ymax): a square plot window (2D) around the data with a 25% margin on
   each side, so a generator that starts off-target is still on screen; 1D: y is (0, 1).
 
 `log_density` is exact where a density exists (Gaussians, mixtures, ring, grid, uniform, and the
-drawn target, which *is* an equal-weight Gaussian mixture on the drawn points); None for moons,
+drawn and data targets, which *are* equal-weight Gaussian mixtures on their points); None for moons,
 spiral, line (a density on a curve plus jitter has no closed form) and the Dirac point.
 """
 
@@ -31,6 +32,7 @@ import numpy as np
 import torch
 
 from gan_core.engine.config_targets import (
+    DataConfig,
     DiracConfig,
     DrawnConfig,
     Gaussian1DConfig,
@@ -42,6 +44,7 @@ from gan_core.engine.config_targets import (
 )
 
 MAX_DRAWN_CENTERS = 32  # coverage centres for a drawn target: enough to see holes, few enough to read
+MAX_DATA_CENTERS = {1: 12, 2: 32}  # coverage centres of a person's data, by dimension
 DIRAC_SCALE = 0.05  # coverage std around the Dirac point (data units): the 3-std ball has radius 0.15
 _MARGIN = 0.25  # plot margin on each side, as a fraction of the data's extent
 _MIN_HALF = 0.5  # smallest half-width of the plot window (data units), for near-point targets
@@ -239,6 +242,54 @@ class Drawn(GaussianMixture):
                          scales=np.array([std + h / 3]), center_weights=share)
 
 
+def kmeans_centres(points: np.ndarray, k: int, iterations: int = 25) -> np.ndarray:
+    """k centres of `points` (n, dim) by Lloyd's k-means from a k-means++ start, with a fixed seed:
+    the same data give the same centres. A centre that loses all its points stays where it was."""
+    rng = np.random.default_rng(0)
+    centres = [points[rng.integers(len(points))]]
+    d2 = ((points - centres[0]) ** 2).sum(1)
+    for _ in range(1, k):
+        # k-means++: the next start is a point drawn with probability ~ its squared distance to the
+        # starts so far (spread out, yet where the data are); none left far away: any point.
+        total = d2.sum()
+        nxt = points[rng.choice(len(points), p=d2 / total)] if total > 0 else points[rng.integers(len(points))]
+        centres.append(nxt)
+        d2 = np.minimum(d2, ((points - nxt) ** 2).sum(1))
+    c = np.array(centres, dtype=np.float64)
+    for _ in range(iterations):
+        nearest = ((points[:, None] - c[None]) ** 2).sum(-1).argmin(1)
+        counts = np.bincount(nearest, minlength=k)
+        sums = np.zeros_like(c)
+        np.add.at(sums, nearest, points)
+        moved = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], c)
+        if np.allclose(moved, c):
+            break
+        c = moved
+    return c
+
+
+class Data(GaussianMixture):
+    """A person's own data (rows of 1 or 2 values), each row picked with equal probability, plus
+    N(0, std^2 I) jitter: the same equal-weight Gaussian mixture as a drawn target.
+
+    Rows come in any order (a file), so the coverage centres are not thinned along a stroke as a
+    drawing's are: they are the k-means centres of the rows (MAX_DATA_CENTERS[dim] at most; 1D data
+    need fewer to show a missed bump), weighted by the share of rows nearest each, with the drawn
+    target's scale std + h/3 (every row within 3 scales of a centre)."""
+
+    def __init__(self, points: np.ndarray, std: float, source: str = ""):
+        n, dim = points.shape
+        # Duplicate rows (a rounded column) would be counted twice as starts: centre on distinct rows.
+        distinct = np.unique(points, axis=0)
+        centers = kmeans_centres(distinct, min(len(distinct), MAX_DATA_CENTERS[dim]))
+        nearest = ((points[:, None] - centers[None]) ** 2).sum(-1).argmin(1)
+        share = np.bincount(nearest, minlength=len(centers)) / n
+        h = _farthest_gap(points, centers)
+        self.source = source
+        super().__init__("data", points, np.full(n, std), np.ones(n) / n, centers=centers,
+                         scales=np.array([std + h / 3]), center_weights=share)
+
+
 class Dirac(Target):
     """A single point (the Dirac-GAN game's target): every sample is exactly that point."""
 
@@ -294,6 +345,10 @@ def _drawn(t: DrawnConfig) -> Target:
     return Drawn(np.asarray(t.points, dtype=np.float64), t.std)
 
 
+def _data(t: DataConfig) -> Target:
+    return Data(np.asarray(t.points, dtype=np.float64).reshape(-1, t.dim), t.std, t.source)
+
+
 # name -> builder(that target's config) -> Target. Read-only: the registry is not runtime state.
 BUILDERS: Mapping[str, Callable[[Any], Target]] = MappingProxyType({
     "gaussian-1d": _gaussian_1d,
@@ -306,6 +361,7 @@ BUILDERS: Mapping[str, Callable[[Any], Target]] = MappingProxyType({
     "spiral": lambda t: Curve("spiral", _spiral, t.std, 12),
     "line": lambda t: Curve("line", _line, t.std, 8),
     "drawn": _drawn,
+    "data": _data,
     "dirac": _dirac,
 })
 

@@ -6,6 +6,7 @@
     t.apply(patch) -> bool      # live change; True when the networks were rebuilt
     t.reset(seed=None)          # fresh networks and optimizers from the seed
     t.snapshot(opts) -> Snapshot, t.evaluate(n) -> dict, t.state_dict() / t.load_state_dict(d)
+    t.checkpoints() -> [iterations], t.restore(k)   # back to iteration k, bit for bit (t.timeline)
     t.config, t.iteration, t.status ("ok" | "diverged"), t.status_message, t.history, t.losses
 
 One iteration = k_d discriminator updates then k_g generator updates (alternating), or
@@ -19,16 +20,20 @@ changes the run.
 Regularizers apply to D's loss in its updates; historical averaging and instance noise to
 both players. With training.unroll = k the generator's loss is taken against D after k
 differentiable look-ahead steps of D's plain loss (gan_core.engine.optimizers.lookahead).
+
+The trainer keeps checkpoints of its run and the changes made to it live (`t.timeline`,
+gan_core.engine.timeline): `restore(k)` goes back to iteration k, and training on from there
+retraces the run bit for bit, its live changes re-applied where they were made.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 from typing import Any
 
 import torch
 
+from gan_core.engine import checkpoint
 from gan_core.engine import regularizers as reg
 from gan_core.engine.config import (
     ConfigError,
@@ -44,6 +49,7 @@ from gan_core.engine.plan import make_plan
 from gan_core.engine.probes import ProbeCache, evaluate, take_snapshot
 from gan_core.engine.snapshot import Snapshot, SnapshotOptions
 from gan_core.engine.targets import build_target
+from gan_core.engine.timeline import DEFAULT_BUDGET_BYTES, Timeline, describe_patch
 
 # The history keeps at most this many per-iteration dicts (about 200 bytes each); older halves
 # are dropped so a lab left running for days does not grow without bound.
@@ -58,11 +64,13 @@ def _check_device(cfg: ExperimentConfig) -> None:
 class Trainer:
     """Train a toy GAN described by an ExperimentConfig (see the module docstring)."""
 
-    def __init__(self, config: ExperimentConfig | dict | None = None):
+    def __init__(self, config: ExperimentConfig | dict | None = None, timeline_budget: int = DEFAULT_BUDGET_BYTES):
+        """`timeline_budget`: bytes of checkpoints the timeline keeps at most (0: none)."""
         cfg = config if isinstance(config, ExperimentConfig) else parse_config(config)
         _check_device(cfg)
         self.config = cfg
         self.rebuilt = False
+        self.timeline = Timeline(timeline_budget)
         self.reset()
 
     # ---- building -------------------------------------------------------------------------
@@ -80,7 +88,9 @@ class Trainer:
         self.history: list[dict[str, float]] = []
         self.status = "ok"
         self.status_message = ""
-        self._last = {"d_loss": math.nan, "g_loss": math.nan, "d_real": math.nan, "d_fake": math.nan}
+        # The last update's losses and mean D values (a frame shows them; a checkpoint keeps them).
+        self.last = {"d_loss": math.nan, "g_loss": math.nan, "d_real": math.nan, "d_fake": math.nan}
+        self.restart_timeline()
 
     def _build_networks(self) -> None:
         cfg = self.config
@@ -91,8 +101,9 @@ class Trainer:
         self.d_params = list(self.D.parameters())
         self.opt_g = make_optimizer(self.g_params, cfg.optimizer_g)
         self.opt_d = make_optimizer(self.d_params, cfg.optimizer_d)
-        self._hist_g = reg.HistoricalAverage(self.g_params)
-        self._hist_d = reg.HistoricalAverage(self.d_params)
+        # Running means of both players' parameters, for the historical-averaging penalty.
+        self.hist_g = reg.HistoricalAverage(self.g_params)
+        self.hist_d = reg.HistoricalAverage(self.d_params)
         self.plan = make_plan(cfg)
         # The Dirac game records its (theta, psi) every iteration: frames come every ~10
         # iterations, too sparse to draw the orbit without aliasing it into a star.
@@ -106,9 +117,10 @@ class Trainer:
 
         What rebuilds is gan_core.engine.config.needs_rebuild's rule (generator, discriminator,
         noise dimension, seed, device, or a target of another dimension; the iteration restarts at
-        0). Everything else (learning rates, optimizer kind and betas, loss, k, regularizers, batch
-        size, noise distribution, a target of the same dimension) changes live: the networks keep
-        their weights, an optimizer keeps its state unless its kind changed.
+        0, and so does the timeline). Everything else (learning rates, optimizer kind and betas,
+        loss, k, regularizers, batch size, noise distribution, a target of the same dimension)
+        changes live: the networks keep their weights, an optimizer keeps its state unless its kind
+        changed. A live change at a past iteration (after restore) starts a new timeline branch there.
         Raises ConfigError (field, message) and leaves the trainer as it was.
         """
         new = apply_patch(self.config, patch)
@@ -119,6 +131,13 @@ class Trainer:
             self.reset()
             self.rebuilt = True
             return True
+        self.timeline.record(self, "apply", new, describe_patch(patch))
+        self._apply_live(new)
+        return False
+
+    def _apply_live(self, new: ExperimentConfig) -> None:
+        """Change to `new` (no rebuild needed) keeping networks and optimizer state."""
+        old = self.config
         changed = changed_sections(old, new)
         if "target" in changed:
             self.target = build_target(new.target)
@@ -128,14 +147,13 @@ class Trainer:
         if new.regularizers.historical_averaging and not old.regularizers.historical_averaging:
             # The running means are only kept while the penalty is on: restart them from here,
             # or switching it on would pull both players back towards their initial weights.
-            self._hist_g = reg.HistoricalAverage(self.g_params)
-            self._hist_d = reg.HistoricalAverage(self.d_params)
+            self.hist_g = reg.HistoricalAverage(self.g_params)
+            self.hist_d = reg.HistoricalAverage(self.d_params)
         self.config = new
         if changed & {"optimizer_g", "optimizer_d", "training"}:
             self._set_lrs()  # a new rate, or a drop moved to before or after where the run is
         self.plan = make_plan(new)
         self.rebuilt = False
-        return False
 
     def _set_lrs(self) -> None:
         """Both optimizers' hyperparameters from the config, the rates scaled for this iteration."""
@@ -174,7 +192,7 @@ class Trainer:
         if p.dragan:
             loss = loss + reg.dragan_penalty(D, real, p.dragan, self.gen)
         if p.hist:
-            loss = loss + self._hist_d.penalty(self.d_params, p.hist)
+            loss = loss + self.hist_d.penalty(self.d_params, p.hist)
         return loss, ro, fo
 
     def _g_loss(self, fake: torch.Tensor) -> torch.Tensor:
@@ -184,22 +202,22 @@ class Trainer:
             fake = reg.add_instance_noise(fake, std, self.gen)
         loss = p.g_loss(self.D(fake), self.config.objective)
         if p.hist:
-            loss = loss + self._hist_g.penalty(self.g_params, p.hist)
+            loss = loss + self.hist_g.penalty(self.g_params, p.hist)
         return loss
 
     def _after_d(self) -> None:
         if self.plan.clip:
             reg.clip_weights(self.D, self.plan.clip)
         if self.plan.hist:
-            self._hist_d.update(self.d_params)
+            self.hist_d.update(self.d_params)
 
     def _after_g(self) -> None:
         if self.plan.hist:
-            self._hist_g.update(self.g_params)
+            self.hist_g.update(self.g_params)
 
     def _record_d(self, loss, ro, fo) -> None:
         # detach() rather than a no_grad block: entering the context costs more than these three ops.
-        dv, last = self.plan.d_value, self._last
+        dv, last = self.plan.d_value, self.last
         last["d_loss"] = loss.item()
         last["d_real"] = dv(ro.detach()).mean().item()
         last["d_fake"] = dv(fo.detach()).mean().item()
@@ -232,7 +250,7 @@ class Trainer:
         loss.backward(inputs=self.g_params)
         self.opt_g.step()
         self._after_g()
-        self._last["g_loss"] = loss.item()
+        self.last["g_loss"] = loss.item()
 
     def _unrolled_g_loss(self, z: torch.Tensor) -> torch.Tensor:
         p, cfg = self.plan, self.config
@@ -275,7 +293,7 @@ class Trainer:
                 q.grad = g
             self.opt_g.step()
             self._after_g()
-            self._last["g_loss"] = loss_g.item()
+            self.last["g_loss"] = loss_g.item()
 
     # ---- iterations -----------------------------------------------------------------------
 
@@ -296,7 +314,7 @@ class Trainer:
         self.iteration += 1
         if self.iteration == self.config.training.lr_drop_at:
             self._set_lrs()
-        last = self._last
+        last = self.last
         entry = {"iteration": self.iteration, **last}
         if self._dirac_game:
             theta, psi = self.G.theta.detach().tolist(), self.D.psi.detach().tolist()
@@ -309,6 +327,8 @@ class Trainer:
         if not (math.isfinite(last["d_loss"]) and math.isfinite(last["g_loss"])):
             self._diverge(f"loss became non-finite at iteration {self.iteration} "
                           f"(d_loss={last['d_loss']:.3g}, g_loss={last['g_loss']:.3g}); reset to recover")
+        else:
+            self.timeline.after_iteration(self, entry)
 
     def _diverge(self, message: str) -> None:
         self.status = "diverged"
@@ -326,13 +346,18 @@ class Trainer:
         return self.status == "ok"
 
     def step(self, n: int = 1) -> None:
-        """Run n iterations; stops early (no exception) once the run has diverged."""
-        if self.status != "ok":
-            return
-        for _ in range(n):
-            self._iteration()
-            if self.status != "ok":
-                return
+        """Run n iterations; stops early (no exception) once the run has diverged. Changes the
+        timeline recorded at these iterations (after restore) are made again on the way."""
+        end = self.iteration + n
+        take = self.timeline.take_due
+        while self.status == "ok" and self.iteration < end:
+            ev = take(self.iteration)
+            if ev is None:
+                self._iteration()
+            elif ev.kind == "apply":
+                self._apply_live(ev.payload)
+            else:
+                self._part(ev.payload)
 
     def step_part(self, part: str) -> None:
         """One D update ("d") or one G update ("g") for slow motion; "g" completes an iteration."""
@@ -340,6 +365,10 @@ class Trainer:
             raise ConfigError("part: must be 'd' or 'g'", "part")
         if self.status != "ok":
             return
+        self.timeline.record(self, "part", part, f"slow-motion {part.upper()} update")
+        self._part(part)
+
+    def _part(self, part: str) -> None:
         if part == "d":
             self._d_update()
         else:
@@ -349,8 +378,12 @@ class Trainer:
     # ---- observing ------------------------------------------------------------------------
 
     def snapshot(self, opts: SnapshotOptions | None = None) -> Snapshot:
-        """One frame of plain numpy data (see gan_core.engine.snapshot); never changes the training run."""
-        return take_snapshot(self, opts or SnapshotOptions())
+        """One frame of plain numpy data (see gan_core.engine.snapshot); never changes the training run.
+        Fresh metrics are kept in the timeline's history (a resumed page draws its curves from it)."""
+        snap = take_snapshot(self, opts or SnapshotOptions())
+        if snap.metrics and snap.metrics_iteration == self.iteration:
+            self.timeline.record_metrics(self.iteration, snap.metrics)
+        return snap
 
     def evaluate(self, n: int = 2048) -> dict[str, float]:
         """metrics.summary() on n fresh samples; merged into the latest history entry."""
@@ -361,38 +394,43 @@ class Trainer:
 
     @property
     def losses(self) -> dict[str, float]:
-        return {"d_loss": self._last["d_loss"], "g_loss": self._last["g_loss"]}
+        return {"d_loss": self.last["d_loss"], "g_loss": self.last["g_loss"]}
 
-    # ---- export ---------------------------------------------------------------------------
+    # ---- checkpoints and export -----------------------------------------------------------------
+
+    def checkpoints(self) -> list[int]:
+        """Iterations this branch of the run has a checkpoint at (gan_core.engine.timeline)."""
+        return self.timeline.checkpoints()
+
+    def restore(self, iteration: int) -> int:
+        """Go back to `iteration` of this branch of the run, bit for bit (its nearest checkpoint, then a
+        replay with the live changes made on the way); ConfigError naming `iteration` outside the run."""
+        return self.timeline.restore(self, iteration)
+
+    def restart_timeline(self, losses: list[dict] = (), metrics: list[dict] = ()) -> None:
+        """A new timeline from here (after a reset or a load), with the history that led here."""
+        self.timeline = Timeline(self.timeline.budget_bytes)
+        self.timeline.begin(self, losses, metrics)
 
     def state_dict(self) -> dict[str, Any]:
-        """A deep copy (optimizers' state_dict aliases live tensors; an export must not move with the run)."""
-        return copy.deepcopy({
-            "config": self.config.model_dump(),
-            "iteration": self.iteration,
-            "generator": self.G.state_dict(),
-            "discriminator": self.D.state_dict(),
-            "optimizer_g": self.opt_g.state_dict(),
-            "optimizer_d": self.opt_d.state_dict(),
-            "rng": self.gen.get_state(),
-        })
+        """Everything the run needs to go on bit for bit, as plain containers of copied tensors."""
+        names = (list(self.G.state_dict()), list(self.D.state_dict()))
+        return checkpoint.to_dict(checkpoint.capture(self), *names)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore weights, optimizer state and RNG (rebuilds the networks for the saved config).
+        """Restore weights, optimizer state, RNG, the historical averages and the iteration (rebuilds
+        the networks for the saved config); the timeline starts again from here.
 
         A state that does not fit its own config raises ConfigError (field "state") and leaves the
         trainer as it was, so a bad import cannot kill a session.
         """
         if not isinstance(state, dict) or "config" not in state:
             raise ConfigError("state: must be a dict from Trainer.state_dict()", "state")
-        other = Trainer(parse_config(state["config"]))
+        other = Trainer(parse_config(state["config"]), self.timeline.budget_bytes)
         try:
-            other.G.load_state_dict(state["generator"])
-            other.D.load_state_dict(state["discriminator"])
-            other.opt_g.load_state_dict(state["optimizer_g"])
-            other.opt_d.load_state_dict(state["optimizer_d"])
-            other.gen.set_state(state["rng"])
-            other.iteration = int(state["iteration"])
-        except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+            ck = checkpoint.from_dict(other, state)
+        except (KeyError, RuntimeError, ValueError, TypeError, IndexError) as exc:
             raise ConfigError(f"state: does not match its config ({str(exc).splitlines()[0]})", "state") from None
+        checkpoint.load(other, ck, -1)
+        other.restart_timeline()
         self.__dict__.update(other.__dict__)

@@ -1,8 +1,10 @@
-"""A self-contained HTML report of one run: final samples over D, loss curves, metric curves.
+"""A self-contained HTML report of one run: the run's evolution (the lab's main view at several
+iterations, a slider over them), loss curves, metric curves, the settings in effect, the config.
 
 plotly.js is inlined (`include_plotlyjs=True`), so the file opens offline (a classroom, a slide).
 Data go in as plain JSON lists (rounded to 5 significant digits), never base64, so the numbers can
 be read from the file; curves with more than MAX_CURVE_POINTS points are thinned to every k-th.
+Colours are the page's (gan_core.report.palette).
 """
 
 from __future__ import annotations
@@ -10,77 +12,30 @@ from __future__ import annotations
 import html
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from gan_core.engine.config import ExperimentConfig
-from gan_core.engine.metrics import kde_1d
 from gan_core.engine.snapshot import Snapshot, SnapshotOptions
+from gan_core.report.config_table import in_effect
+from gan_core.report.evolution import evolution_figure, plain_list, record_snapshot
 
 MAX_CURVE_POINTS = 2000  # per curve: enough to see oscillation, small enough for a slide deck
-REPORT_SAMPLES = 1024  # real and generated points in the final scatter
-REAL_COLOR, FAKE_COLOR = "#1b9e77", "#7b3294"  # green real, purple generated (the lab's colours)
 METRIC_CURVES = ("modes_captured", "modes_captured_strict", "high_quality_fraction", "mode_kl", "sample_distance",
                  "d_real_mean", "d_fake_mean", "distance_to_equilibrium", "grad_norm_g", "grad_norm_d")
 LOSS_CURVES = ("d_loss", "g_loss")
 
 
-def _list(a: Any) -> list:
-    """Flat plain list, 5 significant digits, NaN/inf as None (strict JSON, readable numbers)."""
-    return [float(f"{v:.5g}") if math.isfinite(v) else None
-            for v in np.asarray(a, dtype=np.float64).ravel().tolist()]
-
-
-def _grid_list(a: np.ndarray) -> list[list]:
-    arr = np.asarray(a)
-    return [_list(row) for row in arr]
-
-
-def _snapshot(source: Any) -> Snapshot:
+def _final(source: Any) -> Snapshot:
+    """The snapshot whose metrics and status the report states: `source` itself, or a trainer's now."""
     if isinstance(source, Snapshot):
         return source
-    return source.snapshot(SnapshotOptions(samples=REPORT_SAMPLES, grid=64, manifold=0, gradients=False,
-                                           density=True, metrics=True))
-
-
-def samples_figure(s: Snapshot) -> go.Figure:
-    """2D: D heatmap with real and generated samples on top. 1D: both densities and the D curve."""
-    fig = go.Figure()
-    xmin, xmax, ymin, ymax = s.bounds
-    d_title = "D(x)" if s.d_kind == "probability" else "critic score"
-    if s.dim == 2:
-        fig.add_trace(go.Heatmap(x=_list(s.grid_x), y=_list(s.grid_y), z=_grid_list(s.d_surface), name=d_title,
-                                 colorscale="RdBu", opacity=0.75,
-                                 colorbar={"title": {"text": d_title}, "x": 1.02, "len": 0.75, "y": 0.4},
-                                 **({"zmin": 0.0, "zmax": 1.0} if s.d_kind == "probability" else {})))
-        for pts, name, color in ((s.real, "real", REAL_COLOR), (s.fake, "generated", FAKE_COLOR)):
-            fig.add_trace(go.Scatter(x=_list(pts[:, 0]), y=_list(pts[:, 1]), mode="markers", name=name,
-                                     marker={"size": 4, "color": color, "opacity": 0.7}))
-        # Equal units on both axes (a ring must look round): the plot area shrinks, the window stays.
-        fig.update_layout(xaxis={"range": [xmin, xmax], "constrain": "domain"},
-                          yaxis={"range": [ymin, ymax], "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
-                          legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"})
-    else:
-        xs = s.density_x if s.density_x is not None else s.grid_x
-        dens_real = s.density_real if s.density_real is not None else kde_1d(s.real[:, 0], xs)
-        dens_fake = s.density_fake if s.density_fake is not None else kde_1d(s.fake[:, 0], xs)
-        fig.add_trace(go.Scatter(x=_list(xs), y=_list(dens_real), name="real density", line={"color": REAL_COLOR}))
-        fig.add_trace(go.Scatter(x=_list(xs), y=_list(dens_fake), name="generated density",
-                                 line={"color": FAKE_COLOR}))
-        fig.add_trace(go.Scatter(x=_list(s.grid_x), y=_list(s.d_surface), name=d_title, yaxis="y2",
-                                 line={"color": "#444", "dash": "dash"}))
-        fig.update_layout(xaxis={"range": [xmin, xmax], "title": {"text": "x"}},
-                          yaxis={"title": {"text": "density"}},
-                          yaxis2={"title": {"text": d_title}, "overlaying": "y", "side": "right",
-                                  "tickmode": "auto", "showgrid": False,
-                                  **({"range": [0, 1]} if s.d_kind == "probability" else {})})
-    fig.update_layout(title={"text": f"Iteration {s.iteration}: samples and the discriminator"},
-                      template="plotly_white", height=620 if s.dim == 2 else 480)
-    return fig
+    return source.snapshot(SnapshotOptions(samples=1024, grid=8, manifold=0, gradients=False, surface=False,
+                                           density=False, metrics=True))
 
 
 def _thin(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -98,7 +53,7 @@ def curves_figure(history: list[dict[str, Any]], keys: tuple[str, ...], title: s
         rows = [h for h in history if key in h and "iteration" in h]
         if rows:
             rows = _thin(rows)
-            series.append((key, [int(h["iteration"]) for h in rows], _list([h[key] for h in rows])))
+            series.append((key, [int(h["iteration"]) for h in rows], plain_list([h[key] for h in rows])))
     panels = len(series) if stacked and series else 1
     fig = make_subplots(rows=panels, cols=1, shared_xaxes=True, vertical_spacing=0.04,
                         subplot_titles=[k for k, _, _ in series] if panels > 1 else None)
@@ -143,20 +98,32 @@ def _fmt(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
-def report_html(snapshot: Snapshot, history: list[dict[str, Any]], config: ExperimentConfig) -> str:
-    """The whole page as one string (plotly.js inlined once, in the first figure)."""
-    figs = [samples_figure(snapshot), curves_figure(history, LOSS_CURVES, "Losses"),
+def _settings(config: ExperimentConfig) -> str:
+    """The settings in effect, one small table per section."""
+    return "".join(f'<div class="section"><h3>{html.escape(section.replace("_", " "))}</h3>{_table(fields)}</div>'
+                   for section, fields in in_effect(config).items())
+
+
+def report_html(snapshot: Snapshot, history: list[dict[str, Any]], config: ExperimentConfig,
+                evolution: Sequence[Snapshot] = ()) -> str:
+    """The whole page as one string (plotly.js inlined once, in the first figure). `snapshot`: the end of
+    the run (its metrics and status); `evolution`: views during the run (default: `snapshot` alone)."""
+    figs = [evolution_figure(list(evolution) or [snapshot]), curves_figure(history, LOSS_CURVES, "Losses"),
             curves_figure(history, METRIC_CURVES, "Metrics (at each evaluation)", stacked=True)]
     trajectory = dirac_trajectory_figure(history)
     if trajectory is not None:
         figs.append(trajectory)
-    parts = [f.to_html(full_html=False, include_plotlyjs=(i == 0), include_mathjax=False,
+    parts = [f.to_html(full_html=False, include_plotlyjs=(i == 0), include_mathjax=False, auto_play=False,
                        config={"displaylogo": False}) for i, f in enumerate(figs)]
     cfg_json = json.dumps(config.model_dump(mode="json"), indent=2)
     status = snapshot.status + (f": {snapshot.status_message}" if snapshot.status_message else "")
-    title = f"ToyGAN Lab report: {config.target.name}, {config.objective.name}, iteration {snapshot.iteration}"
+    source = getattr(config.target, "source", "")
+    target = config.target.name + (f" ({source})" if source else "")
+    title = f"ToyGAN Lab report: {target}, {config.objective.name}, iteration {snapshot.iteration}"
     style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
              "table{border-collapse:collapse}th,td{padding:2px 10px;text-align:left;border-bottom:1px solid #ddd}"
+             "th{font-weight:normal;color:#555}.settings{display:flex;flex-wrap:wrap;gap:1em 2em}"
+             ".section h3{margin:0.4em 0 0.2em;font-size:1em}"
              "pre{background:#f6f6f6;padding:1em;overflow:auto;max-height:30em}")
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -164,14 +131,21 @@ def report_html(snapshot: Snapshot, history: list[dict[str, Any]], config: Exper
         f"<h1>{html.escape(title)}</h1>", f"<p>Status: {html.escape(status)}</p>",
         "<h2>Final metrics</h2>", _table(snapshot.metrics),
         *parts,
-        "<h2>Configuration</h2>", f'<pre id="config">{html.escape(cfg_json)}</pre>',
+        '<h2>Settings in effect</h2><div class="settings" id="settings">', _settings(config), "</div>",
+        "<details><summary>The exact config (JSON, for <code>toygan run --config</code>)</summary>",
+        f'<pre id="config">{html.escape(cfg_json)}</pre></details>',
         "</body></html>",
     ])
 
 
 def write_report(path: str | Path, trainer_or_snapshot: Any, history: list[dict[str, Any]],
-                 config: ExperimentConfig) -> Path:
-    """Write the report to `path` (a Trainer is asked for a fresh snapshot; a Snapshot is used as is)."""
+                 config: ExperimentConfig, evolution: Sequence[Snapshot] = ()) -> Path:
+    """Write the report to `path`. A Trainer is asked for the final snapshot (and, without `evolution`,
+    for a view of now); a Snapshot is used as is."""
+    source = trainer_or_snapshot
+    views = list(evolution)
+    if not views and not isinstance(source, Snapshot):
+        views = [record_snapshot(source)]
     p = Path(path)
-    p.write_text(report_html(_snapshot(trainer_or_snapshot), history, config), encoding="utf-8")
+    p.write_text(report_html(_final(source), history, config, views), encoding="utf-8")
     return p

@@ -96,10 +96,26 @@ def export(s: Session, msg: p.Export) -> None:
 def import_(s: Session, msg: p.Import) -> None:
     # Its cost is checked before anything is built or any weight is read.
     s.check_cost(saved.read_config(msg.data), field_prefix="data.config.")
-    s.replace_trainer(saved.import_experiment(msg.data), None, stop=True)
+    trainer = saved.import_experiment(msg.data)
+    label = saved.saved_preset(msg.data)
+    # A label this server has no preset for is dropped: the page's preset menu could not show it.
+    s.replace_trainer(trainer, label if label in presets.names() else None, stop=True, cause="import")
+
+
+def seek(s: Session, msg: p.Seek) -> None:
+    s.seek(msg.iteration, msg.exact)
+
+
+def branch(s: Session, msg: p.Branch) -> None:
+    s.branch(msg.patch, msg.label)
+
+
+def switch_branch(s: Session, msg: p.SwitchBranch) -> None:
+    s.switch_branch(msg.branch)
 
 
 HANDLERS = {
     p.Play: play, p.Pause: pause, p.Step: step, p.Reset: reset, p.Configure: configure, p.Draw: draw,
     p.Preset: preset, p.SetView: set_view, p.Ping: ping, p.Hello: hello, p.Export: export, p.Import: import_,
+    p.Seek: seek, p.Branch: branch, p.SwitchBranch: switch_branch,
 }

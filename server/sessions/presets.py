@@ -20,3 +20,7 @@ def config(name: str, field: str = "name") -> ExperimentConfig:
     if name not in known:
         raise ConfigError(f"{field}: unknown preset {name[:80]!r} (known: {', '.join(known) or 'none'})", field)
     return known[name].experiment()
+
+
+def names() -> set[str]:
+    return {q.name for q in list_presets()}

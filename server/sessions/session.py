@@ -18,6 +18,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from gan_core.engine.config import SCHEMA_VERSION, apply_patch
@@ -25,6 +26,7 @@ from gan_core.engine.snapshot import SnapshotOptions
 from gan_core.plain_json import json_safe
 from server.sessions import budget, handlers
 from server.sessions.meter import Meter
+from server.sessions.rewind import Rewind
 from server.sessions.turns import Turns
 from server.wire.protocol import PROTOCOL_VERSION
 
@@ -39,7 +41,10 @@ log = logging.getLogger(__name__)
 MAX_PENDING_STEPS = 1000  # step requests add up to this many iterations at most (a held key)
 
 
-class Session(Turns):
+class Session(Turns, Rewind):
+    """One lab session (see the module docstring); its turns are Turns', its timeline operations
+    Rewind's."""
+
     def __init__(self, trainer: Trainer, settings: Settings, pacer: Pacer, preset: str | None = None,
                  sid: str = "", token: str = ""):
         self.id = sid  # given by the front (server.sessions.proxy), which also holds the resume token
@@ -47,6 +52,7 @@ class Session(Turns):
         self.settings = settings
         self.pacer = pacer  # shared by every session of every host: they train alike
         self._trainer = trainer
+        trainer.timeline.set_budget(trainer, settings.timeline_budget_bytes)
         self._preset = preset
         self._view = SnapshotOptions()
         self._fps = settings.default_fps
@@ -76,6 +82,10 @@ class Session(Turns):
         self.others_bytes: Callable[[], int] = lambda: 0
         self._memory: int | None = None  # this session's estimate (budget.memory_bytes), None: to compute
         self._seed_iteration_time()
+        self._run = 0  # bumped by every new run (reset, rebuild, preset, import): frames and curves carry it
+        self._replay_to: int | None = None  # an exact seek replaying towards this iteration, in turns
+        self._seek: dict[str, Any] | None = None  # what the last seek asked and got (the timeline message)
+        self._timeline_sent = (-1, 0.0)  # (timeline version, monotonic time) of the last timeline message
 
     # ---- what it is (read-only: change it through the operations below) ------------------------
 
@@ -126,13 +136,15 @@ class Session(Turns):
         return self._memory
 
     def attach(self, sink: Any, resumed: bool = False, view: SetView | None = None, token: str | None = None) -> None:
-        """Stream to `sink`: say `ready` (with `token`, the resume token from now on, when given),
-        apply hello's `view` (an error in it names the field, after `ready`), go on running if it
-        was when its page went away, and show a frame."""
+        """Stream to `sink`: say `ready` (with `token`, the resume token from now on, when given) and
+        send the curves and the timeline so far, apply hello's `view` (an error in it names the
+        field, after `ready`), go on running if it was when its page went away, and show a frame."""
         self._sink = sink
         if token is not None:
             self.token = token
         self.post_ready(resumed)
+        self.post_history()
+        self.post_timeline()
         if view is not None:
             self.handle(view)
         if self._was_running and self._trainer.status == "ok":
@@ -170,6 +182,7 @@ class Session(Turns):
         self._running = True
         self._pending = 0
         self._parts = None
+        self._replay_to = None
         self.post_status()
 
     def pause(self) -> None:
@@ -183,6 +196,7 @@ class Session(Turns):
         """Train n more iterations (in quanta, between frames; pause cancels), then report."""
         self._running = False
         self._parts = None
+        self._replay_to = None
         self._pending = min(self._pending + n, MAX_PENDING_STEPS)
 
     def step_parts(self, part: str, n: int) -> None:
@@ -190,13 +204,15 @@ class Session(Turns):
         turn run now (one at least); the rest in the next turns, like a step request."""
         self._running = False
         self._pending = 0
+        self._replay_to = None
         waiting = self._parts[1] if self._parts is not None and self._parts[0] == part else 0
         self._parts = (part, min(waiting + n, MAX_PENDING_STEPS))
         self._part_quantum()
 
     def reset(self, seed: int | None) -> None:
+        self._replay_to = None
         self._trainer.reset(seed)
-        self._changed(rebuilt=True)
+        self._changed(rebuilt=True, cause="reset")
 
     def check_cost(self, cfg: Any, view: SnapshotOptions | None = None, field_prefix: str = "") -> None:
         """ConfigError (naming the costliest knob) when `cfg` with `view` (default: the current one)
@@ -205,21 +221,34 @@ class Session(Turns):
 
     def apply(self, patch: dict[str, Any], clear_preset: bool = False) -> None:
         """A live change (validated as a whole and within budget; ConfigError names the field and
-        changes nothing)."""
+        changes nothing). At a past iteration of the run it starts a new branch of the timeline there
+        (gan_core's trainer)."""
         self.check_cost(apply_patch(self._trainer.config, patch))
+        self._replay_to = None
+        target, kind = self._trainer.target, self._trainer.config.target.name
         rebuilt = self._trainer.apply(patch)
-        if clear_preset:
-            self._preset = None
+        if clear_preset or self._trainer.config.target.name != kind:
+            self._preset = None  # a preset's story is about its own target: another kind is not it
+        if self._trainer.target is not target:
+            self._forget_window()
         self._changed(rebuilt)
 
-    def replace_trainer(self, trainer: Trainer, preset: str | None, stop: bool = False) -> None:
+    def replace_trainer(self, trainer: Trainer, preset: str | None, stop: bool = False, cause: str = "preset") -> None:
         """Another run (a preset, an import): built whole (and its cost checked) by the caller, so a
         failure changed nothing."""
+        trainer.timeline.set_budget(trainer, self.settings.timeline_budget_bytes)
         self._trainer = trainer
         self._preset = preset
+        self._replay_to = None
         if stop:
             self._running = False
-        self._changed(rebuilt=True)
+        self._forget_window()
+        self._changed(rebuilt=True, cause=cause)
+
+    def _forget_window(self) -> None:
+        # The page's window framed the old target: the new one's first frame covers its own box, and
+        # the page sends the window it frames next (SnapshotOptions.window).
+        self._view = replace(self._view, window=None)
 
     def set_view(self, view: SnapshotOptions, fps: float | None = None) -> None:
         """What frames carry (already checked against the target) and, if given, their rate cap."""
@@ -253,25 +282,35 @@ class Session(Turns):
         self.post({"type": "ready", "session": self.id, "token": self.token,
                    "config": self._trainer.config.model_dump(mode="json"), "protocol": PROTOCOL_VERSION,
                    "schema_version": SCHEMA_VERSION, "preset": self._preset, "resumed": resumed,
-                   "config_rev": self._config_rev})
+                   "config_rev": self._config_rev, "iteration": self._trainer.iteration})
 
-    def post_status(self, rebuilt: bool = False) -> None:
+    def post_status(self, rebuilt: bool = False, cause: str | None = None) -> None:
         t = self._trainer
         self.post({"type": "status", "state": self.state(), "iteration": t.iteration, "its": self._its,
-                   "message": t.status_message, "rebuilt": rebuilt, "config_rev": self._config_rev})
+                   "message": t.status_message, "rebuilt": rebuilt, "config_rev": self._config_rev,
+                   "cause": cause, "replay_to": self._replay_to})
         self._status_t = time.monotonic()
 
-    def post_config(self, rebuilt: bool) -> None:
+    def post_config(self, rebuilt: bool, cause: str = "configure") -> None:
         self.post({"type": "config", "config": self._trainer.config.model_dump(mode="json"), "rebuilt": rebuilt,
-                   "config_rev": self._config_rev, "preset": self._preset})
+                   "config_rev": self._config_rev, "preset": self._preset, "cause": cause,
+                   "iteration": self._trainer.iteration})
 
-    def _changed(self, rebuilt: bool) -> None:
-        """After an applied change: tell the client, and show it in the very next frame."""
+    def _changed(self, rebuilt: bool, cause: str = "configure") -> None:
+        """After an applied change: tell the client, and show it in the very next frame. A rebuild is
+        a new run: the page gets its curves (none, or an import's) and its timeline afresh."""
         self._config_rev += 1
         self._memory = None
         self._seed_iteration_time()
+        self._seek = None
         if rebuilt:
-            self._hist_cursor = 0  # a new run: its history starts again
-        self.post_config(rebuilt)
-        self.post_status(rebuilt)
+            self._run += 1
+            self._hist_cursor = self._trainer.iteration  # a new run: its history starts again
+        self.post_config(rebuilt, cause)
+        self.post_status(rebuilt, cause)
+        if rebuilt:
+            self.post_history()
+            self.post_timeline()
+        else:
+            self.post_timeline_if_changed()
         self._dirty = True

@@ -79,9 +79,10 @@ class Turns:
 
     @property
     def wants_turn(self) -> bool:
-        """Whether there is computing to do: messages, training, a step request, or a frame of a change."""
+        """Whether there is computing to do: messages, training, a step request, a replay, or a frame
+        of a change."""
         return (bool(self._inbox) or self._running or self._pending > 0 or self._parts is not None
-                or (self._dirty and self.attached))
+                or self._replay_to is not None or (self._dirty and self.attached))
 
     def poll(self) -> bool:
         """One turn if one is wanted (unless it sits out to pay back an expensive one); False if the
@@ -95,7 +96,8 @@ class Turns:
                 return True
             since = self.meter.start()
             self._drain(since)
-            if self._running or self._pending > 0 or self._parts is not None or (self._dirty and self.attached):
+            if (self._running or self._pending > 0 or self._parts is not None or self._replay_to is not None
+                    or (self._dirty and self.attached)):
                 self.take_turn()
             self.meter.finish(since)
             return True
@@ -109,7 +111,10 @@ class Turns:
         """One turn of computing (the host's loop gives the turns)."""
         if self._parts is not None:
             self._part_quantum()
-        if self._running or self._pending > 0:
+        if self._replay_to is not None:
+            self._pace()
+            self._replay_quantum()
+        elif self._running or self._pending > 0:
             self._pace()
             # A session whose frame and iteration together are more than a turn does one of them a
             # turn, in alternation (a change is always shown at once): its neighbours then wait at
@@ -138,6 +143,7 @@ class Turns:
         self._iter_s = 0.8 * self._iter_s + 0.2 * 2 * (time.perf_counter() - start) / k
         self._parts = (part, n - k) if n > k and self._trainer.status == "ok" else None
         if self._parts is None:
+            self.post_timeline_if_changed()
             self.post_status()
         self._dirty = True
 
@@ -212,6 +218,7 @@ class Turns:
             self._dirty = True
         elif now - self._status_t >= self.settings.status_interval_s:
             self.post_status()
+        self.post_timeline_if_changed(self.settings.status_interval_s)
 
     def _frame_due(self) -> bool:
         sink = self._sink
@@ -230,13 +237,19 @@ class Turns:
         now = time.monotonic()
         st = self.settings
         every = st.loaded_metrics_interval_s if self.pacer.loaded else st.metrics_interval_s
-        fresh_metrics = self._dirty or now - self._metrics_t >= every
+        # Looking at the past (a seek back, a drag along the timeline), a change of iteration is not a
+        # change of the experiment: metrics (tens of ms, most of a scrub frame) stay on their clock,
+        # and a frame in between has none rather than the last ones, which are another iteration's.
+        past = not t.timeline.at_head(t)
+        fresh_metrics = (self._dirty and not past) or now - self._metrics_t >= every
+        metrics = self._view.metrics and (fresh_metrics or t.probe_cache.metrics is not None)
         grid = self._view.grid
         if t.target.dim == 2:
             # A 1D grid of 512 must not fail a 2D target the person switched to since.
             grid = min(grid, GRID_2D_MAX, st.loaded_grid if self.pacer.loaded else GRID_2D_MAX)
         fresh_surface = self._dirty or now - self._surface_t >= 1.0 / st.surface_fps
-        opts = replace(self._view, grid=grid, reuse_surface=not fresh_surface, reuse_metrics=not fresh_metrics)
+        opts = replace(self._view, grid=grid, metrics=metrics, reuse_surface=not fresh_surface,
+                       reuse_metrics=not fresh_metrics)
         cpu = self.meter.start()
         snap = t.snapshot(opts)
         cpu = self.meter.spent(cpu)
@@ -250,7 +263,9 @@ class Turns:
         new = history.since(t.history, self._hist_cursor)
         if new:
             self._hist_cursor = new[-1]["iteration"]
-        extra = {"state": self.state(), "its": self._its, "config_rev": self._config_rev}
+        tl = t.timeline
+        extra = {"state": self.state(), "its": self._its, "config_rev": self._config_rev, "run": self._run,
+                 "branch": tl.current.id, "extent": tl.extent, "start": tl.start}
         sink.offer_frame(encode_frame(snap, new, extra))
         if now >= self._next_frame_t:
             # A steady clock: a frame a little late keeps the phase (the next comes sooner), so the

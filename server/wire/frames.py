@@ -60,6 +60,7 @@ def encode_frame(snap: Snapshot, history: list[dict[str, float]] | None = None,
         "history": thin(history, HISTORY_PER_FRAME), "dirac": None if snap.dirac is None else list(snap.dirac),
         "orbit": None if snap.dirac is None else orbit(history), "rebuilt": bool(snap.rebuilt),
         "surface_iteration": snap.surface_iteration, "d_optimal_kind": snap.d_optimal_kind,
+        "window": list(snap.window if snap.window is not None else snap.bounds),
         "metrics_iteration": snap.metrics_iteration if snap.metrics else None,
         **(extra or {}), "arrays": entries,
     }

@@ -23,10 +23,12 @@ from gan_core.engine.snapshot import VIEW_LIMITS
 
 PROTOCOL_VERSION = 1
 FPS_RANGE = (1, 60)  # frames/s a client may ask for (set_view.fps)
+MAX_ITERATION = 10**9  # iterations and branch ids a message may name
 # Every message but a hello/configure/draw with a config or drawing, and an import, fits in this:
 # a set_view is ~150 bytes, a configure of one knob ~60.
 SMALL_MESSAGE_BYTES = 16 * 1024
-BIG_TYPES = ("hello", "configure", "draw")  # up to max_message_bytes; "import" up to max_import_bytes
+# Up to max_message_bytes (a config or a drawing); "import" up to max_import_bytes.
+BIG_TYPES = ("hello", "configure", "draw", "branch")
 _TYPE_FIRST = re.compile(r'\s*\{\s*"type"\s*:\s*"([a-z_]{1,20})"')
 
 
@@ -60,6 +62,9 @@ class ViewOptions(_Msg):
     density: bool | None = None
     metrics: bool | None = None
     fps: float | None = Field(None, ge=FPS_RANGE[0], le=FPS_RANGE[1], description="frame cap, frames/s")
+    # The region the page draws, [xmin, xmax, ymin, ymax] (data units; 1D: y ignored): D's surface, D*
+    # and the density curves are computed over it. gan_core checks it (finite, bounded, not empty).
+    window: tuple[float, float, float, float] | None = Field(None, description="region the view draws")
 
 
 class Hello(_Msg):
@@ -123,13 +128,35 @@ class Ping(_Msg):
     type: Literal["ping"]
 
 
+class Seek(_Msg):
+    """Show the run as it was at `iteration` (docs/protocol.md, the timeline)."""
+
+    type: Literal["seek"]
+    iteration: int = Field(ge=0, le=MAX_ITERATION)
+    exact: bool = True  # False: the nearest earlier checkpoint at once (dragging); True: replay to it
+
+
+class Branch(_Msg):
+    """A new branch of the timeline from where the run is, with `patch` applied on it."""
+
+    type: Literal["branch"]
+    patch: dict[str, Any] | None = None
+    label: str | None = Field(None, min_length=1, max_length=60)
+
+
+class SwitchBranch(_Msg):
+    type: Literal["switch_branch"]
+    branch: int = Field(ge=0, le=MAX_ITERATION)
+
+
 ClientMessage = Annotated[
-    Hello | Play | Pause | Step | Reset | Configure | Preset | SetView | Draw | Export | Import | Ping,
+    Hello | Play | Pause | Step | Reset | Configure | Preset | SetView | Draw | Export | Import | Ping
+    | Seek | Branch | SwitchBranch,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 MESSAGE_TYPES = ("hello", "play", "pause", "step", "reset", "configure", "preset", "set_view", "draw",
-                 "export", "import", "ping")
+                 "export", "import", "ping", "seek", "branch", "switch_branch")
 
 
 def _first_error(exc: ValidationError) -> ProtocolError:

@@ -280,6 +280,8 @@ def _base(section, kind):
         cfg["target"] = {"name": "dirac"}
     if (section, kind) == ("target", "drawn"):
         cfg["target"]["points"] = [[0.0, 0.0]]
+    if (section, kind) == ("target", "data"):
+        cfg["target"]["points"] = [[0.0, 0.0]]
     return parse_config(cfg)
 
 
@@ -319,7 +321,10 @@ def test_the_schema_marks_exactly_the_changes_that_rebuild():
         value = _other(prop, current)
         if value is None:
             continue
-        new = apply_patch(old, {section: {field: value}} if field else {section: value})
+        patch = {section: {field: value}} if field else {section: value}
+        if (section, kind, field) == ("target", "data", "dim"):
+            patch["target"]["points"] = [[0.0] * value]  # a data set's rows change with its dimension
+        new = apply_patch(old, patch)
         mark = prop.get("ui", {}).get("rebuild")
         expect = mark is True or (isinstance(mark, str) and target_dim(old.target) != target_dim(new.target))
         assert needs_rebuild(old, new) == expect, (section, kind, field, value, mark)

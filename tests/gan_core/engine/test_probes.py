@@ -141,3 +141,55 @@ def test_snapshot_metrics_carry_kl_and_js_for_the_page(target):
     assert {"modes_captured_strict", "off_mode_fraction"} <= set(s.metrics)
     # ... while Trainer.evaluate (claims, the study: hundreds of calls) does not pay for them
     assert "kl_grid" not in t.evaluate(256)
+
+
+def test_the_surface_and_d_star_cover_the_window_asked_for_not_the_targets_box():
+    t = Trainer(_cfg())  # a ring: its box is about +-2.6
+    t.step(2)
+    box = t.snapshot(SnapshotOptions(samples=64, grid=16, optimal_d=True))
+    assert box.window == pytest.approx(t.target.bounds)
+    w = (-1.0, 5.0, -3.0, 3.0)  # off the target's box: to x = 5 on the right, to -1 on the left
+    s = t.snapshot(SnapshotOptions(samples=64, grid=31, optimal_d=True, window=w))  # 0 is on the grid
+    assert s.window == w and s.bounds == box.bounds
+    assert (s.grid_x[0], s.grid_x[-1], s.grid_y[0], s.grid_y[-1]) == w
+    x = torch.tensor([[s.grid_x[3], s.grid_y[11]]])
+    t.D.eval()
+    with torch.no_grad():
+        assert s.d_surface[11, 3] == pytest.approx(torch.sigmoid(t.D(x)).item(), rel=1e-5)
+    # D* on that grid: the same values as on the target's box at the points both grids share (D* is
+    # drawn where the samples are, around the untrained generator's clump at the origin), none past x = 3.
+    assert s.d_optimal.shape == (31, 31)
+    both = t.snapshot(SnapshotOptions(samples=64, grid=31, optimal_d=True, window=(-1.0, 5.0, -1.0, 5.0)))
+    np.testing.assert_allclose(s.d_optimal[10:, :], both.d_optimal[:21, :], rtol=1e-4, atol=1e-6)
+    assert np.isfinite(s.d_optimal[15, 5]) and not np.isfinite(s.d_optimal[:, s.grid_x > 3.0]).any()
+    # Moving the window redraws no samples: the same points, the same generated ones.
+    np.testing.assert_array_equal(s.real, box.real)
+    np.testing.assert_array_equal(s.fake, box.fake)
+
+
+def test_a_reused_surface_keeps_the_grid_and_window_it_was_computed_on():
+    t = Trainer(_cfg())
+    first = t.snapshot(SnapshotOptions(samples=32, grid=8, window=(-1.0, 1.0, -1.0, 1.0)))
+    t.step(1)
+    again = t.snapshot(SnapshotOptions(samples=32, grid=8, window=(0.0, 4.0, 0.0, 4.0), reuse_surface=True))
+    assert again.surface_iteration == first.surface_iteration == 0
+    assert again.window == first.window == (-1.0, 1.0, -1.0, 1.0)
+    np.testing.assert_array_equal(again.grid_x, first.grid_x)
+    fresh = t.snapshot(SnapshotOptions(samples=32, grid=8, window=(0.0, 4.0, 0.0, 4.0)))
+    assert fresh.window == (0.0, 4.0, 0.0, 4.0) and fresh.grid_x[-1] == 4.0 and fresh.surface_iteration == 1
+
+
+def test_1d_curves_follow_the_window_and_its_y_is_not_data():
+    t = Trainer(_cfg(target={"name": "gaussian-1d", "mean": [8.0]}, noise={"dim": 1}))
+    s = t.snapshot(SnapshotOptions(samples=64, grid=50, window=(-2.0, 12.0, -5.0, 5.0)))
+    assert s.window == (-2.0, 12.0, 0.0, 1.0)
+    assert s.grid_x[0] == -2.0 and s.density_x[-1] == 12.0 and s.d_surface.shape == (50,)
+    # The real density peaks at the target's mean, inside the window.
+    assert abs(s.density_x[int(np.argmax(s.density_real))] - 8.0) < 0.5
+
+
+def test_a_bad_window_names_the_field():
+    t = Trainer(_cfg())
+    with pytest.raises(ConfigError) as e:
+        t.snapshot(SnapshotOptions(window=(0.0, float("inf"), 0.0, 1.0)))
+    assert e.value.field == "window"

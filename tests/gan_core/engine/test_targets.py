@@ -10,12 +10,12 @@ from gan_core.engine.config import ConfigError, apply_patch, experiment_schema, 
 from gan_core.engine.targets import BUILDERS, build_target
 
 ALL = ["gaussian-1d", "mixture-1d", "uniform-1d", "gaussian-2d", "ring", "grid", "moons", "spiral", "line",
-       "drawn", "dirac"]
+       "drawn", "data", "dirac"]
 DRAWN_PTS = [[0.0, 0.0], [1.0, 1.0], [2.0, 0.0], [-1.5, 0.5]]
 
 
 def cfg(name, **kw):
-    if name == "drawn":
+    if name in ("drawn", "data"):
         kw.setdefault("points", DRAWN_PTS)
         kw.setdefault("std", 0.1)
     return parse_config({"target": {"name": name, **kw}}).target
@@ -160,6 +160,8 @@ def _integrate(t, n=801):
     ("ring", dict(modes=8, radius=2.0, std=0.1)),
     ("grid", dict(modes=3, spacing=2.0, std=0.15)),
     ("drawn", dict(std=0.2)),
+    ("data", dict(std=0.2)),
+    ("data", dict(dim=1, points=[[-1.0], [0.5], [0.5], [2.0]], std=0.3)),
 ])
 def test_density_integrates_to_one(name, kw):
     t = build_target(cfg(name, **kw))
@@ -183,7 +185,7 @@ def test_no_density_where_none_exists(name):
     assert t.log_density(torch.zeros(3, t.dim)) is None
 
 
-@pytest.mark.parametrize("name", ["moons", "spiral", "line", "drawn"])
+@pytest.mark.parametrize("name", ["moons", "spiral", "line", "drawn", "data"])
 def test_curve_samples_lie_within_three_scales_of_a_centre(name):
     """The coverage scale of curve targets is chosen so on-curve samples count as high quality."""
     t = build_target(cfg(name, std=0.02))
@@ -245,7 +247,7 @@ def test_dirac_point_defaults_to_origin_in_its_dimension():
     assert torch.equal(t2.sample(3, gen()), torch.zeros(3, 2))
 
 
-@pytest.mark.parametrize("name", [n for n in ALL if n != "drawn"])
+@pytest.mark.parametrize("name", [n for n in ALL if n not in ("drawn", "data")])
 def test_picking_a_target_starts_from_that_targets_own_defaults(name):
     picked = apply_patch(parse_config({}), {"target": {"name": name}}).target
     t = build_target(picked)
@@ -254,3 +256,72 @@ def test_picking_a_target_starts_from_that_targets_own_defaults(name):
         assert len(t.centers) == 25 and t.scale == 0.05  # the benchmark 5x5 grid, not the ring's 8 modes
     if name in ("gaussian-1d", "gaussian-2d"):
         assert picked.std == 0.5  # a visible bell, not the ring's 0.02
+
+
+# ---- a person's own data (the page's CSV) --------------------------------------------------------
+
+def test_data_density_is_the_equal_weight_mixture_on_its_rows():
+    rows = [[-1.0], [0.5], [0.5], [2.0]]  # a repeated row counts twice
+    t = build_target(cfg("data", dim=1, points=rows, std=0.3))
+    x = torch.tensor([[0.5], [3.0]], dtype=torch.float64)
+    bell = lambda d: math.exp(-0.5 * (d / 0.3) ** 2) / (0.3 * math.sqrt(2 * math.pi))  # noqa: E731
+    want = [sum(bell(float(x[i, 0]) - r[0]) for r in rows) / 4 for i in range(2)]
+    assert np.allclose(np.exp(t.log_density(x).numpy()), want)
+    assert t.dim == 1 and t.bounds[2:] == (0.0, 1.0) and t.bounds[0] < -1.0 < 2.0 < t.bounds[1]
+
+
+def test_1d_data_centres_sit_on_its_bumps_with_mass_weights():
+    rng = np.random.default_rng(0)
+    rows = np.concatenate([rng.normal(-3, 0.2, 300), rng.normal(4, 0.2, 100)])[:, None]
+    t = build_target(cfg("data", dim=1, points=rows.tolist(), std=0.1))
+    assert 2 <= len(t.centers) <= 12 and t.centers.shape[1] == 1
+    left = t.centers[:, 0] < 0
+    assert np.all(np.abs(t.centers[left, 0] + 3) < 1) and np.all(np.abs(t.centers[~left, 0] - 4) < 1)
+    assert t.weights[left].sum() == pytest.approx(0.75) and t.weights.sum() == pytest.approx(1.0)
+    # The same data give the same centres (a link reproduces the same metrics).
+    again = build_target(cfg("data", dim=1, points=rows.tolist(), std=0.1))
+    np.testing.assert_array_equal(t.centers, again.centers)
+
+
+def test_data_metrics_credit_a_generator_that_matches_it_and_not_one_that_misses_a_bump():
+    from gan_core.engine import metrics
+
+    rng = np.random.default_rng(1)
+    rows = np.concatenate([rng.normal(-3, 0.2, 200), rng.normal(3, 0.2, 200)])[:, None]
+    t = build_target(cfg("data", dim=1, points=rows.tolist(), std=0.1))
+    real = t.sample(2000, gen(3)).numpy()
+    good = metrics.summary(t.sample(2000, gen(4)).numpy(), real, t)
+    half = metrics.summary(real[real[:, 0] < 0], real, t)
+    assert good["modes_captured"] == good["modes_total"] and good["high_quality_fraction"] > 0.95
+    assert half["modes_captured"] <= half["modes_total"] / 2 + 1 and half["mode_kl"] > good["mode_kl"] + 0.3
+    # 2D: points in two clumps; a clump-only generator covers the centres of one clump only.
+    pts = np.concatenate([rng.normal((-2, 0), 0.1, (150, 2)), rng.normal((2, 1), 0.1, (150, 2))])
+    t2 = build_target(cfg("data", dim=2, points=pts.tolist(), std=0.05))
+    real2 = t2.sample(2000, gen(5)).numpy()
+    assert metrics.summary(t2.sample(2000, gen(6)).numpy(), real2, t2)["high_quality_fraction"] > 0.95
+    one = metrics.summary(real2[real2[:, 0] < 0], real2, t2)
+    assert one["modes_captured"] < len(t2.centers) and one["modes_captured"] >= 1
+
+
+@pytest.mark.parametrize("target,field,why", [
+    ({"dim": 1, "points": [[1.0], [2.0, 3.0]]}, "target.points.1", "row 2 has 2 values"),
+    ({"dim": 2, "points": [[1.0, 2.0], [3.0]]}, "target.points.1", "two values [x, y]"),
+    ({"dim": 2, "points": [[0.0, 0.0], [1.0, 1e9]]}, "target.points.1", "within [-100, 100]"),
+    ({"dim": 1, "points": [[float("nan")]]}, "target.points.0", "finite"),
+    ({"dim": 1, "points": []}, "target.points", "at least one row"),
+    ({"dim": 1, "points": [[0.0]] * 5001}, "target.points", "5000"),
+    ({"dim": 3, "points": [[0.0, 0.0, 0.0]]}, "target.dim", ""),
+])
+def test_data_target_rejects_bad_rows_naming_the_row(target, field, why):
+    with pytest.raises(ConfigError) as e:
+        parse_config({"target": {"name": "data", **target}})
+    assert e.value.field == field and why in e.value.message, e.value.message
+
+
+def test_data_dimension_follows_its_dim_field():
+    from gan_core.engine.config import needs_rebuild, target_dim
+
+    one = parse_config({"target": {"name": "data", "dim": 1, "points": [[0.0], [1.0]]}})
+    two = apply_patch(one, {"target": {"dim": 2, "points": [[0.0, 1.0]]}})
+    assert target_dim(one.target) == 1 and target_dim(two.target) == 2 and needs_rebuild(one, two)
+    assert experiment_schema()["x-target-dims"]["data"] == "dim"

@@ -214,8 +214,8 @@ def test_switching_historical_averaging_on_starts_the_average_at_the_current_wei
     t = Trainer(_cfg())
     t.step(5)
     t.apply({"regularizers": {"historical_averaging": 1.0}})
-    assert all(torch.equal(m, q) for m, q in zip(t._hist_g.mean, t.g_params, strict=True))
-    assert t._hist_d.penalty(t.d_params, 1.0).item() == 0.0
+    assert all(torch.equal(m, q) for m, q in zip(t.hist_g.mean, t.g_params, strict=True))
+    assert t.hist_d.penalty(t.d_params, 1.0).item() == 0.0
 
 
 # ---- divergence ---------------------------------------------------------------------------------

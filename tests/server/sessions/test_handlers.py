@@ -14,7 +14,7 @@ from server.sessions import handlers
 from server.sessions.pacer import Pacer
 from server.sessions.session import Session
 from server.settings import Settings
-from server.wire.protocol import parse_message
+from server.wire.protocol import ProtocolError, parse_message
 from tests.server.conftest import SMALL
 from tests.server.sessions.test_session import Sink
 
@@ -112,6 +112,43 @@ def test_set_view_is_checked_against_the_target():
     send(s, '{"type": "set_view", "grid": 300}')  # fine for a 1D target, too fine in 2D
     err = replies(sink, "error")[-1]
     assert err["field"] == "grid" and "128" in err["message"] and s.view.grid == 16
+
+
+def test_another_kind_of_target_forgets_the_preset_a_tweak_keeps_it():
+    s, sink = session(preset="p")
+    send(s, '{"type": "configure", "patch": {"optimizer_d": {"lr": 0.002}}}')
+    assert s.preset == "p" and replies(sink, "config")[-1]["preset"] == "p"
+    send(s, json.dumps({"type": "configure", "patch": {"target": {"name": "data", "dim": 1, "points": [[0.5], [1.5]],
+                                                                  "source": "my.csv"}}}))
+    cfg = replies(sink, "config")[-1]
+    assert cfg["preset"] is None and s.preset is None and cfg["config"]["target"]["source"] == "my.csv"
+    assert s.trainer.target.dim == 1 and cfg["rebuilt"] is False  # 1D to 1D: the networks go on
+
+
+def test_set_view_window_moves_the_surface_and_bad_windows_name_the_field():
+    s, sink = session({**SMALL, "target": {"name": "ring"}})
+    send(s, '{"type": "set_view", "grid": 16, "window": [4, 12, -1, 7]}')
+    assert s.view.window == (4, 12, -1, 7)
+    sink.frames.clear()
+    assert s.poll()
+    header, arrays = sink.frames[-1]
+    assert header["window"] == [4, 12, -1, 7] and header["bounds"][1] < 4  # the ring's own box is elsewhere
+    assert arrays["grid_x"][0] == 4 and arrays["grid_x"][-1] == 12 and arrays["grid_y"][-1] == 7
+    for bad, why in (("[0, 1, 2]", ""), ("[1, 0, 0, 1]", "at least"), ("[0, 1e9, 0, 1]", "within"),
+                     ("[0, 1, 0, NaN]", "finite"), ('"all"', "")):
+        try:  # the message's shape is the protocol's to check, the numbers gan_core's
+            send(s, f'{{"type": "set_view", "window": {bad}}}')
+            err = replies(sink, "error")[-1]
+        except ProtocolError as exc:
+            err = {"field": exc.field, "message": exc.message}
+        assert err["field"].startswith("window") and why in err["message"], (bad, err)
+        assert s.view.window == (4, 12, -1, 7)  # the good window stays
+    # Another target: its first frames cover its own box until the page frames it anew.
+    send(s, '{"type": "configure", "patch": {"target": {"name": "grid"}}}')
+    assert s.view.window is None
+    assert s.poll()
+    header, _ = sink.frames[-1]
+    assert header["window"] == header["bounds"]
 
 
 def test_export_then_import_restores_the_run_and_stops_it():

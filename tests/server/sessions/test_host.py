@@ -105,7 +105,7 @@ def test_a_host_thread_serves_a_session_and_stops_when_told():
             front.send(("taken", "a"))
         else:
             posts.append(rest[0])
-    assert [m["type"] for m in posts[:2]] == ["ready", "status"] and posts[0]["token"] == "t"
+    assert [m["type"] for m in posts[:4]] == ["ready", "history", "timeline", "status"] and posts[0]["token"] == "t"
     assert frames == sorted(frames) and frames[-1] > frames[0]
     front.send(("stop",))
     runner.join(10)

@@ -43,7 +43,7 @@ def session(config, **settings):
 
 def test_attach_says_ready_then_shows_a_frame():
     s, sink = session(SMALL)
-    assert [m["type"] for m in sink.posts] == ["ready", "status"]
+    assert [m["type"] for m in sink.posts] == ["ready", "history", "timeline", "status"]
     assert sink.posts[0]["session"] == "s1" and sink.posts[0]["token"] == "t1"
     assert len(sink.frames) == 1 and sink.frames[0][0]["iteration"] == 0
     assert not s.wants_turn  # paused and shown: nothing to compute

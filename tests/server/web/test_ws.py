@@ -13,6 +13,7 @@ import pytest
 import torch
 from starlette.websockets import WebSocketDisconnect
 
+from gan_core.engine import saved
 from gan_core.engine.config import SCHEMA_VERSION
 from tests.server.conftest import SMALL, hello, make_client, recv
 
@@ -230,6 +231,8 @@ def test_resume_after_disconnect_keeps_the_run(client):
     with client.websocket_connect("/ws") as ws:
         again = hello(ws, resume=ready["token"])
         assert again["resumed"] is True and again["session"] == ready["session"]
+        # The page that reloaded gets the curves so far, then frames from where the run is.
+        assert recv(ws, "history")["branches"][0]["losses"]["iteration"] == list(range(1, 8))
         assert recv(ws, "frame")[0]["iteration"] == 7
     with client.websocket_connect("/ws") as ws:
         ws.send_json({"type": "hello", "resume": "forged-token"})
@@ -303,7 +306,8 @@ def test_v1_links_saved_experiments_and_config_files_still_open(client):
         assert cfg["target"]["modes"] == 6 and cfg["optimizer_g"]["alpha"] == 0.95
         ws.send_json({"type": "export", "weights": True})
         again = recv(ws, "export")["data"]
-        assert again["version"] == SCHEMA_VERSION and again["iteration"] == 7 and again["config"] == cfg
+        assert again["schema_version"] == SCHEMA_VERSION and again["iteration"] == 7 and again["config"] == cfg
+        assert again["version"] == saved.VERSION  # the file format's own version (3: curves, averages)
         w0 = torch.load(io.BytesIO(base64.b64decode(data["weights"])), weights_only=True)["generator"]
         w1 = torch.load(io.BytesIO(base64.b64decode(again["weights"])), weights_only=True)["generator"]
         assert all(torch.equal(w0[k], w1[k]) for k in w0)

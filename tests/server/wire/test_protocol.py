@@ -10,7 +10,9 @@ GOOD = {
     "configure": '{"type":"configure","patch":{"optimizer_d":{"lr":0.01}}}', "preset": '{"type":"preset","name":"a"}',
     "set_view": '{"type":"set_view","fps":10,"samples":64}', "draw": '{"type":"draw","points":[[0,1],[2,3]]}',
     "export": '{"type":"export","weights":false}', "import": '{"type":"import","data":{"config":{}}}',
-    "ping": '{"type":"ping"}',
+    "ping": '{"type":"ping"}', "seek": '{"type":"seek","iteration":812,"exact":false}',
+    "branch": '{"type":"branch","patch":{"optimizer_g":{"lr":0.002}},"label":"faster G"}',
+    "switch_branch": '{"type":"switch_branch","branch":0}',
 }
 
 
@@ -36,6 +38,19 @@ def test_every_message_type_parses():
     ('{"type": "draw", "points": [[1, 2, 3]]}', "points.0", "at most 2"),
     ('{"type": "draw", "points": []}', "points", "at least 1"),
     ('{"type": "hello", "view": {"grid": 2}}', "view.grid", "greater than or equal to 8"),
+    # The timeline's messages (docs/protocol.md): each bad field named.
+    ('{"type": "seek"}', "iteration", "missing"),
+    ('{"type": "seek", "iteration": -5}', "iteration", "greater than or equal to 0"),
+    ('{"type": "seek", "iteration": 12.5}', "iteration", "valid integer"),
+    ('{"type": "seek", "iteration": "800"}', "iteration", "valid integer"),
+    ('{"type": "seek", "iteration": 8, "exact": "yes"}', "exact", "valid boolean"),
+    ('{"type": "seek", "iteration": 8, "at": 3}', "at", "unknown field"),
+    ('{"type": "branch", "patch": [1]}', "patch", "should be an object"),
+    ('{"type": "branch", "label": ""}', "label", "at least 1 character"),
+    ('{"type": "branch", "label": "' + "x" * 61 + '"}', "label", "at most 60 characters"),
+    ('{"type": "switch_branch"}', "branch", "missing"),
+    ('{"type": "switch_branch", "branch": -1}', "branch", "greater than or equal to 0"),
+    ('{"type": "switch_branch", "branch": "original"}', "branch", "valid integer"),
 ])
 def test_bad_messages_name_the_field_and_reason(text, field, words):
     with pytest.raises(ProtocolError) as exc:

@@ -5,6 +5,7 @@ own (the 5x5 grid of the literature, a visible 1D bell), not another kind's.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -172,6 +173,11 @@ def _wrong_row(i: int, values: int, dim: int) -> None:
     raise ValueError(f"target.points.{i}: row {i + 1} has {values} values; {dim}D data needs {want}")
 
 
+def _out_of_range(i: int, row: list[Any]) -> None:
+    raise ValueError(f"target.points.{i}: row {i + 1} {row}: values must be finite and within "
+                     f"[-{MAX_POINT_ABS:g}, {MAX_POINT_ABS:g}]")
+
+
 class DataConfig(Strict):
     """A person's own data (a CSV of values or points, parsed by the page): each row is picked with
     equal probability, plus N(0, std^2) jitter, as a drawn target's points are."""
@@ -192,10 +198,13 @@ class DataConfig(Strict):
         if not points:
             raise ValueError("target.points: a data target needs at least one row")
         # A long row is named here, before the item bound (at most 2 values) says it less plainly.
+        # So is a non-finite value (the strict float type would name only the field).
         if isinstance(points, list):
             for i, p in enumerate(points):
                 if isinstance(p, list) and len(p) > 2:
                     _wrong_row(i, len(p), info.data.get("dim", 2))
+                if isinstance(p, list) and any(isinstance(v, float) and not math.isfinite(v) for v in p):
+                    _out_of_range(i, p)
         return points
 
     @model_validator(mode="after")
@@ -206,8 +215,7 @@ class DataConfig(Strict):
                 _wrong_row(i, len(p), self.dim)
             # Within +-MAX_POINT_ABS data units, as a drawn target; NaN fails both comparisons.
             if not all(-MAX_POINT_ABS <= v <= MAX_POINT_ABS for v in p):
-                raise ValueError(f"target.points.{i}: row {i + 1} {p}: values must be finite and within "
-                                 f"[-{MAX_POINT_ABS:g}, {MAX_POINT_ABS:g}]")
+                _out_of_range(i, p)
         return self
 
 

@@ -90,7 +90,9 @@ def check(cfg: Any, view: SnapshotOptions, settings: Settings, others_bytes: int
         raise _refuse(f"the networks' weights ({cost.file_bytes(w) / MB:.1f} MB) would take about {transfer:,.0f} ms "
                       f"to export or import, over the {TRANSFER_TURNS * budget:g} ms this server allows "
                       f"({TRANSFER_TURNS}x --session-budget-ms)", found, field_prefix)
-    need_bytes, free = cost.memory_bytes(w, view), settings.worker_memory_mb * MB - others_bytes
+    # Its timeline's checkpoints too: up to timeline_budget_mb, which the timeline itself keeps to.
+    need_bytes = cost.memory_bytes(w, view) + settings.timeline_budget_bytes
+    free = settings.worker_memory_mb * MB - others_bytes
     if need_bytes > free:
         found = cost.contributors(w, view, lambda w, v: float(cost.memory_bytes(w, v)))
         raise _refuse(f"this session would hold about {need_bytes / MB:,.0f} MB, and its worker has "
@@ -98,6 +100,7 @@ def check(cfg: Any, view: SnapshotOptions, settings: Settings, others_bytes: int
                       found, field_prefix, if_none="the server is full of sessions; try again soon")
 
 
-def memory_bytes(cfg: Any, view: SnapshotOptions) -> int:
-    """What a session of this config and view holds, estimated (its host's memory bookkeeping)."""
-    return cost.memory_bytes(cost.workload(cfg), view)
+def memory_bytes(cfg: Any, view: SnapshotOptions, settings: Settings) -> int:
+    """What a session of this config and view holds, estimated, with its timeline's budget (its host's
+    memory bookkeeping)."""
+    return cost.memory_bytes(cost.workload(cfg), view) + settings.timeline_budget_bytes

@@ -75,6 +75,8 @@ def preset(s: Session, msg: p.Preset) -> None:
 
 def set_view(s: Session, msg: p.SetView) -> None:
     fields = {k: v for k, v in msg.model_dump(exclude={"type", "fps"}).items() if v is not None}
+    if "window" in fields:
+        fields["window"] = tuple(fields["window"])  # gan_core's Window
     view = replace(s.view, **fields)
     view.check(s.trainer.target.dim)  # e.g. grid > 128 for a 2D target: error naming `grid`
     s.check_cost(s.trainer.config, view)  # e.g. 4096 samples of a big network: error naming `samples`

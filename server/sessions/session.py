@@ -132,7 +132,7 @@ class Session(Turns, Rewind):
     def memory_bytes(self) -> int:
         """What this session holds, estimated from its config and view (its host adds them up)."""
         if self._memory is None:
-            self._memory = budget.memory_bytes(self._trainer.config, self._view)
+            self._memory = budget.memory_bytes(self._trainer.config, self._view, self.settings)
         return self._memory
 
     def attach(self, sink: Any, resumed: bool = False, view: SetView | None = None, token: str | None = None) -> None:

@@ -24,7 +24,7 @@ from gan_core.engine.snapshot import VIEW_LIMITS
 PROTOCOL_VERSION = 1
 FPS_RANGE = (1, 60)  # frames/s a client may ask for (set_view.fps)
 MAX_ITERATION = 10**9  # iterations and branch ids a message may name
-# Every message but a hello/configure/draw with a config or drawing, and an import, fits in this:
+# Every message but a hello/configure/branch/draw with a config or drawing, and an import, fits in this:
 # a set_view is ~150 bytes, a configure of one knob ~60.
 SMALL_MESSAGE_BYTES = 16 * 1024
 # Up to max_message_bytes (a config or a drawing); "import" up to max_import_bytes.
@@ -64,7 +64,9 @@ class ViewOptions(_Msg):
     fps: float | None = Field(None, ge=FPS_RANGE[0], le=FPS_RANGE[1], description="frame cap, frames/s")
     # The region the page draws, [xmin, xmax, ymin, ymax] (data units; 1D: y ignored): D's surface, D*
     # and the density curves are computed over it. gan_core checks it (finite, bounded, not empty).
-    window: tuple[float, float, float, float] | None = Field(None, description="region the view draws")
+    # A list of 4, not a tuple: messages are validated strictly, and strict mode takes no JSON array
+    # for a tuple (the handler makes it gan_core's Window tuple).
+    window: list[float] | None = Field(None, min_length=4, max_length=4, description="region the view draws")
 
 
 class Hello(_Msg):

@@ -179,11 +179,16 @@ def test_a_version_2_link_patch_and_saved_experiment_with_energy_load():
                               "training": {"batch_size": 16}}))
     t.step(2)
     saved = export_experiment(t)
-    saved["version"] = 2  # what a version 2 lab wrote: the same experiment under the old name
-    saved["config"]["objective"]["name"] = "energy"
-    back = import_experiment(saved)
-    assert back.config == t.config and back.iteration == 2
-    assert all(torch.equal(a, b) for a, b in zip(back.G.parameters(), t.G.parameters(), strict=True))
+    saved["config"]["objective"]["name"] = "energy"  # the same experiment under the old name
+    # Written by a lab of config schema 2: in format 3 (schema_version on its own), and in format 2
+    # (whose version was its schema's).
+    for old in ({**saved, "schema_version": 2}, {**saved, "version": 2}):
+        back = import_experiment(old)
+        assert back.config == t.config and back.iteration == 2
+        assert all(torch.equal(a, b) for a, b in zip(back.G.parameters(), t.G.parameters(), strict=True))
+    with pytest.raises(ConfigError) as err:  # a current payload is read strictly: "energy" is gone
+        import_experiment(saved)
+    assert err.value.field == "data.config.objective.name"
     # A live patch from an old config file (the page's import) says its version.
     patched = apply_patch(ExperimentConfig(), {"schema_version": 2, "objective": {"name": "energy", "margin": 3}})
     assert patched.objective.model_dump() == {"name": "non-saturating-margin", "margin": 3.0}

@@ -305,7 +305,8 @@ def evaluate(t: Observed, n: int) -> dict[str, float]:
 
     Draws come from a generator of its own and the networks are read in eval mode, so the run is
     not disturbed. grad_norm_d / grad_norm_g: L2 norm over all parameters of dL_D/dphi and dL_G/dtheta
-    on this batch (unregularised losses).
+    on this batch (D's loss unregularised; G's the loss it trains on: feature matching and the
+    pull-away term included, historical averaging not).
     """
     cfg, target, dev, p = t.config, t.target, t.device, t.plan
     n = max(int(n), 1)
@@ -321,7 +322,8 @@ def evaluate(t: Observed, n: int) -> dict[str, float]:
         real_out, fake_out = D(real), D(fake)
         loss_d = p.d_loss(real_out, D(fake.detach()), cfg.objective, p.smoothing)
         grad_d = torch.autograd.grad(loss_d, t.d_params, allow_unused=True)
-        grad_g = torch.autograd.grad(p.g_loss(fake_out, cfg.objective), t.g_params, allow_unused=True)
+        loss_g, _ = generator_loss(D, fake, real if p.feature_matching else None, p, cfg.objective)
+        grad_g = torch.autograd.grad(loss_g, t.g_params, allow_unused=True)
         with torch.no_grad():
             d_real = float(p.d_value(real_out).mean())
             d_fake = float(p.d_value(fake_out).mean())

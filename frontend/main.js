@@ -8,6 +8,7 @@ import { DrawPad } from "./draw.js";
 import { slowMotion } from "./slowmo.js";
 import { exportConfig, exportCsv, exportExperiment, exportPng, readImport } from "./export.js";
 import { forgetResumeToken } from "./resume.js";
+import { wireMap } from "./mappanel.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -34,6 +35,7 @@ async function boot() {
   wireView(app);
   wireIo(app);
   wireShare(app, schema);
+  wireMap(app);
   new DrawPad(
     { canvas: $("draw-canvas"), apply: $("draw-apply"), clear: $("draw-clear"), count: $("draw-count") },
     (points) => app.draw(points),

@@ -121,7 +121,7 @@ function wireData(app) {
 function wireShare(app, schema) {
   const options = $("share-options");
   const sections = Object.keys(schema.properties).filter((k) => document.querySelector(`details[data-key="${k}"]`));
-  for (const key of [...sections, "presets", "draw", "data", "export", "layers", "timeline"]) {
+  for (const key of [...sections, "presets", "draw", "data", "export", "layers", "timeline", "map"]) {
     const label = document.createElement("label");
     const box = document.createElement("input");
     box.type = "checkbox";

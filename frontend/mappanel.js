@@ -4,6 +4,7 @@
 import { OUTCOMES, SETTING_NAMES, WAITING, currentPosition, describeCell, progressText } from "./sweep.js";
 
 const $ = (id) => document.getElementById(id);
+const TIP_WIDTH = 240; // px, as .map-tooltip's width in lab.css
 
 /** Build the panel's fixed parts once: the preset menu, the path suggestions, the legend's outcomes. */
 export function buildMapPanel(presets) {
@@ -67,9 +68,12 @@ export function wireMap(app) {
   };
   canvas.addEventListener("pointermove", (e) => app.hoverCell(at(e)));
   canvas.addEventListener("pointerleave", () => app.hoverCell(null));
-  canvas.addEventListener("click", (e) => {
+  canvas.addEventListener("pointerup", (e) => {
     const index = at(e);
-    if (index !== null) app.openCell(index);
+    if (index === null) return;
+    // A finger has no hover: its first tap on a square shows the square's box, the second opens it.
+    if (e.pointerType !== "mouse" && app.sweep.hover !== index) app.hoverCell(index);
+    else app.openCell(index);
   });
   new ResizeObserver(() => app.sweep.open && app.paint("map")).observe(canvas);
 }
@@ -116,11 +120,21 @@ export function paintMap(app) {
       if (k === 0 || (s.axes.length === 2 && k === 1)) div.className = "map-tip-setting";
       return div;
     }));
-    const cell = app.mapView.layout.cell;
+    const { cell, nrow, y0 } = app.mapView.layout;
     const stage = $("map-canvas").clientWidth;
-    // Beside the square, on whichever side has room; the stage clips nothing (the box may overhang).
+    const width = TIP_WIDTH;
+    // Beside the square where a side has room; else (a phone) under it, or over it in the lower half.
     const right = centre.x + cell / 2 + 6;
-    tip.style.left = `${right + 240 <= stage ? right : Math.max(0, centre.x - cell / 2 - 246)}px`;
-    tip.style.top = `${Math.max(0, centre.y - cell / 2)}px`;
+    const left = centre.x - cell / 2 - 6 - width;
+    if (right + width <= stage || left >= 0) {
+      tip.style.left = `${right + width <= stage ? right : left}px`;
+      tip.style.top = `${Math.max(0, centre.y - cell / 2)}px`;
+      tip.style.bottom = "";
+    } else {
+      tip.style.left = `${Math.min(Math.max(0, centre.x - width / 2), Math.max(0, stage - width))}px`;
+      const lower = centre.y > y0 + (nrow * cell) / 2;
+      tip.style.top = lower ? "" : `${centre.y + cell / 2 + 4}px`;
+      tip.style.bottom = lower ? `${$("map-canvas").clientHeight - (centre.y - cell / 2) + 4}px` : "";
+    }
   }
 }

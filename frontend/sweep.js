@@ -187,7 +187,7 @@ export function describeCell(sweep, index) {
   }
   const o = OUTCOME[cell.outcome];
   const agree = cell.outcomes.filter((x) => x === cell.outcome).length;
-  lines.push(`${o.name}: ${o.words}`);
+  lines.push(`${o.words} (${o.name})`);
   if (cell.outcomes.length > 1) lines.push(`${agree} of ${cell.outcomes.length} seeds: ${cell.outcomes.join(", ")}`);
   const m = cell.metrics;
   const dist = m.distance_to_equilibrium ?? m.sample_distance;
@@ -195,7 +195,7 @@ export function describeCell(sweep, index) {
   if (m.modes_total >= 2) measures.push(`modes reached ${fmtMetric(m.modes_reached)} of ${m.modes_total}`);
   lines.push(measures.join(" · "));
   if (cell.reasons && cell.reasons.length) lines.push(`why (seed ${representativeSeed(cell)}): ${cell.reasons[representativeSeed(cell)]}`);
-  lines.push(`click: open seed ${representativeSeed(cell)} of this run in the lab`);
+  lines.push(`click: watch seed ${representativeSeed(cell)} in the lab`);
   return lines;
 }
 

@@ -74,7 +74,7 @@ def test_the_map_fills_in_hovers_opens_a_run_and_stops(lab_page, lab_url, open_l
     page.mouse.move(box["x"] + centre["x"], box["y"] + centre["y"])
     page.wait_for_selector("[data-testid=map-tooltip]:not([hidden])")
     tip = page.inner_text("[data-testid=map-tooltip]")
-    assert "R1 penalty γ = 1" in tip and "D's learning rate = 0.5" in tip and "settles" in tip
+    assert "R1 penalty γ = 1" in tip and "D's learning rate = 0.5" in tip and "settles" in tip and "(converged)" in tip
 
     # Click: that run opens in the lab (preset, both settings, the seed), plays, and the ring marks it.
     page.mouse.click(box["x"] + centre["x"], box["y"] + centre["y"])

@@ -112,7 +112,7 @@ export function mapShape(axes) {
 export function formatValue(v) {
   if (typeof v !== "number") return typeof v === "string" ? v : JSON.stringify(v);
   if (v === 0 || (Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4)) return String(Number(v.toPrecision(3)));
-  return v.toExponential(1).replace("e-", "e−");
+  return v.toExponential(1).replace(".0e", "e").replace("e-", "e−").replace("e+", "e");
 }
 
 function valueAt(config, path) {
@@ -168,7 +168,7 @@ export function cellPatch(cell, seed) {
 }
 
 function fmtMetric(x) {
-  return typeof x === "number" ? String(Number(x.toPrecision(3))) : "n/a";
+  return typeof x === "number" ? formatValue(x) : "n/a"; // 4.6e18 for a run that blew up, not 19 digits
 }
 
 /** A cell's hover text, as lines: its settings, the outcome in words, each seed, a few measures. */

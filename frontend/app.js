@@ -19,6 +19,9 @@ import { ModelView } from "./views/model.js";
 import { TimelineView } from "./views/timeline.js";
 import { Rewind } from "./rewind.js";
 import { forgetResumeToken, resumeToken, saveResumeToken } from "./resume.js";
+import { StabilityMapView } from "./views/stability-map.js";
+import { EXAMPLES, applySweepMessage, cellPatch, newSweep, representativeSeed, settingName, sweepRequest } from "./sweep.js";
+import { buildMapPanel } from "./mappanel.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -75,7 +78,10 @@ export class App {
     this.curves = new CurvesView($("view-losses"), $("view-metrics"));
     this.model = new ModelView($("model"));
     this.timelineView = new TimelineView(this.rewind);
-    this.paint("classroom", "preset", "viewBar", "counter", "transport", "recording", "slowMotion");
+    this.sweep = newSweep(this.preset); // the Map panel: its form and the sweep the server runs for this page
+    this.mapView = new StabilityMapView($("map-canvas"));
+    buildMapPanel(presets);
+    this.paint("classroom", "preset", "viewBar", "counter", "transport", "recording", "slowMotion", "map");
     // A cell that changed size is drawn again, paused too (the curves' cells shrink when the
     // timeline's text wraps, say, and plotly keeps the size it was drawn at).
     const resized = new ResizeObserver(() => this.requestRender());
@@ -123,9 +129,27 @@ export class App {
       this.status.notice(reloaded ? `Resumed after the reload: the same session goes on${at}, curves and timeline kept.`
         : `Reconnected: the same session goes on${at}.`);
     }
+    if (this.sweep.state === "starting" || this.sweep.state === "running") {
+      // A sweep belongs to its connection: the server stopped it when the socket dropped.
+      this.sweep.state = "stopped";
+      this.sweep.message = `The connection dropped, so the map stopped after ${this.sweep.done} of ${this.sweep.total} squares.`;
+      this.paint("map");
+    }
   }
 
   onMessage(msg) {
+    if (applySweepMessage(this.sweep, msg, performance.now())) {
+      this.paint("map");
+      return;
+    }
+    if (msg.type === "error" && this.sweep.state === "starting") {
+      // The sweep was refused (checked before anything runs): say why in the Map panel.
+      this.sweep.state = "idle";
+      const field = msg.field && !String(msg.message).startsWith(msg.field) ? `${msg.field}: ` : "";
+      this.sweep.message = `${field}${msg.message}`;
+      this.paint("map");
+      return;
+    }
     switch (msg.type) {
       case "status":
         this.running = msg.state === "running";
@@ -214,7 +238,7 @@ export class App {
     this.form.update(config);
     this.model.update(config);
     this.views.dirac.center = (config.target.mean && config.target.mean[0]) || 0;
-    this.paint("preset");
+    this.paint("preset", "map");
     this.writeHash();
     if (rebuilt) this.rebuiltNotice(cause, iteration);
     else if (cause === "switch_branch") this.status.notice(`Switched branch: back where it was left, iteration ${iteration}.`);
@@ -325,6 +349,77 @@ export class App {
     this.writeHash();
     this.paint("viewBar");
     this.showMainView();
+  }
+
+  // ---- the Map panel (sweep.js has the rules) ------------------------------------------------
+
+  toggleMap(open = !this.sweep.open) {
+    this.sweep.open = open;
+    if (open && !this.sweep.axes.length && this.preset) this.sweep.form.preset = this.preset;
+    this.paint("map");
+    this.requestRender(); // the main view changed width
+  }
+
+  sweepForm(patch) {
+    Object.assign(this.sweep.form, patch);
+    this.sweep.message = "";
+    this.paint("map");
+  }
+
+  sweepFormAxis(i, { path, values }) {
+    const f = this.sweep.form;
+    if (path !== undefined) f.paths = f.paths.map((x, k) => (k === i ? path : x));
+    if (values !== undefined) f.values = f.values.map((x, k) => (k === i ? values : x));
+    this.sweepForm({});
+  }
+
+  sweepExample(name) {
+    const e = EXAMPLES[name];
+    this.sweepForm({ preset: e.preset, paths: [...e.paths], values: [...e.values], seeds: e.seeds, steps: e.steps });
+  }
+
+  startSweep() {
+    let msg;
+    try {
+      msg = sweepRequest(this.sweep.form);
+    } catch (err) {
+      this.sweep.message = err.message;
+      this.paint("map");
+      return;
+    }
+    this.sweep.state = "starting";
+    this.sweep.message = "";
+    this.socket.send(msg);
+    this.paint("map");
+  }
+
+  cancelSweep() {
+    this.socket.send(this.sweep.id ? { type: "sweep_cancel", id: this.sweep.id } : { type: "sweep_cancel" });
+  }
+
+  hoverCell(index) {
+    if (index === this.sweep.hover) return;
+    this.sweep.hover = index;
+    this.paint("map");
+  }
+
+  /** Open a finished square's run in the lab: its preset, its settings and the seed that ended like the square. */
+  openCell(index) {
+    const cell = this.sweep.cells[index];
+    if (!cell) {
+      this.status.notice("That square is still training.");
+      return;
+    }
+    const seed = representativeSeed(cell);
+    this.clearTraces();
+    this.preset = this.sweep.preset;
+    this.paint("preset");
+    this.socket.send({ type: "preset", name: this.sweep.preset });
+    this.socket.send({ type: "configure", patch: cellPatch(cell, seed) });
+    this.socket.send({ type: "reset", seed });
+    this.socket.send({ type: "play" });
+    const what = Object.entries(cell.params).map(([k, v]) => `${settingName(k)} = ${v}`).join(", ");
+    this.status.notice(`In the lab now: ${what}, seed ${seed} (${cell.outcome} on the map).`);
   }
 
   // ---- rendering -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 // nothing here reads state back from the DOM. App.paint(part) calls these by name.
 import { describePreset } from "./presets.js";
 import { LINK_LIMIT } from "./urlhash.js";
+import { paintMap } from "./mappanel.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -82,6 +83,10 @@ export const PAINTERS = Object.freeze({
       $(id).hidden = !long;
       $(id).textContent = text;
     }
+  },
+
+  map(app) {
+    paintMap(app);
   },
 
   // The classroom class also tells the form (schema-form.js) to keep a hidden field hidden.

@@ -8,6 +8,7 @@ import { DrawPad } from "./draw.js";
 import { slowMotion } from "./slowmo.js";
 import { exportConfig, exportCsv, exportExperiment, exportPng, readImport } from "./export.js";
 import { forgetResumeToken } from "./resume.js";
+import { wireMap } from "./mappanel.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -34,6 +35,7 @@ async function boot() {
   wireView(app);
   wireIo(app);
   wireShare(app, schema);
+  wireMap(app);
   new DrawPad(
     { canvas: $("draw-canvas"), apply: $("draw-apply"), clear: $("draw-clear"), count: $("draw-count") },
     (points) => app.draw(points),
@@ -119,7 +121,7 @@ function wireData(app) {
 function wireShare(app, schema) {
   const options = $("share-options");
   const sections = Object.keys(schema.properties).filter((k) => document.querySelector(`details[data-key="${k}"]`));
-  for (const key of [...sections, "presets", "draw", "data", "export", "layers", "timeline"]) {
+  for (const key of [...sections, "presets", "draw", "data", "export", "layers", "timeline", "map"]) {
     const label = document.createElement("label");
     const box = document.createElement("input");
     box.type = "checkbox";

@@ -9,6 +9,9 @@ snapshots into frames. Its rooms, and who may import whom (tests/test_layering.p
                 sessions in turns (a worker process, or one thread with --workers 0), the pool of
                 hosts with a proxy per session, the seat/resume manager, the shared pacer;
                 imports nothing from web/ (worker processes load no web stack)
+    sweeps/     the Map panel's sweeps: gan_core's sweep in a warm pool of low-priority worker
+                processes, a thread per sweep posting cells as they finish, a cap per client;
+                imports nothing from web/ or sessions/
     web/        the event-loop edge: REST api, the /ws endpoint, the bridge to each socket,
                 static files, the loop-lag probe
 """

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from server.sessions.manager import SessionManager
 from server.settings import Settings
+from server.sweeps.service import SweepService
 from server.web.api import build_router
 from server.web.guard import Guard, HostCheck
 from server.web.lag import LagProbe
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for t in tasks:
                 t.cancel()
             await app.state.manager.close_all()
+            await asyncio.to_thread(app.state.sweeps.close)  # joins threads, lets the sweep workers exit
 
     app = FastAPI(title="ToyGAN Lab", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
@@ -46,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.lag = LagProbe()
     app.state.guard = Guard(settings)
     app.add_middleware(HostCheck, guard=app.state.guard)  # DNS rebinding: a loopback lab answers its own names
+    app.state.sweeps = SweepService(settings)
     app.include_router(build_router())
     app.add_api_websocket_route("/ws", websocket_endpoint)
     mount(app)

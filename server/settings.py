@@ -110,6 +110,15 @@ class Settings(BaseSettings):
     timeline_budget_mb: float = Field(4.0, ge=0, le=1024, description="Memory for each session's timeline "
                                       "checkpoints, MB (the reference run's take ~0.11 MB each: 4 MB keeps ~36, "
                                       "dense early, sparser later); 0: no timeline")
+    sweep_jobs: int = Field(default_factory=usable_cores, ge=0, le=256,
+                            json_schema_extra={"doc_default": "one per core"},
+                            description="Worker processes that run the Map panel's sweeps, at a lower CPU "
+                            "priority than the sessions (nice +10), started with the first sweep and kept "
+                            "warm; 0: no sweeps on this server")
+    sweep_max_cells: int = Field(100, ge=1, le=400, description="Cells one client may have waiting or running "
+                                 "in its sweeps at once; a sweep past it is refused (field grid)")
+    sweep_max_steps: int = Field(12_000, ge=1, le=1_000_000, description="Most iterations per run a sweep "
+                                 "from the page may ask for (the presets need at most 11000)")
     log_level: str = Field("info", description="Logging level: debug, info, warning or error")
 
     @property

@@ -155,6 +155,8 @@ def _room_offenders(room: str, banned: tuple[str, ...]) -> dict[str, list[str]]:
 def test_the_compute_side_and_the_wire_formats_import_no_web_code():
     assert _room_offenders("sessions", ("server.web", "server.app", "server.cli")) == {}
     assert _room_offenders("wire", ("server.web", "server.sessions", "server.app", "server.cli")) == {}
+    # The sweep service hands its messages to a callback: it knows no socket and no session.
+    assert _room_offenders("sweeps", ("server.web", "server.sessions", "server.app", "server.cli")) == {}
 
 
 def test_a_worker_process_loads_no_web_module():

@@ -16,6 +16,7 @@ Besides the model this module owns three rules that must live once:
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from gan_core.engine.config_sections import (
     MAX_DRAWN_POINTS,
+    MAX_PAIRWISE,
     AdamConfig,
     DiscriminatorConfig,
     GeneratorConfig,
@@ -48,8 +50,12 @@ __all__ = ["MAX_DRAWN_POINTS", "REBUILD_PATHS", "SCHEMA_VERSION", "TARGET_DIMS",
            "deep_merge", "dotted_patch", "experiment_schema", "kinds_of", "needs_rebuild", "parse_config",
            "target_dim", "upgrade_config"]
 
-# 2: discriminated unions per kind (1: one flat model per section; see upgrade_config).
-SCHEMA_VERSION = 2
+# 3: the objective "energy" is called "non-saturating-margin" (it was never EBGAN; "ebgan" is).
+# 2: discriminated unions per kind. 1: one flat model per section. See upgrade_config.
+SCHEMA_VERSION = 3
+# Objective names an older schema used, by the version that last used them: old -> current.
+_RENAMED_OBJECTIVES: Mapping[int, Mapping[str, str]] = MappingProxyType({
+    2: MappingProxyType({"energy": "non-saturating-margin"})})
 
 
 class ExperimentConfig(Strict):
@@ -92,6 +98,22 @@ class ExperimentConfig(Strict):
             init = getattr(net, "init", None)
             if init is not None and len(init) != target_dim(self.target):
                 raise ValueError(f"{section}.init: needs one value per target dimension")
+        if self.objective.name == "ebgan" and self.discriminator.kind != "autoencoder":
+            # The other way round is allowed (an auto-encoder scores -E(x) under any loss), so the
+            # form can switch the discriminator first and the loss second.
+            raise ValueError("objective.name: 'ebgan' needs discriminator.kind 'autoencoder' (its energy is the "
+                             "auto-encoder's reconstruction error); switch the discriminator first")
+        if getattr(self.objective, "pull_away", 0) and getattr(self.discriminator, "code", 0) < 2:
+            # Codes of one number all point along one line: every cosine is +-1, the term a constant.
+            raise ValueError("objective.pull_away: needs discriminator.code >= 2 (with a code of one number "
+                             "every pair points the same way)")
+        d = self.discriminator
+        values = getattr(d, "minibatch_kernels", 0) * getattr(d, "minibatch_kernel_dim", 0)
+        if values and values * self.training.batch_size ** 2 > MAX_PAIRWISE:
+            most = math.isqrt(MAX_PAIRWISE // values)
+            raise ValueError(f"training.batch_size: minibatch discrimination compares every pair in a batch; with "
+                             f"{d.minibatch_kernels} kernels of {d.minibatch_kernel_dim} values a batch holds at "
+                             f"most {most} samples (fewer kernels or values allow more)")
         return self
 
 
@@ -129,9 +151,10 @@ UNIONS: Mapping[str, KindUnion] = MappingProxyType({
     "target": _union("target", TargetConfig, "name", "target"),
     "generator": _union("generator", GeneratorConfig, "kind", "generator"),
     "discriminator": _union("discriminator", DiscriminatorConfig, "kind", "discriminator"),
-    # The teaching order of the losses: the logistic ones, least squares, then the critics.
+    # The teaching order of the losses: the logistic ones, least squares, then the critics, then EBGAN.
     "objective": _union("objective", ObjectiveConfig, "name", "objective",
-                        ("minimax", "non-saturating", "least-squares", "wasserstein", "wgan-gp", "hinge", "energy")),
+                        ("minimax", "non-saturating", "non-saturating-margin", "least-squares", "wasserstein",
+                         "wgan-gp", "hinge", "ebgan")),
     "optimizer_g": _union("optimizer_g", OptimizerConfig, "name", "optimizer"),
     "optimizer_d": _union("optimizer_d", OptimizerConfig, "name", "optimizer"),
 })
@@ -248,6 +271,8 @@ def upgrade_config(data: dict[str, Any], version: int,
     dotted paths of the fields it dropped. The one migration: links, saved experiments, config
     files and patches all come through here.
 
+    Versions 1 and 2 called the non-saturating loss with a margin "energy" (it is not EBGAN, whose
+    discriminator is an auto-encoder): it becomes "non-saturating-margin", with its margin.
     Version 1 had one flat model per section, so every kind carried every field: a v1 ring target
     holds means, stds, low, high, points, dim; a v1 Adam optimizer momentum; a v1 affine generator
     depth and width. Upgrading keeps every value that applies to the section's kind and drops the
@@ -261,9 +286,24 @@ def upgrade_config(data: dict[str, Any], version: int,
         raise ConfigError(f"schema_version: {version!r} is not a schema version this lab reads (1 to "
                           f"{SCHEMA_VERSION})", "schema_version")
     dropped: list[str] = []
+    data = _rename_objectives(data, version)
     if version == 1:
         data, dropped = _v1_to_v2(data, kinds or {})
     return data, dropped
+
+
+def _rename_objectives(data: dict[str, Any], version: int) -> dict[str, Any]:
+    """`data` with every objective name that versions `version`.. used and later ones renamed."""
+    sub = data.get("objective")
+    if not isinstance(sub, dict):
+        return data
+    name = sub.get("name")
+    for v in range(version, SCHEMA_VERSION):
+        if isinstance(name, str):
+            name = _RENAMED_OBJECTIVES.get(v, {}).get(name, name)
+    if name == sub.get("name"):
+        return data
+    return {**data, "objective": {**sub, "name": name}}
 
 
 # ---- reading and patching -------------------------------------------------------------------------

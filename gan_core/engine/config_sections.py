@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MAX_DRAWN_POINTS = 5000  # points a drawn target (or a data target's rows) may hold
 MAX_POINT_ABS = 100.0  # coordinates of drawn points and data rows stay within +-this (data units)
@@ -25,6 +25,10 @@ MAX_MIXTURE_COMPONENTS = 16  # components of a 1D mixture
 # points and the uniform target's ends do: beyond that plots are unreadable and sums overflow.
 COORD_LIMIT = MAX_POINT_ABS
 Coord = Annotated[float, Field(ge=-COORD_LIMIT, le=COORD_LIMIT)]
+# Most pairwise differences (kernels x kernel values x rows x rows) one minibatch-discrimination call
+# may hold: 2^22 float32 = 16 MB. The config refuses a batch size above it, and a frame reads its
+# grid in chunks under it (gan_core.engine.batch_layers).
+MAX_PAIRWISE = 2**22
 Activation = Literal["relu", "leaky_relu", "tanh", "elu", "silu"]
 
 
@@ -46,7 +50,8 @@ def _net_kind(default: str, group: str, description: str) -> Any:
 
 
 _G_KINDS = "MLP; affine x = A z + b (shows mode averaging); a single learnable point (Dirac game)"
-_D_KINDS = "MLP, or linear D(x) = w.x + c (Dirac game)"
+_D_KINDS = ("MLP; linear D(x) = w.x + c (Dirac game); auto-encoder, scoring -E(x), its reconstruction "
+            "error (EBGAN's discriminator)")
 
 
 def _mlp_fields(group: str) -> dict[str, Any]:
@@ -72,6 +77,19 @@ class MLPGeneratorConfig(Strict):
     activation: Activation = _G["activation"]
     dropout: float = _G["dropout"]
     batch_norm: bool = _G["batch_norm"]
+    virtual_batch_norm: bool = Field(
+        False, description="Virtual batch norm (Salimans et al. 2016) after each hidden layer: statistics "
+        "of a reference noise batch drawn once at build, plus the sample itself, so no sample depends on "
+        "the rest of its batch (not with batch_norm)", json_schema_extra=ui("generator", "checkbox"))
+    vbn_reference: int = Field(128, ge=1, le=1024, description="Noise samples in virtual batch norm's "
+                               "reference batch (run through G with every batch)",
+                               json_schema_extra=ui("generator", "log-slider", min=1, max=1024, step=1))
+
+    @model_validator(mode="after")
+    def _one_norm(self) -> MLPGeneratorConfig:
+        if self.batch_norm and self.virtual_batch_norm:
+            raise ValueError("generator.virtual_batch_norm: replaces batch_norm; switch batch_norm off first")
+        return self
 
 
 class AffineGeneratorConfig(Strict):
@@ -96,6 +114,13 @@ class MLPDiscriminatorConfig(Strict):
     input_scale: float = Field(1.0, gt=0, le=100, description="Inputs are multiplied by this before the first "
                                "layer (the unrolled-GAN paper's ring setup uses 1/4)",
                                json_schema_extra=ui("discriminator", "number"))
+    minibatch_kernels: int = Field(
+        0, ge=0, le=64, description="Minibatch discrimination (Salimans et al. 2016): kernels that compare "
+        "each sample's last hidden features with the rest of its batch, fed to D's output layer (0: off)",
+        json_schema_extra=ui("discriminator", "slider", step=1))
+    minibatch_kernel_dim: int = Field(4, ge=1, le=32, description="Values per minibatch-discrimination "
+                                      "kernel (C): the L1 distance between two samples is taken over these",
+                                      json_schema_extra=ui("discriminator", "slider", step=1))
 
 
 class LinearDiscriminatorConfig(Strict):
@@ -106,9 +131,21 @@ class LinearDiscriminatorConfig(Strict):
                                      "drawn from the seed)", json_schema_extra=ui("discriminator", "hidden"))
 
 
+class AutoencoderDiscriminatorConfig(Strict):
+    kind: Literal["autoencoder"] = _net_kind("autoencoder", "discriminator", _D_KINDS)
+    depth: int = Field(1, ge=0, le=4, description="Hidden layers of the encoder, and of the decoder",
+                       json_schema_extra=ui("discriminator", "slider", step=1))
+    width: int = _D["width"]
+    activation: Activation = _D["activation"]
+    code: int = Field(1, ge=1, le=16, description="Size of the code between encoder and decoder (below the "
+                      "data's dimension, the auto-encoder can only reconstruct a curve)",
+                      json_schema_extra=ui("discriminator", "slider", step=1))
+
+
 GeneratorConfig = Annotated[MLPGeneratorConfig | AffineGeneratorConfig | PointGeneratorConfig,
                             Field(discriminator="kind")]
-DiscriminatorConfig = Annotated[MLPDiscriminatorConfig | LinearDiscriminatorConfig, Field(discriminator="kind")]
+DiscriminatorConfig = Annotated[MLPDiscriminatorConfig | LinearDiscriminatorConfig | AutoencoderDiscriminatorConfig,
+                                Field(discriminator="kind")]
 
 
 # ---- objectives (discriminated on `name`) ---------------------------------------------------------
@@ -135,12 +172,27 @@ class WGANGPConfig(Strict):
                              json_schema_extra=ui("objective", "number"))
 
 
-class EnergyConfig(Strict):
-    name: Literal["energy"] = _objective_name("energy")
-    margin: float = Field(1.0, gt=0, le=100, description="EBGAN margin m", json_schema_extra=ui("objective", "number"))
+class MarginConfig(Strict):
+    """The non-saturating loss with a margin on D's fake term (schema version 2 called it "energy")."""
+
+    name: Literal["non-saturating-margin"] = _objective_name("non-saturating-margin")
+    margin: float = Field(1.0, gt=0, le=100, description="Margin m: D stops pushing a generated sample's "
+                          "softplus(-D) up once it reaches m", json_schema_extra=ui("objective", "number"))
 
 
-ObjectiveConfig = Annotated[LossConfig | WassersteinConfig | WGANGPConfig | EnergyConfig,
+class EBGANConfig(Strict):
+    """EBGAN (Zhao et al. 2017): needs the auto-encoder discriminator, whose energy is its reconstruction
+    error."""
+
+    name: Literal["ebgan"] = _objective_name("ebgan")
+    margin: float = Field(1.0, gt=0, le=100, description="Margin m: D raises a generated sample's energy "
+                          "until it reaches m (data units squared)", json_schema_extra=ui("objective", "number"))
+    pull_away: float = Field(0.0, ge=0, le=10, description="Pull-away term weight (EBGAN-PT): G is pushed "
+                             "to give its samples codes pointing in different directions (0: off)",
+                             json_schema_extra=ui("objective", "number"))
+
+
+ObjectiveConfig = Annotated[LossConfig | WassersteinConfig | WGANGPConfig | MarginConfig | EBGANConfig,
                             Field(discriminator="name")]
 
 
@@ -226,6 +278,10 @@ class RegularizerConfig(Strict):
                              "||grad||^2 over both players", json_schema_extra=ui("regularizers", "number"))
     historical_averaging: float = Field(0.0, ge=0, le=100, description="Historical averaging: weight of "
                                         "||theta - mean(past theta)||^2", json_schema_extra=ui("regularizers", "number"))
+    feature_matching: float = Field(
+        0.0, ge=0, le=1, description="Feature matching (Salimans et al. 2016): the share of G's loss that is "
+        "||E f(x) - E f(G(z))||^2, f = D's last hidden features (0: off; 1: G's whole loss, as in the "
+        "paper)", json_schema_extra=ui("regularizers", "slider", step=0.05))
 
 
 class TrainingConfig(Strict):

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from gan_core.engine.batch_layers import MinibatchDiscrimination, VBNGenerator, VirtualBatchNorm
 from gan_core.engine.config_sections import DiscriminatorConfig, GeneratorConfig
 
 ACTIVATIONS = {
@@ -44,11 +45,18 @@ class SeededDropout(nn.Module):
 
 
 class MLP(nn.Module):
-    """x -> input_scale * x -> [Linear -> (BatchNorm) -> act -> (Dropout)] * depth -> Linear."""
+    """x -> input_scale * x -> [Linear -> (BatchNorm | VirtualBatchNorm) -> act -> (Dropout)] * depth
+    -> (MinibatchDiscrimination) -> Linear.
+
+    `forward(x, features=True)` also returns the input of the last Linear (D's penultimate features,
+    which feature matching compares); `reference` is the batch a minibatch-discriminating D compares
+    x's rows against (gan_core.engine.batch_layers; None: x's own batch).
+    """
 
     def __init__(self, in_dim: int, out_dim: int, depth: int, width: int, activation: str,
                  dropout: float = 0.0, batch_norm: bool = False, spectral: bool = False,
-                 input_scale: float = 1.0, generator: torch.Generator | None = None, squeeze: bool = False):
+                 input_scale: float = 1.0, generator: torch.Generator | None = None, squeeze: bool = False,
+                 minibatch: tuple[int, int] | None = None, vbn_reference: int = 0):
         super().__init__()
         self.input_scale = float(input_scale)
         self.squeeze = squeeze
@@ -57,21 +65,41 @@ class MLP(nn.Module):
         for _ in range(depth):
             lin = nn.Linear(d, width)
             layers.append(spectral_norm(lin) if spectral else lin)
-            if batch_norm:
+            if vbn_reference:
+                layers.append(VirtualBatchNorm(width, vbn_reference))
+            elif batch_norm:
                 layers.append(nn.BatchNorm1d(width))
             layers.append(ACTIVATIONS[activation]())
             if dropout > 0:
                 layers.append(SeededDropout(dropout, generator or torch.Generator()))
             d = width
-        out = nn.Linear(d, out_dim)
+        # Not inside `net`: it takes a second input (the reference batch). `net`'s keys stay those of
+        # an MLP without it, so saved weights of earlier versions still load.
+        self.minibatch = MinibatchDiscrimination(d, *minibatch) if minibatch else None
+        out = nn.Linear(d + (minibatch[0] if minibatch else 0), out_dim)
         layers.append(spectral_norm(out) if spectral else out)
         self.net = nn.Sequential(*layers)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, features: bool = False, reference: torch.Tensor | None = None):
         if self.input_scale != 1.0:
             x = x * self.input_scale
-        y = self.net(x)
-        return y.squeeze(-1) if self.squeeze else y
+        if not features and self.minibatch is None:
+            y = self.net(x)  # the hot path: one call
+        else:
+            *body, head = self.net
+            h = x
+            for layer in body:
+                h = layer(h)
+            if self.minibatch is not None:
+                ref = None
+                if reference is not None:
+                    ref = reference * self.input_scale
+                    for layer in body:
+                        ref = layer(ref)
+                h = self.minibatch(h, ref)
+            y = head(h)
+        y = y.squeeze(-1) if self.squeeze else y
+        return (y, h) if features else y
 
 
 class AffineGenerator(nn.Module):
@@ -97,25 +125,61 @@ class PointGenerator(nn.Module):
 
 
 class LinearDiscriminator(nn.Module):
-    """D(x) = psi . x (+ c): the Dirac-GAN discriminator; returns raw scores (n,)."""
+    """D(x) = psi . x (+ c): the Dirac-GAN discriminator; returns raw scores (n,) (and x itself as
+    its features)."""
 
     def __init__(self, psi: torch.Tensor, bias: bool = True):
         super().__init__()
         self.psi = nn.Parameter(psi.clone().float())
         self.c = nn.Parameter(torch.zeros(())) if bias else None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, features: bool = False):
         out = x @ self.psi
-        return out + self.c if self.c is not None else out
+        out = out + self.c if self.c is not None else out
+        return (out, x) if features else out
+
+
+class AutoencoderDiscriminator(nn.Module):
+    """EBGAN's discriminator (Zhao et al. 2017): an auto-encoder whose energy is its squared
+    reconstruction error E(x) = ||Dec(Enc(x)) - x||^2 (data units squared), low where it has learnt
+    to reconstruct (the data), high elsewhere.
+
+    Like every D in the lab it returns a raw score, high = "real": here -E(x), (n,). With
+    features=True also the code Enc(x) (n, code), which EBGAN's pull-away term and feature matching
+    read.
+    """
+
+    def __init__(self, dim: int, depth: int, width: int, activation: str, code: int):
+        super().__init__()
+        self.encoder = MLP(dim, code, depth, width, activation)
+        self.decoder = MLP(code, dim, depth, width, activation)
+
+    def forward(self, x: torch.Tensor, features: bool = False):
+        c = self.encoder(x)
+        r = self.decoder(c) - x
+        out = -(r * r).sum(dim=1)
+        return (out, c) if features else out
 
 
 def _draw_seed(generator: torch.Generator) -> int:
     return int(torch.randint(0, 2**62, (1,), generator=generator).item())
 
 
-def build_generator(cfg: GeneratorConfig, noise_dim: int, dim: int, generator: torch.Generator) -> nn.Module:
-    """The generator described by `cfg`, initialised from `generator` (the global RNG is left as it was)."""
+def build_generator(cfg: GeneratorConfig, noise_dim: int, dim: int, generator: torch.Generator,
+                    distribution: str = "gaussian") -> nn.Module:
+    """The generator described by `cfg`, initialised from `generator` (the global RNG is left as it was).
+
+    With virtual batch norm the reference noise batch (generator.vbn_reference rows of
+    `distribution`) is drawn from `generator` too, after the weights' seed.
+    """
     seed = _draw_seed(generator)
+    if cfg.kind == "mlp" and cfg.virtual_batch_norm:
+        reference = sample_noise(cfg.vbn_reference, noise_dim, distribution, generator)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            net = MLP(noise_dim, dim, cfg.depth, cfg.width, cfg.activation, cfg.dropout,
+                      generator=generator, vbn_reference=cfg.vbn_reference)
+        return VBNGenerator(net, reference)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         if cfg.kind == "point":
@@ -135,8 +199,11 @@ def build_discriminator(cfg: DiscriminatorConfig, dim: int, generator: torch.Gen
         if cfg.kind == "linear":
             psi = torch.tensor(cfg.init) if cfg.init is not None else torch.randn(dim)
             return LinearDiscriminator(psi, cfg.bias)
+        if cfg.kind == "autoencoder":
+            return AutoencoderDiscriminator(dim, cfg.depth, cfg.width, cfg.activation, cfg.code)
+        minibatch = (cfg.minibatch_kernels, cfg.minibatch_kernel_dim) if cfg.minibatch_kernels else None
         return MLP(dim, 1, cfg.depth, cfg.width, cfg.activation, cfg.dropout, cfg.batch_norm,
-                   cfg.spectral_norm, cfg.input_scale, generator=generator, squeeze=True)
+                   cfg.spectral_norm, cfg.input_scale, generator=generator, squeeze=True, minibatch=minibatch)
 
 
 def sample_noise(n: int, dim: int, distribution: str, generator: torch.Generator) -> torch.Tensor:

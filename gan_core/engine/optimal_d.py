@@ -4,8 +4,8 @@
 For a fixed generator density q, the D that minimises the logistic loss (Goodfellow et al. 2014,
 Prop. 1) or the least-squares loss with targets 0 and 1 (Mao et al. 2017) is D*(x) = p / (p + q).
 With one-sided label smoothing (real label 1 - eps) both become (1 - eps) p / (p + q) (Salimans et
-al. 2016, sec. 3.4). The critic losses (wasserstein, wgan-gp, hinge, energy) have no such pointwise
-optimum: none is drawn (`kind` None). With instance noise of std s (the current, annealed one) D
+al. 2016, sec. 3.4). The margin and critic losses (non-saturating-margin, wasserstein, wgan-gp,
+hinge, ebgan) have no such pointwise optimum: none is drawn (`kind` None). With instance noise of std s (the current, annealed one) D
 is trained on both distributions blurred by N(0, s^2 I), so its optimum uses p and q blurred alike.
 
 q, exact where the generator's density has a closed form:

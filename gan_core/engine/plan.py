@@ -38,6 +38,8 @@ class Plan:
     clip: float  # 0: off
     consensus: float
     hist: float
+    feature_matching: float  # share of G's loss that is feature matching (0: off)
+    pull_away: float  # weight of EBGAN's pull-away term in G's loss (0: off)
     plain: bool  # no regularizer at all on D: the lean path
 
 
@@ -53,5 +55,6 @@ def make_plan(cfg: ExperimentConfig) -> Plan:
         d_loss=obj.d_loss, g_loss=obj.g_loss, d_value=obj.d_value, d_kind=obj.d_kind, smoothing=r.label_smoothing,
         gp=gp, r1=r.r1, dragan=r.dragan, noise_std=r.instance_noise, noise_anneal=r.instance_noise_anneal,
         clip=clip, consensus=r.consensus, hist=r.historical_averaging,
+        feature_matching=r.feature_matching, pull_away=getattr(o, "pull_away", 0.0),
         plain=not (gp or r.r1 or r.dragan or r.instance_noise or r.historical_averaging),
     )

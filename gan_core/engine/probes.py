@@ -5,6 +5,9 @@ Real samples and noise come from a snapshot generator seeded from config.seed, d
 smoothly from frame to frame instead of flickering, and the trainer's own generator is never
 touched. Networks are read in eval mode
 (dropout off, batch-norm running statistics, no spectral-norm power iteration) and restored.
+A minibatch-discriminating D is read batch by batch, and over the grid against a reference batch
+of the frame's generated samples (gan_core.engine.batch_layers says why); G's arrows are the
+gradient of G's whole loss (gan_core.engine.generator_loss), feature matching included.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan_core.engine import metrics, optimal_d
+from gan_core.engine import batch_layers, metrics, optimal_d
 from gan_core.engine.config import ExperimentConfig
+from gan_core.engine.generator_loss import generator_loss
 from gan_core.engine.models import has_train_mode_layers, sample_noise
 from gan_core.engine.plan import Plan
 from gan_core.engine.regularizers import instance_noise_std
@@ -199,7 +203,7 @@ def take_snapshot(t: Observed, opts: SnapshotOptions) -> Snapshot:
     target, cache = t.target, t.probe_cache
     dim = target.dim
     opts.check(dim)
-    d_value, g_loss = t.plan.d_value, t.plan.g_loss
+    d_value = t.plan.d_value
     n = opts.samples
     real, z, zgrid = _inputs(t, opts)
     xs, ys, pts, grid_and_real, window = _grid_inputs(t, opts, real)
@@ -214,14 +218,20 @@ def take_snapshot(t: Observed, opts: SnapshotOptions) -> Snapshot:
     if cache.train_mode_layers:
         t.G.eval()
         t.D.eval()
+    # A D with minibatch discrimination reads a set of samples batch by batch, as training does.
+    D = batch_layers.in_batches(t.D, t.plan.batch)
     try:
         surface, d_real = None, math.nan
         with torch.no_grad():
             fake = t.G(z)
-            # One pass of D over the grid and the real samples (rows do not interact in eval mode);
-            # without the surface, over the real samples only, and only for the metrics' D mean.
             n_grid = len(pts) if fresh_surface else 0
-            raw = t.D(grid_and_real if fresh_surface else real) if fresh_surface or fresh_metrics else None
+            if D is not t.D and fresh_surface:
+                # Rows interact: the grid is read against generated samples, the real set on its own.
+                raw = torch.cat([batch_layers.surface(t.D, pts, fake), D(real)])
+            else:
+                # One pass of D over the grid and the real samples (rows do not interact in eval mode);
+                # without the surface, over the real samples only, and only for the metrics' D mean.
+                raw = D(grid_and_real if fresh_surface else real) if fresh_surface or fresh_metrics else None
             if raw is not None:
                 vals = d_value(raw)
                 d_real = float(vals[n_grid:].mean())
@@ -234,14 +244,15 @@ def take_snapshot(t: Observed, opts: SnapshotOptions) -> Snapshot:
         if opts.gradients:
             with torch.enable_grad():
                 x = fake.detach().requires_grad_(True)
-                out = t.D(x)
+                loss, out = generator_loss(D, x, real if t.plan.feature_matching else None, t.plan,
+                                           t.config.objective)
                 # Times n: each sample's own loss term, so arrow length does not depend on the count.
-                (g,) = torch.autograd.grad(g_loss(out, t.config.objective) * n, x)
+                (g,) = torch.autograd.grad(loss * n, x)
             fake_grad = _np(-g)
             out = out.detach()
         else:
             with torch.no_grad():
-                out = t.D(fake)
+                out = D(fake)
         d_fake = float(d_value(out).mean())
         # Non-finite parameters make the raw outputs non-finite (a sigmoid would hide an inf):
         # checking them (a few ops) is how a frame notices divergence without walking every
@@ -294,7 +305,8 @@ def evaluate(t: Observed, n: int) -> dict[str, float]:
 
     Draws come from a generator of its own and the networks are read in eval mode, so the run is
     not disturbed. grad_norm_d / grad_norm_g: L2 norm over all parameters of dL_D/dphi and dL_G/dtheta
-    on this batch (unregularised losses).
+    on this batch (D's loss unregularised; G's the loss it trains on: feature matching and the
+    pull-away term included, historical averaging not).
     """
     cfg, target, dev, p = t.config, t.target, t.device, t.plan
     n = max(int(n), 1)
@@ -304,12 +316,14 @@ def evaluate(t: Observed, n: int) -> dict[str, float]:
     modes = (t.G.training, t.D.training)
     t.G.eval()
     t.D.eval()
+    D = batch_layers.in_batches(t.D, p.batch)
     try:
         fake = t.G(z)
-        real_out, fake_out = t.D(real), t.D(fake)
-        loss_d = p.d_loss(real_out, t.D(fake.detach()), cfg.objective, p.smoothing)
+        real_out, fake_out = D(real), D(fake)
+        loss_d = p.d_loss(real_out, D(fake.detach()), cfg.objective, p.smoothing)
         grad_d = torch.autograd.grad(loss_d, t.d_params, allow_unused=True)
-        grad_g = torch.autograd.grad(p.g_loss(fake_out, cfg.objective), t.g_params, allow_unused=True)
+        loss_g, _ = generator_loss(D, fake, real if p.feature_matching else None, p, cfg.objective)
+        grad_g = torch.autograd.grad(loss_g, t.g_params, allow_unused=True)
         with torch.no_grad():
             d_real = float(p.d_value(real_out).mean())
             d_fake = float(p.d_value(fake_out).mean())

@@ -6,7 +6,7 @@
     encode_weights(Trainer.state_dict()) -> str                    # base64 of torch.save
     decode_weights(text, config) -> dict                           # for Trainer.load_state_dict
 
-    {"format": "toygan-experiment", "version": 3, "schema_version": 2, "config": {...}, "iteration": N,
+    {"format": "toygan-experiment", "version": 3, "schema_version": 3, "config": {...}, "iteration": N,
      "preset": NAME | null, "history": [loss points], "metrics": [metric points], "weights"?: base64}
 
 `history` and `metrics` are the run's thinned curves (gan_core.engine.timeline: its branch from the

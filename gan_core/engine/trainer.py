@@ -18,8 +18,9 @@ it: `snapshot()` returns plain numpy data drawn from a generator of its own, so 
 changes the run.
 
 Regularizers apply to D's loss in its updates; historical averaging and instance noise to
-both players. With training.unroll = k the generator's loss is taken against D after k
-differentiable look-ahead steps of D's plain loss (gan_core.engine.optimizers.lookahead).
+both players; G's loss (feature matching, pull-away) is gan_core.engine.generator_loss's. With
+training.unroll = k the generator's loss is taken against D after k differentiable look-ahead
+steps of D's plain loss (gan_core.engine.optimizers.lookahead).
 
 The trainer keeps checkpoints of its run and the changes made to it live (`t.timeline`,
 gan_core.engine.timeline): `restore(k)` goes back to iteration k, and training on from there
@@ -35,6 +36,7 @@ import torch
 
 from gan_core.engine import checkpoint
 from gan_core.engine import regularizers as reg
+from gan_core.engine.batch_layers import VBNGenerator
 from gan_core.engine.config import (
     ConfigError,
     ExperimentConfig,
@@ -43,6 +45,7 @@ from gan_core.engine.config import (
     needs_rebuild,
     parse_config,
 )
+from gan_core.engine.generator_loss import generator_loss
 from gan_core.engine.models import build_discriminator, build_generator, sample_noise
 from gan_core.engine.optimizers import lookahead, lr_scale, make_optimizer, update_optimizer
 from gan_core.engine.plan import make_plan
@@ -95,7 +98,7 @@ class Trainer:
     def _build_networks(self) -> None:
         cfg = self.config
         dim = self.target.dim
-        self.G = build_generator(cfg.generator, cfg.noise.dim, dim, self.gen).to(self.device)
+        self.G = build_generator(cfg.generator, cfg.noise.dim, dim, self.gen, cfg.noise.distribution).to(self.device)
         self.D = build_discriminator(cfg.discriminator, dim, self.gen).to(self.device)
         self.g_params = list(self.G.parameters())
         self.d_params = list(self.D.parameters())
@@ -141,6 +144,9 @@ class Trainer:
         changed = changed_sections(old, new)
         if "target" in changed:
             self.target = build_target(new.target)
+        if "noise" in changed and isinstance(self.G, VBNGenerator):
+            # Virtual batch norm's reference batch must come from the noise G now sees.
+            self.G.redraw(sample_noise(len(self.G.reference), new.noise.dim, new.noise.distribution, self.gen))
         for name, opt, params in (("optimizer_g", "opt_g", self.g_params), ("optimizer_d", "opt_d", self.d_params)):
             if name in changed and getattr(new, name).name != getattr(old, name).name:
                 setattr(self, opt, make_optimizer(params, getattr(new, name)))
@@ -198,9 +204,11 @@ class Trainer:
     def _g_loss(self, fake: torch.Tensor) -> torch.Tensor:
         p = self.plan
         std = self._inst_std()
+        real = self._real(p.batch) if p.feature_matching else None
         if std:
             fake = reg.add_instance_noise(fake, std, self.gen)
-        loss = p.g_loss(self.D(fake), self.config.objective)
+            real = None if real is None else reg.add_instance_noise(real, std, self.gen)
+        loss, _ = generator_loss(self.D, fake, real, p, self.config.objective)
         if p.hist:
             loss = loss + self.hist_g.penalty(self.g_params, p.hist)
         return loss
@@ -262,8 +270,12 @@ class Trainer:
             return p.d_loss(ro, fo, cfg.objective, p.smoothing)
 
         params = lookahead(self.D, self.opt_d, cfg.optimizer_d, p.unroll, batch, d_plain)
-        fo = torch.func.functional_call(self.D, params, (self.G(z),))
-        return p.g_loss(fo, cfg.objective)
+
+        def d_ahead(x, **kw):
+            return torch.func.functional_call(self.D, params, (x,), kw)
+
+        real = self._real(p.batch) if p.feature_matching else None
+        return generator_loss(d_ahead, self.G(z), real, p, cfg.objective)[0]
 
     def _joint_update(self, do_d: bool, do_g: bool, real: torch.Tensor, z: torch.Tensor) -> None:
         """Both players' gradients from the same parameters, then the chosen ones step.

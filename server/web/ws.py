@@ -23,6 +23,7 @@ from server.sessions import budget, presets
 from server.sessions.manager import CLOSE_POLICY, CLOSE_SERVER_FULL, SessionManager
 from server.sessions.proxy import SessionProxy
 from server.settings import Settings
+from server.sweeps.service import SweepService
 from server.web.bridge import Bridge
 from server.web.guard import Guard
 from server.wire import protocol as p
@@ -64,8 +65,8 @@ def _new_session(manager: SessionManager, hello: p.Hello, settings: Settings) ->
 
 
 class Connection:
-    def __init__(self, ws: WebSocket, settings: Settings, manager: SessionManager):
-        self.ws, self.settings, self.manager = ws, settings, manager
+    def __init__(self, ws: WebSocket, settings: Settings, manager: SessionManager, sweeps: SweepService):
+        self.ws, self.settings, self.manager, self.sweeps = ws, settings, manager, sweeps
         self.bridge = Bridge(asyncio.get_running_loop(), settings.reply_buffer_bytes)
         self.session: SessionProxy | None = None
         self.bucket = TokenBucket(settings.rate_per_s, settings.rate_burst)
@@ -148,7 +149,22 @@ class Connection:
                 self._view = p.SetView(type="set_view", **msg.view.model_dump())
             self._hello(msg)
             return
+        if isinstance(msg, p.SweepRequest | p.SweepCancel):
+            await self.on_sweep(msg)
+            return
         self.session.submit(msg)
+
+    async def on_sweep(self, msg: p.SweepRequest | p.SweepCancel) -> None:
+        """Sweeps belong to this connection (its cap, its cancel); they run in the sweep service. Checking a
+        grid validates every cell's config (~1 ms a cell), so it runs off the event loop too; this
+        connection's next message waits for it, which keeps its cap exact."""
+        if isinstance(msg, p.SweepCancel):
+            self.sweeps.cancel(self, msg.id)  # one that just finished: nothing left to stop, no error
+            return
+        try:
+            await asyncio.to_thread(self.sweeps.start, self, msg, self.bridge.post)
+        except ConfigError as exc:
+            self.error(exc.message, exc.field)
 
     async def serve(self) -> None:
         ws = self.ws
@@ -178,6 +194,7 @@ class Connection:
         except (WebSocketDisconnect, RuntimeError) as exc:  # the peer went away mid-receive
             log.debug("websocket receive ended: %s", exc)
         finally:
+            self.sweeps.drop(self)
             if self.session is not None:
                 self.manager.detach(self.session, self.bridge)
             # No await here: a cancelled handler must finish at once (the server is stopping).
@@ -194,5 +211,5 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         await ws.send_json(p.error("origin not allowed (see --allowed-origin)", None))
         await ws.close(code=CLOSE_POLICY, reason="bad origin")
         return
-    await Connection(ws, settings, manager).serve()
+    await Connection(ws, settings, manager, ws.app.state.sweeps).serve()
 

@@ -151,20 +151,41 @@ class SwitchBranch(_Msg):
     branch: int = Field(ge=0, le=MAX_ITERATION)
 
 
+class SweepRequest(_Msg):
+    """Start a stability map (docs/sweeps.md): the `toygan sweep` options, the grid items as the CLI's."""
+
+    type: Literal["sweep"]
+    preset: str = Field(max_length=200)
+    grid: list[Annotated[str, Field(max_length=2000)]] = Field(min_length=1, max_length=2)
+    seeds: int = Field(3, ge=1, le=32)
+    steps: int | None = Field(None, ge=1)
+
+
+class SweepCancel(_Msg):
+    """Stop one sweep of this client (its id), or all of them (no id)."""
+
+    type: Literal["sweep_cancel"]
+    id: str | None = Field(None, max_length=64)
+
+
 ClientMessage = Annotated[
     Hello | Play | Pause | Step | Reset | Configure | Preset | SetView | Draw | Export | Import | Ping
-    | Seek | Branch | SwitchBranch,
+    | Seek | Branch | SwitchBranch | SweepRequest | SweepCancel,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientMessage)
+# Messages for the session (server.sessions.handlers has one handler each) ...
 MESSAGE_TYPES = ("hello", "play", "pause", "step", "reset", "configure", "preset", "set_view", "draw",
                  "export", "import", "ping", "seek", "branch", "switch_branch")
+# ... and the sweep messages, which the web edge gives to the sweep service (server.sweeps), not the session.
+SWEEP_TYPES = ("sweep", "sweep_cancel")
+ALL_TYPES = MESSAGE_TYPES + SWEEP_TYPES
 
 
 def _first_error(exc: ValidationError) -> ProtocolError:
     err = exc.errors(include_url=False)[0]
     loc = [str(p) for p in err.get("loc", ())]
-    if loc and loc[0] in MESSAGE_TYPES:  # the union's tag, not a field of the message
+    if loc and loc[0] in ALL_TYPES:  # the union's tag, not a field of the message
         loc = loc[1:]
     field = ".".join(loc) or None
     kind, msg = err.get("type", ""), str(err.get("msg", "invalid"))
@@ -229,8 +250,8 @@ def parse_message(text: str) -> Any:
     kind = data.get("type")
     if kind is None:
         raise ProtocolError("type: required field is missing", "type")
-    if kind not in MESSAGE_TYPES:
-        raise ProtocolError(f"type: unknown message type {str(kind)[:40]!r} (known: {', '.join(MESSAGE_TYPES)})",
+    if kind not in ALL_TYPES:
+        raise ProtocolError(f"type: unknown message type {str(kind)[:40]!r} (known: {', '.join(ALL_TYPES)})",
                             "type")
     try:
         # Strict: "5" is not a number and 1.5 not an integer. The parsed object, not the text again:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from gan_core.engine.config import SCHEMA_VERSION
+
 pytestmark = pytest.mark.browser
 
 CONFIG = "window.__toygan.config"
@@ -410,7 +412,32 @@ def test_a_link_from_before_the_kinds_still_opens(lab_page, open_lab, lab_url):
     assert cfg["generator"] == {"kind": "affine"} and cfg["objective"] == {"name": "hinge"}
     assert cfg["target"]["std"] == 0.1
     assert page.locator("[data-testid=error-banner]").is_hidden()
-    page.wait_for_function("location.hash.includes('cv=2')")  # the page rewrites it as a current link
+    page.wait_for_function(f"location.hash.includes('cv={SCHEMA_VERSION}')")  # rewritten as a current link
+    assert page.errors == []
+
+
+def test_a_version_2_energy_link_opens_as_the_margin_loss_and_the_form_reaches_ebgan(lab_page, open_lab, lab_url):
+    # Version 2 called the non-saturating loss with a margin "energy"; it was never EBGAN.
+    page = lab_page
+    diff = base64.urlsafe_b64encode(json.dumps({"objective": {"name": "energy", "margin": 2}}).encode())
+    open_lab(page, lab_url + "#c=" + diff.decode().rstrip("=") + "&cv=2")
+    wait_config(page, "c.objective.name === 'non-saturating-margin' && c.objective.margin === 2")
+    assert page.locator("[data-testid=error-banner]").is_hidden()
+    # EBGAN needs the auto-encoder discriminator: the form switches D first, then the loss.
+    choose(page, "field-discriminator.kind", "autoencoder")
+    wait_config(page, "c.discriminator.kind === 'autoencoder'")
+    assert visible(page, "field-discriminator.code") and not visible(page, "field-discriminator.minibatch_kernels")
+    choose(page, "objective", "ebgan")
+    wait_config(page, "c.objective.name === 'ebgan'")
+    assert visible(page, "field-objective.pull_away") and visible(page, "field-objective.margin")
+    # The other stabilizers are ordinary fields of their sections (back to a loss an MLP can serve first).
+    choose(page, "objective", "non-saturating")
+    wait_config(page, "c.objective.name === 'non-saturating'")
+    choose(page, "field-discriminator.kind", "mlp")
+    wait_config(page, "c.discriminator.kind === 'mlp'")
+    for testid in ("field-discriminator.minibatch_kernels", "field-generator.virtual_batch_norm",
+                   "field-regularizers.feature_matching"):
+        assert page.locator(f"[data-testid='{testid}']").count() == 1, testid
     assert page.errors == []
 
 

@@ -11,8 +11,9 @@ order, so a run matches the per-run Trainer to float32 rounding at first and dri
 float runs of a GAN would; tests/gan_core/science/sweep/test_sweep_vectorized.py bounds the difference.
 
 Supported (`group_key` is None otherwise, and the run goes through run_task): MLP or affine
-generator and MLP discriminator without dropout, batch norm or spectral norm; any objective
-without a regularizer, penalty or weight clipping (label smoothing is fine); alternating updates
+generator and MLP discriminator without dropout, batch norm, virtual batch norm, spectral norm or
+minibatch discrimination; any objective without a regularizer, penalty, weight clipping or feature
+matching (label smoothing is fine); alternating updates
 with any k; no unrolling, no lr drop; Adam or plain SGD; CPU.
 """
 
@@ -57,10 +58,13 @@ def group_key(cfg: ExperimentConfig) -> tuple | None:
     g, d, t, r = cfg.generator, cfg.discriminator, cfg.training, cfg.regularizers
     p = make_plan(cfg)
     # Fields of one kind only (an affine generator has no dropout): absent means off.
-    extras = [getattr(net, f, False) for net in (g, d) for f in ("dropout", "batch_norm", "spectral_norm")]
+    # The batched forward is a plain MLP: no layer that mixes a batch's rows (minibatch discrimination,
+    # virtual batch norm) and no loss that reads D's features (feature matching).
+    extras = [getattr(net, f, False) for net in (g, d)
+              for f in ("dropout", "batch_norm", "spectral_norm", "virtual_batch_norm", "minibatch_kernels")]
     supported = (
         cfg.device == "cpu" and g.kind in ("mlp", "affine") and d.kind == "mlp" and not any(extras)
-        and p.plain and not p.clip and not r.consensus and not t.unroll and t.update == "alternating"
+        and p.plain and not p.feature_matching and not p.clip and not r.consensus and not t.unroll and t.update == "alternating"
         and not t.lr_drop_at and {cfg.optimizer_g.name, cfg.optimizer_d.name} <= {"adam", "sgd"}
     )
     if not supported:

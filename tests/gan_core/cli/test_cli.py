@@ -11,7 +11,7 @@ import pytest
 from gan_core import cli
 from gan_core.cli import run as run_command
 from gan_core.cli.values import parse_value, set_patch
-from gan_core.engine.config import ConfigError, parse_config, upgrade_config
+from gan_core.engine.config import SCHEMA_VERSION, ConfigError, parse_config, upgrade_config
 from gan_core.science.presets import get_preset, list_presets, preset_config
 
 SMALL = ["--set", "generator.width=16", "--set", "discriminator.width=16", "--set", "training.batch_size=64"]
@@ -163,7 +163,7 @@ def test_run_reads_a_config_file_from_schema_version_1(capsys, tmp_path, v1_conf
     assert rc == 0, err
     res = last_json(out)
     want, dropped = upgrade_config(v1_config, 1)
-    assert res["config"] == parse_config(want).model_dump(mode="json") and res["schema_version"] == 2
+    assert res["config"] == parse_config(want).model_dump(mode="json") and res["schema_version"] == SCHEMA_VERSION
     assert res["config"]["target"]["name"] == v1_config["target"]["name"]
     # stderr says what was left out; stdout's last line stays the JSON object
     assert "target.radius" in dropped and "target.radius" in err and "schema version 1" in err

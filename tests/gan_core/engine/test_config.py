@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from gan_core.engine.config import (
     REBUILD_PATHS,
+    SCHEMA_VERSION,
     UNIONS,
     ConfigError,
     ExperimentConfig,
@@ -110,11 +111,30 @@ def test_cross_field_rules_name_the_field():
         ({"target": {"name": "gaussian-2d", "cov": [[1, 2], [2, 1]]}}, "target.cov"),
         ({"target": {"name": "dirac", "dim": 2, "mean": [0.0]}}, "target.mean"),
         ({"generator": {"kind": "point"}}, "generator.kind"),
+        ({"objective": {"name": "ebgan"}}, "objective.name"),  # EBGAN's energy needs the auto-encoder
+        ({"discriminator": {"kind": "autoencoder", "code": 1}, "objective": {"name": "ebgan", "pull_away": 0.1}},
+         "objective.pull_away"),
+        ({"generator": {"batch_norm": True, "virtual_batch_norm": True}}, "generator.virtual_batch_norm"),
+        ({"discriminator": {"minibatch_kernels": 8}, "training": {"batch_size": 512}}, "training.batch_size"),
     ]
     for patch, field in cases:
         with pytest.raises(ConfigError) as err:
             apply_patch(ExperimentConfig(), patch)
         assert err.value.field == field, (patch, err.value.field, str(err.value))
+
+
+def test_the_stabilizers_rules_allow_what_they_should():
+    # The auto-encoder scores -E(x) under any loss, so the form can switch D first, then the loss.
+    ae = apply_patch(ExperimentConfig(), {"discriminator": {"kind": "autoencoder"}})
+    ebgan = apply_patch(ae, {"objective": {"name": "ebgan"}})
+    assert (ebgan.discriminator.kind, ebgan.objective.name) == ("autoencoder", "ebgan")
+    # Minibatch discrimination's pairwise cost: 2^22 differences, 8 kernels x 4 values -> 362 samples.
+    mbd = {"discriminator": {"minibatch_kernels": 8, "minibatch_kernel_dim": 4}}
+    assert apply_patch(ExperimentConfig(), {**mbd, "training": {"batch_size": 362}}).training.batch_size == 362
+    with pytest.raises(ConfigError) as err:
+        apply_patch(ExperimentConfig(), {**mbd, "training": {"batch_size": 363}})
+    assert "at most 362 samples" in err.value.message
+    assert apply_patch(ExperimentConfig(), {"training": {"batch_size": 4096}}).training.batch_size == 4096
 
 
 def test_drawn_target_point_limit():
@@ -183,13 +203,13 @@ def test_each_kind_dumps_only_its_own_fields_and_round_trips():
     assert set(ring["optimizer_d"]) == {"name", "lr", "beta1", "beta2", "weight_decay"}
     dirac = parse_config({"target": {"name": "dirac", "dim": 2}, "generator": {"kind": "point", "init": [1, 0]},
                           "discriminator": {"kind": "linear"}, "optimizer_g": {"name": "sgd"},
-                          "optimizer_d": {"name": "momentum"}, "objective": {"name": "energy"}})
+                          "optimizer_d": {"name": "momentum"}, "objective": {"name": "non-saturating-margin"}})
     dump = dirac.model_dump()
     assert dump["generator"] == {"kind": "point", "init": [1.0, 0.0]}
     assert set(dump["discriminator"]) == {"kind", "bias", "init"}
     assert set(dump["optimizer_g"]) == {"name", "lr", "weight_decay"}
     assert set(dump["optimizer_d"]) == {"name", "lr", "momentum", "weight_decay"}
-    assert dump["objective"] == {"name": "energy", "margin": 1.0}
+    assert dump["objective"] == {"name": "non-saturating-margin", "margin": 1.0}
     assert parse_config(json.loads(dirac.model_dump_json())) == dirac
 
 
@@ -239,12 +259,13 @@ def _defs_of(schema, section):
 
 def test_schema_carries_bounds_enums_and_ui_hints():
     schema = experiment_schema()
-    assert schema["x-schema-version"] == 2
+    assert schema["x-schema-version"] == SCHEMA_VERSION
     defs = schema["$defs"]
     lr = defs["AdamConfig"]["properties"]["lr"]
     assert lr["exclusiveMinimum"] == 0 and lr["maximum"] == 10 and lr["ui"]["group"] == "optimizers"
     assert list(schema["properties"]["objective"]["discriminator"]["mapping"]) == [
-        "minimax", "non-saturating", "least-squares", "wasserstein", "wgan-gp", "hinge", "energy"]
+        "minimax", "non-saturating", "non-saturating-margin", "least-squares", "wasserstein", "wgan-gp", "hinge",
+        "ebgan"]
     assert schema["x-target-dims"]["dirac"] == "dim" and schema["x-target-dims"]["mixture-1d"] == 1
     # Every field has a description: the form shows it as the control's help text.
     for name, d in defs.items():
@@ -282,6 +303,8 @@ def _base(section, kind):
         cfg["target"]["points"] = [[0.0, 0.0]]
     if (section, kind) == ("target", "data"):
         cfg["target"]["points"] = [[0.0, 0.0]]
+    if (section, kind) == ("objective", "ebgan"):
+        cfg["discriminator"] = {"kind": "autoencoder", "code": 2}
     return parse_config(cfg)
 
 

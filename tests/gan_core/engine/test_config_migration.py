@@ -20,7 +20,8 @@ from gan_core.engine.config import (
     parse_config,
     upgrade_config,
 )
-from gan_core.engine.saved import import_experiment
+from gan_core.engine.saved import export_experiment, import_experiment
+from gan_core.engine.trainer import Trainer
 
 V1 = Path(__file__).resolve().parents[2] / "fixtures" / "schema_v1"
 LINKS = json.loads((V1 / "links.json").read_text())
@@ -38,8 +39,8 @@ def link_diff(hash_: str) -> dict:
     return {**diff, "seed": int(params["seed"])}
 
 
-def test_schema_version_is_2():
-    assert SCHEMA_VERSION == 2
+def test_schema_version_is_3():
+    assert SCHEMA_VERSION == 3
 
 
 # ---- links ----------------------------------------------------------------------------------------
@@ -135,7 +136,7 @@ def test_keys_version_1_never_had_are_still_named_as_errors():
     assert err.value.field == "target.modez"
 
 
-@pytest.mark.parametrize("version", [0, 3, "1", None, True])
+@pytest.mark.parametrize("version", [0, 4, "1", None, True])
 def test_an_unknown_version_is_refused_naming_schema_version(version):
     with pytest.raises(ConfigError) as err:
         parse_config({"schema_version": version})
@@ -155,3 +156,39 @@ def test_a_v1_patch_takes_the_kinds_it_patches():
     with pytest.raises(ConfigError) as err:
         apply_patch(ExperimentConfig(), page_export)  # unmarked, it is current input: strict
     assert err.value.field.startswith("target.")
+
+
+# ---- version 2: "energy" was the non-saturating loss with a margin, not EBGAN ---------------------------
+
+def test_a_version_2_energy_objective_reads_as_the_margin_loss_it_always_was():
+    cfg = parse_config({"schema_version": 2, "objective": {"name": "energy", "margin": 2.5}})
+    assert cfg.objective.model_dump() == {"name": "non-saturating-margin", "margin": 2.5}
+    data, dropped = upgrade_config({"objective": {"name": "energy"}, "seed": 3}, 2)
+    assert data == {"objective": {"name": "non-saturating-margin"}, "seed": 3} and dropped == []
+    # Version 1 had it too (with every loss's fields): renamed, and the fields it never read dropped.
+    v1 = parse_config({"schema_version": 1, "objective": {"name": "energy", "margin": 0.5, "gp_weight": 3}})
+    assert v1.objective.model_dump() == {"name": "non-saturating-margin", "margin": 0.5}
+    with pytest.raises(ConfigError) as err:  # current input is strict: "energy" is no objective now
+        parse_config({"objective": {"name": "energy"}})
+    assert err.value.field == "objective.name"
+
+
+def test_a_version_2_link_patch_and_saved_experiment_with_energy_load():
+    t = Trainer(parse_config({"schema_version": 2, "objective": {"name": "energy"},
+                              "generator": {"depth": 1, "width": 8}, "discriminator": {"depth": 1, "width": 8},
+                              "training": {"batch_size": 16}}))
+    t.step(2)
+    saved = export_experiment(t)
+    saved["config"]["objective"]["name"] = "energy"  # the same experiment under the old name
+    # Written by a lab of config schema 2: in format 3 (schema_version on its own), and in format 2
+    # (whose version was its schema's).
+    for old in ({**saved, "schema_version": 2}, {**saved, "version": 2}):
+        back = import_experiment(old)
+        assert back.config == t.config and back.iteration == 2
+        assert all(torch.equal(a, b) for a, b in zip(back.G.parameters(), t.G.parameters(), strict=True))
+    with pytest.raises(ConfigError) as err:  # a current payload is read strictly: "energy" is gone
+        import_experiment(saved)
+    assert err.value.field == "data.config.objective.name"
+    # A live patch from an old config file (the page's import) says its version.
+    patched = apply_patch(ExperimentConfig(), {"schema_version": 2, "objective": {"name": "energy", "margin": 3}})
+    assert patched.objective.model_dump() == {"name": "non-saturating-margin", "margin": 3.0}

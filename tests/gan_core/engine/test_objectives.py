@@ -6,13 +6,14 @@ import pytest
 import torch
 
 from gan_core.engine.config import UNIONS, parse_config
-from gan_core.engine.objectives import OBJECTIVES
+from gan_core.engine.objectives import OBJECTIVES, feature_matching, pull_away
 
 NAMES = list(OBJECTIVES)
 
 
 def _objective(name, **fields):
-    return parse_config({"objective": {"name": name, **fields}}).objective
+    ae = {"discriminator": {"kind": "autoencoder", "code": 2}} if name == "ebgan" else {}
+    return parse_config({"objective": {"name": name, **fields}, **ae}).objective
 
 
 # The registry's entries, called the way the step plan calls them.
@@ -97,16 +98,38 @@ def test_label_smoothing_moves_the_real_target():
     assert g.abs().item() < 1e-6
 
 
-def test_least_squares_wasserstein_hinge_energy_values():
+def test_least_squares_wasserstein_hinge_margin_values():
     r, f = torch.tensor([1.0, 3.0]), torch.tensor([0.5, -2.0])
     assert d_loss(r, f, _objective("least-squares")).item() == pytest.approx(
         0.5 * (0 + 4) / 2 + 0.5 * (0.25 + 4) / 2)
     assert d_loss(r, f, _objective("wasserstein")).item() == pytest.approx(-0.75 - 2.0)
     assert d_loss(r, f, _objective("hinge")).item() == pytest.approx(0.0 + (1.5 + 0.0) / 2)
     m = 1.0
-    energy = lambda o: math.log1p(math.exp(-o))  # noqa: E731
-    want = (energy(1.0) + energy(3.0)) / 2 + (max(0, m - energy(0.5)) + max(0, m - energy(-2.0))) / 2
-    assert d_loss(r, f, _objective("energy", margin=m)).item() == pytest.approx(want, rel=1e-6)
+    sp = lambda o: math.log1p(math.exp(-o))  # noqa: E731
+    want = (sp(1.0) + sp(3.0)) / 2 + (max(0, m - sp(0.5)) + max(0, m - sp(-2.0))) / 2
+    margin = _objective("non-saturating-margin", margin=m)
+    assert d_loss(r, f, margin).item() == pytest.approx(want, rel=1e-6)
+    # Its generator loss is exactly the non-saturating one: only D's fake term differs.
+    assert g_loss(f, margin).item() == g_loss(f, _objective("non-saturating")).item()
+
+
+def test_ebgan_losses_by_hand():
+    # D's score is -E: energies 0.5, 1.5 on real and 0.2, 3 on fake, margin 1.
+    real, fake = torch.tensor([-0.5, -1.5]), torch.tensor([-0.2, -3.0])
+    cfg = _objective("ebgan", margin=1.0)
+    assert d_loss(real, fake, cfg).item() == pytest.approx((0.5 + 1.5) / 2 + (0.8 + 0.0) / 2)
+    assert g_loss(fake, cfg).item() == pytest.approx((0.2 + 3.0) / 2)
+    assert d_kind(cfg) == "score" and torch.equal(d_value(fake, cfg), fake)  # the page shows -E
+
+
+def test_feature_matching_and_pull_away_by_hand():
+    real, fake = torch.tensor([[1.0, 2.0], [3.0, 4.0]]), torch.tensor([[0.0, 0.0], [2.0, 2.0]])
+    assert feature_matching(real, fake).item() == pytest.approx(1.0 + 4.0)  # means (2, 3) and (1, 1)
+    # Squared cosines: (1,0)-(0,1) 0, (1,0)-(1,1) 1/2, (0,1)-(1,1) 1/2; each pair twice, over 3 x 2.
+    codes = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    assert pull_away(codes).item() == pytest.approx(2 * (0 + 0.5 + 0.5) / 6)
+    assert pull_away(torch.tensor([[1.0, 2.0], [-2.0, -4.0]])).item() == pytest.approx(1.0)
+    assert pull_away(codes[:1]).item() == 0.0
 
 
 def test_displayed_values():

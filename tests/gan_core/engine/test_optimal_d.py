@@ -77,10 +77,11 @@ def test_label_smoothing_scales_the_optimum_by_one_minus_eps(objective):
     assert float(np.nanmax(s.d_optimal)) <= 0.7 + 1e-6
 
 
-@pytest.mark.parametrize("objective", ["wasserstein", "wgan-gp", "hinge", "energy"])
+@pytest.mark.parametrize("objective", ["wasserstein", "wgan-gp", "hinge", "non-saturating-margin", "ebgan"])
 def test_critic_losses_get_no_optimal_d(objective):
-    # p/(p+q) is not the optimum of a critic loss: nothing is drawn and the legend is told so
-    s = _d_star(_affine_1d(1.0, 0.5, 1.0, 0.5, objective={"name": objective}))
+    # p/(p+q) is not the optimum of a critic or margin loss: nothing is drawn and the legend is told so
+    ae = {"discriminator": {"kind": "autoencoder", "width": 16}} if objective == "ebgan" else {}
+    s = _d_star(_affine_1d(1.0, 0.5, 1.0, 0.5, objective={"name": objective}, **ae))
     assert s.d_optimal is None and s.d_optimal_kind is None
     assert s.d_surface is not None  # the critic itself is still drawn
 

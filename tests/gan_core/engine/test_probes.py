@@ -193,3 +193,12 @@ def test_a_bad_window_names_the_field():
     with pytest.raises(ConfigError) as e:
         t.snapshot(SnapshotOptions(window=(0.0, float("inf"), 0.0, 1.0)))
     assert e.value.field == "window"
+
+
+def test_grad_norm_g_is_that_of_the_loss_g_trains_on_with_feature_matching():
+    # The linear D's features are x itself: with feature matching alone G's loss is (E x - theta)^2 =
+    # (0 - 1)^2, whose gradient 2 (theta - 0) = 2 has nothing of D's psi in it.
+    t = Trainer({"target": {"name": "dirac", "dim": 1, "mean": [0.0]}, "generator": {"kind": "point", "init": [1.0]},
+                 "discriminator": {"kind": "linear", "init": [2.0], "bias": False},
+                 "objective": {"name": "minimax"}, "regularizers": {"feature_matching": 1.0}})
+    assert t.evaluate(16)["grad_norm_g"] == pytest.approx(2.0, rel=1e-5)

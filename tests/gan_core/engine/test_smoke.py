@@ -37,7 +37,8 @@ def _run_finite(cfg, steps=50):
 @pytest.mark.parametrize("dim", list(TARGETS))
 @pytest.mark.parametrize("name", list(OBJECTIVES))
 def test_each_loss_trains_without_nan(name, dim):
-    t = _run_finite(_merge(BASE, TARGETS[dim], {"objective": {"name": name}}))
+    ae = {"discriminator": {"kind": "autoencoder", "width": 16}} if name == "ebgan" else {}
+    t = _run_finite(_merge(BASE, TARGETS[dim], {"objective": {"name": name}}, ae))
     assert t.snapshot(SnapshotOptions(grid=16)).d_kind == OBJECTIVES[name].d_kind
 
 

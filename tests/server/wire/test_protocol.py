@@ -2,7 +2,7 @@
 
 import pytest
 
-from server.wire.protocol import MESSAGE_TYPES, ProtocolError, parse_message
+from server.wire.protocol import ALL_TYPES, ProtocolError, parse_message
 
 GOOD = {
     "hello": '{"type":"hello","preset":"x","view":{"grid":32}}', "play": '{"type":"play"}',
@@ -13,11 +13,13 @@ GOOD = {
     "ping": '{"type":"ping"}', "seek": '{"type":"seek","iteration":812,"exact":false}',
     "branch": '{"type":"branch","patch":{"optimizer_g":{"lr":0.002}},"label":"faster G"}',
     "switch_branch": '{"type":"switch_branch","branch":0}',
+    "sweep": '{"type":"sweep","preset":"dirac-r1","grid":["regularizers.r1=0,1"],"seeds":2,"steps":100}',
+    "sweep_cancel": '{"type":"sweep_cancel","id":"abc"}',
 }
 
 
 def test_every_message_type_parses():
-    assert set(GOOD) == set(MESSAGE_TYPES)
+    assert set(GOOD) == set(ALL_TYPES)
     for kind, text in GOOD.items():
         assert parse_message(text).type == kind
 
@@ -51,6 +53,10 @@ def test_every_message_type_parses():
     ('{"type": "switch_branch"}', "branch", "missing"),
     ('{"type": "switch_branch", "branch": -1}', "branch", "greater than or equal to 0"),
     ('{"type": "switch_branch", "branch": "original"}', "branch", "valid integer"),
+    ('{"type": "sweep", "preset": "dirac-r1", "grid": []}', "grid", "at least 1"),
+    ('{"type": "sweep", "preset": "dirac-r1", "grid": ["a=1", "b=1", "c=1"]}', "grid", "at most 2"),
+    ('{"type": "sweep", "preset": "dirac-r1", "grid": ["a=1"], "seeds": 0}', "seeds", "greater than or equal to 1"),
+    ('{"type": "sweep", "grid": ["a=1"]}', "preset", "missing"),
 ])
 def test_bad_messages_name_the_field_and_reason(text, field, words):
     with pytest.raises(ProtocolError) as exc:

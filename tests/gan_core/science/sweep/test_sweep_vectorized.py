@@ -56,6 +56,16 @@ def test_whole_runs_agree_with_the_per_run_trainer():
             assert abs(a["metrics"][key] - b["metrics"][key]) <= tol, (key, a["metrics"][key], b["metrics"][key])
 
 
+@pytest.mark.parametrize("patch", [
+    {"discriminator": {"minibatch_kernels": 4}},  # rows of a batch interact: the batched forward has no such layer
+    {"generator": {"kind": "mlp", "virtual_batch_norm": True, "vbn_reference": 8}},
+    {"regularizers": {"feature_matching": 0.5}},  # G's loss reads D's features
+])
+def test_the_stabilizers_the_batched_model_lacks_run_per_run(patch):
+    assert group_key(preset_config("gaussian-1d")) is not None
+    assert group_key(apply_patch(preset_config("gaussian-1d"), patch)) is None
+
+
 def test_a_diverging_run_does_not_disturb_its_group():
     base = preset_config("gaussian-1d")
     good = apply_patch(base, {"seed": 1})

@@ -97,7 +97,7 @@ def export(s: Session, msg: p.Export) -> None:
 
 def import_(s: Session, msg: p.Import) -> None:
     # Its cost is checked before anything is built or any weight is read.
-    s.check_cost(saved.read_config(msg.data), field_prefix="data.config.")
+    s.check_cost(saved.read_config(saved.migrate(msg.data)), field_prefix="data.config.")
     trainer = saved.import_experiment(msg.data)
     label = saved.saved_preset(msg.data)
     # A label this server has no preset for is dropped: the page's preset menu could not show it.

@@ -8,10 +8,20 @@ import { paintMap } from "./mappanel.js";
 
 const $ = (id) => document.getElementById(id);
 
+/** The wait a preset's full run still needs at the rate this page measures ("" when none). */
+export function presetWait(app) {
+  const entry = app.presetEntry();
+  if (!entry || !entry.steps || !app.running || !app.its || app.iteration >= entry.steps) return "";
+  const minutes = (entry.steps - app.iteration) / app.its / 60;
+  const left = minutes < 1 ? "under a minute" : `about ${Math.round(minutes)} min`;
+  return `· the preset runs ${entry.steps.toLocaleString("en")} iterations: ${left} left at this speed`;
+}
+
 export const PAINTERS = Object.freeze({
   counter(app) {
     $("iteration").textContent = String(app.iteration);
     $("its").textContent = app.running && app.its ? `${Math.round(app.its)} it/s` : "";
+    $("preset-wait").textContent = presetWait(app);
   },
 
   transport(app) {
@@ -20,8 +30,15 @@ export const PAINTERS = Object.freeze({
   },
 
   preset(app) {
+    const entry = app.presetEntry();
     $("preset").value = app.preset || "";
-    $("preset-description").textContent = describePreset(app.presets.find((p) => p.name === app.preset));
+    const modified = Boolean(entry && app.modified);
+    const note = $("preset-modified");
+    note.hidden = !modified;
+    note.textContent = modified ? `Modified from “${entry.title}”: the text below describes that preset, not this run.` : "";
+    const text = $("preset-description");
+    text.textContent = describePreset(entry);
+    text.classList.toggle("original", modified);
   },
 
   viewBar(app) {

@@ -1,4 +1,4 @@
-// Presets menu: GET /api/presets -> [{name, title, description, view, config}]. The <select>
+// Presets menu: GET /api/presets -> [{name, title, description, view, steps, config}]. The <select>
 // (testid `preset`) has one option per preset, its value the preset's name.
 
 export function fillPresetSelect(select, presets) {

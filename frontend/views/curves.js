@@ -3,6 +3,8 @@
 // drawn whole and solid; the timeline's other branches dashed beside it, one legend entry each
 // ("original", "branch 2"), so a branch is seen against the run it left. A dotted line marks the
 // iteration shown when it is not the newest (the timeline went back): moved at most every MARK_MS.
+import { metricAxes, metricTraces } from "./metric-traces.js";
+
 const THROTTLE_MS = 500;
 const MARK_MS = 80;
 
@@ -32,6 +34,7 @@ export class CurvesView {
     this.lastDraw = 0;
     this.drawnVersion = -1;
     this.drawnLog = null;
+    this.drawnDirac = null;
     this.pending = null;
     this.marked = null; // the iteration marked (null: none)
     this.markTimer = null;
@@ -46,26 +49,30 @@ export class CurvesView {
     return typeof window.Plotly !== "undefined";
   }
 
-  /** Ask for a redraw; it happens now or within THROTTLE_MS. `mark`: the iteration to mark, or null. */
-  update(history, logx, mark = null) {
+  /**
+   * Ask for a redraw; it happens now or within THROTTLE_MS. `mark`: the iteration to mark, or null;
+   * `dirac`: the target is a Dirac point (no modes or densities to plot, only a distance).
+   */
+  update(history, logx, mark = null, dirac = false) {
     if (!this.available()) {
       this.lossDiv.textContent = "Curves need plotly.js (served at vendor/plotly.min.js), which did not load.";
       return;
     }
     this.mark(mark);
-    if (history.version === this.drawnVersion && logx === this.drawnLog) return;
+    if (history.version === this.drawnVersion && logx === this.drawnLog && dirac === this.drawnDirac) return;
     const wait = THROTTLE_MS - (performance.now() - this.lastDraw);
     if (wait > 0) {
       if (!this.pending) this.pending = setTimeout(() => {
         this.pending = null;
-        this.update(history, logx, this.marked);
+        this.update(history, logx, this.marked, dirac);
       }, wait);
       return;
     }
     this.lastDraw = performance.now();
     this.drawnVersion = history.version;
     this.drawnLog = logx;
-    this.draw(history, logx);
+    this.drawnDirac = dirac;
+    this.draw(history, logx, dirac);
   }
 
   /** Move the marker line (cheap: shapes only, no redraw of the traces). */
@@ -79,7 +86,7 @@ export class CurvesView {
     }, MARK_MS);
   }
 
-  draw(history, logx) {
+  draw(history, logx, dirac) {
     const { losses: raw, metrics: M } = history.lineage();
     const many = history.branches.size > 1;
     const here = history.branches.get(history.branch);
@@ -125,20 +132,15 @@ export class CurvesView {
 
     const traces = [];
     for (const b of others) {
-      const f = modesFraction(b.metrics);
+      const f = dirac ? null : modesFraction(b.metrics);
       if (f) traces.push(...ghost(b, b.metrics.iteration, [[f, "#b35806"], [b.metrics.high_quality_fraction || [], "#542788"]]));
     }
-    const frac = modesFraction(M);
-    if (frac) {
-      traces.push(line(M.iteration, frac, name("modes captured (fraction)", "modes"), "#b35806", { customdata: M.modes_captured, hovertemplate: "%{customdata} modes<extra></extra>" }));
-    }
-    if (M.high_quality_fraction) traces.push(line(M.iteration, M.high_quality_fraction, "high-quality fraction", "#542788"));
-    if (M.sample_distance) traces.push(line(M.iteration, M.sample_distance, "sample distance", "#009e73", { yaxis: "y2" }));
-    if (M.distance_to_equilibrium) traces.push(line(M.iteration, M.distance_to_equilibrium, "distance to equilibrium", "#cc79a7", { yaxis: "y2" }));
+    // The branch shown (views/metric-traces.js): both mode rules, the shares, the JS divergence and
+    // distances; a Dirac game only its distance to the equilibrium.
+    for (const t of metricTraces(M, { dirac })) traces.push(suffix ? { ...t, name: `${t.name}${suffix}` } : t);
     window.Plotly.react(this.metricDiv, traces, layout({
       ...size(this.metricDiv),
-      yaxis: { title: { text: "fraction" }, range: [0, 1.05], automargin: true },
-      yaxis2: { title: { text: "distance" }, overlaying: "y", side: "right", automargin: true, showgrid: false, rangemode: "tozero" },
+      ...metricAxes({ dirac }),
     }), { displayModeBar: false, responsive: true });
     this.drawn = true;
   }

@@ -12,7 +12,7 @@ from gan_core.science.presets import list_presets
 
 def listing() -> list[dict[str, Any]]:
     return [{"name": q.name, "title": q.title, "description": q.description, "view": q.view,
-             "config": q.config} for q in list_presets()]
+             "steps": q.steps, "config": q.config} for q in list_presets()]
 
 
 def config(name: str, field: str = "name") -> ExperimentConfig:

@@ -16,8 +16,11 @@ Channel protocol, all tuples (pickled over a Pipe, passed as they are over a thr
   front -> host   ("create", sid, token, config_json, preset)   ("msg", sid, protocol_message)
                   ("attach", sid, resumed, set_view | None)     ("detach", sid)   ("idle_pause", sid)
                   ("end", sid)   ("taken", sid)  [the front sent the last frame]   ("stop",)
-  host -> front   ("ready", None)  [warmed up]   ("post", sid, dict)   ("frame", sid, bytes)
+                  ("ask", sid, request_id, "watch" | "fork")  [a broadcast starts; a viewer forks]
+                  ("adopt", sid, token, fork_state)  [a new session from a fork's state]
+  host -> front   ("ready", None)  [warmed up]   ("post", sid, dict)   ("frame", sid, bytes, slot)
                   ("close", sid, code, reason)   ("gone", sid)  [it crashed or could not start]
+                  ("reply", sid, request_id, dict)  [the answer to "ask"]
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any
 from gan_core.engine.config import ConfigError, parse_config
 from gan_core.engine.trainer import Trainer
 from server.sessions.pacer import Pacer
+from server.sessions.runs import Runs
 from server.sessions.session import Session
 from server.settings import Settings
 
@@ -97,9 +101,9 @@ class ChannelSink:
     def post(self, msg: dict[str, Any]) -> None:
         self._send(("post", self.sid, msg))
 
-    def offer_frame(self, data: bytes) -> None:
+    def offer_frame(self, data: bytes, slot: str = "A") -> None:
         self.in_flight = True
-        self._send(("frame", self.sid, data))
+        self._send(("frame", self.sid, data, slot))
 
     def frame_pending(self) -> bool:
         return self.in_flight
@@ -136,12 +140,26 @@ class Host:
         try:
             trainer = Trainer(parse_config(config))
         except ConfigError as exc:  # validated by the front already; a device check can still fail here
-            self.send(("post", sid, {"type": "error", "message": exc.message, "field": exc.field}))
-            self.send(("close", sid, CLOSE_COULD_NOT_START, "could not start"))
-            self.send(("gone", sid))
-            return
+            return self._could_not_start(sid, exc)
         self.sessions[sid] = Session(trainer, self.settings, self.pacer, preset, sid=sid, token=token)
         self.sinks[sid] = ChannelSink(self.send, sid)
+
+    def _adopt(self, sid: str, token: str, state: dict[str, Any]) -> None:
+        """A session that goes on from another's state (Session.fork_state), bit for bit."""
+        try:
+            runs = Runs.restore(state["runs"])
+        except ConfigError as exc:
+            return self._could_not_start(sid, exc)
+        s = Session(runs.trainer, self.settings, self.pacer, state["preset"], sid=sid, token=token)
+        s.adopt(runs)
+        s.set_view(state["view"], state["fps"])
+        self.sessions[sid] = s
+        self.sinks[sid] = ChannelSink(self.send, sid)
+
+    def _could_not_start(self, sid: str, exc: ConfigError) -> None:
+        self.send(("post", sid, {"type": "error", "message": exc.message, "field": exc.field}))
+        self.send(("close", sid, CLOSE_COULD_NOT_START, "could not start"))
+        self.send(("gone", sid))
 
     def handle(self, msg: tuple) -> bool:
         """One message from the front; False on "stop"."""
@@ -150,6 +168,9 @@ class Host:
             return False
         if kind == "create":
             self._create(*msg[1:])
+            return True
+        if kind == "adopt":
+            self._adopt(*msg[1:])
             return True
         sid = msg[1]
         s, sink = self.sessions.get(sid), self.sinks.get(sid)
@@ -166,6 +187,14 @@ class Host:
             s.idle_pause()
         elif kind == "taken":
             sink.in_flight = False
+        elif kind == "ask":
+            _, _, rid, what = msg
+            try:
+                answer = s.watch_state() if what == "watch" else s.fork_state()
+            except Exception as exc:  # the asker is told, and this session goes on
+                log.exception("session %s: %s failed", sid, what)
+                answer = {"error": f"{what}: internal error ({exc})"}
+            self.send(("reply", sid, rid, answer))
         elif kind == "end":
             self._drop(sid)
         return True

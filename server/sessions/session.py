@@ -25,13 +25,13 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from gan_core.engine import history
 from gan_core.engine.config import SCHEMA_VERSION
 from gan_core.engine.snapshot import GRID_2D_MAX, SnapshotOptions
 from gan_core.plain_json import json_safe
 from server.sessions import handlers, presets
 from server.sessions.rewind import Rewind
-from server.wire.frames import encode_frame
+from server.sessions.runs import Runs
+from server.sessions.timeline_view import history_message, timeline_message
 from server.wire.protocol import PROTOCOL_VERSION
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class Session(Rewind):
         self.token = token
         self.settings = settings
         self.pacer = pacer  # shared by every session of every host: they train alike
-        self._trainer = trainer
+        self._runs = Runs(trainer)  # A, and B while comparing
         trainer.timeline.set_budget(trainer, settings.timeline_budget_bytes)
         self._preset = preset  # the preset the run started from (its origin, kept when edited)
         self._modified = presets.modified(preset, trainer.config)  # its config is no longer the preset's
@@ -66,7 +66,6 @@ class Session(Rewind):
         self._dirty = True  # something changed that the client has not seen in a frame yet
         self._was_running = False  # running when its page went away: goes on when it comes back
         self._sink: Any = None  # where replies and frames go (a host's ChannelSink); None: detached
-        self._hist_cursor = 0  # the last history iteration a frame carried
         self._metrics_t = -math.inf  # when the last fresh metrics / D surface were computed
         self._surface_t = -math.inf
         self._next_frame_t = -math.inf  # monotonic deadline of the next regular frame
@@ -86,7 +85,26 @@ class Session(Rewind):
 
     @property
     def trainer(self) -> Trainer:
-        return self._trainer
+        """A's trainer (the only one unless comparing)."""
+        return self._runs.trainer
+
+    @property
+    def _trainer(self) -> Trainer:
+        # The timeline's operations (Rewind) and the curves work on A.
+        return self._runs.trainer
+
+    @property
+    def _hist_cursor(self) -> int:
+        """The last history iteration A's frames carried (Rewind moves it after a seek)."""
+        return self._runs.a.hist_cursor
+
+    @_hist_cursor.setter
+    def _hist_cursor(self, iteration: int) -> None:
+        self._runs.a.hist_cursor = iteration
+
+    @property
+    def runs(self) -> Runs:
+        return self._runs
 
     @property
     def preset(self) -> str | None:
@@ -123,7 +141,7 @@ class Session(Rewind):
         return self._sink is not None
 
     def state(self) -> str:
-        if self._trainer.status != "ok":
+        if not self._runs.ok:
             return "diverged"
         return "running" if self._running else "paused"
 
@@ -139,7 +157,7 @@ class Session(Rewind):
         self.post_timeline()
         if view is not None:
             self.handle(view)
-        if self._was_running and self._trainer.status == "ok":
+        if self._was_running and self._runs.ok:
             self._running = True
         self._was_running = False
         self.post_status()
@@ -227,22 +245,22 @@ class Session(Rewind):
         self._pending = 0
         self._replay_to = None
         for _ in range(n):
-            self._trainer.step_part(part)
+            self._runs.step_part(part)
         self.post_timeline_if_changed()
         self.post_status()
         self._dirty = True
 
     def reset(self, seed: int | None) -> None:
         self._replay_to = None
-        self._trainer.reset(seed)
+        self._runs.reset(seed)
         self._changed(rebuilt=True, cause="reset")
 
-    def apply(self, patch: dict[str, Any], clear_preset: bool = False) -> None:
+    def apply(self, patch: dict[str, Any], clear_preset: bool = False, slot: str = "A") -> None:
         """A live change (validated as a whole; ConfigError names the field and changes nothing). At a
         past iteration of the run it starts a new branch of the timeline there (gan_core's trainer)."""
         self._replay_to = None
         target, kind = self._trainer.target, self._trainer.config.target.name
-        rebuilt = self._trainer.apply(patch)
+        rebuilt = self._runs.apply(patch, slot)
         if clear_preset or self._trainer.config.target.name != kind:
             self._preset = None  # a preset's story is about its own target: another kind is not it
         if self._trainer.target is not target:
@@ -250,9 +268,12 @@ class Session(Rewind):
         self._changed(rebuilt)
 
     def replace_trainer(self, trainer: Trainer, preset: str | None, stop: bool = False, cause: str = "preset") -> None:
-        """Another run (a preset, an import): built whole by the caller, so a failure changed nothing."""
+        """Another run (a preset, an import): built whole by the caller, so a failure changed nothing.
+        It is one experiment, so a comparison ends."""
         trainer.timeline.set_budget(trainer, self.settings.timeline_budget_bytes)
-        self._trainer = trainer
+        if self._runs.comparing:
+            self.post({"type": "notice", "message": "The comparison ended: one experiment was loaded."})
+        self._runs = Runs(trainer)
         self._preset = preset
         self._replay_to = None
         if stop:
@@ -264,6 +285,21 @@ class Session(Rewind):
         # The page's window framed the old target: the new one's first frame covers its own box, and
         # the page sends the window it frames next (SnapshotOptions.window).
         self._view = replace(self._view, window=None)
+
+    def compare(self, b: Trainer, name: str | None, a: Trainer | None = None, preset: str | None = None) -> None:
+        """Start a comparison, both from iteration 0 (see server.sessions.runs.Runs.compare)."""
+        self._runs.compare(b, name, a)
+        for _, run in self._runs.each():
+            run.trainer.timeline.set_budget(run.trainer, self.settings.timeline_budget_bytes)
+        if a is not None:
+            self._preset = preset
+        self._replay_to = None
+        self._changed(rebuilt=True, cause="compare")
+
+    def stop_compare(self) -> None:
+        """Back to A alone, where it is."""
+        self._runs.stop_compare()
+        self._changed(rebuilt=False, cause="compare")
 
     def set_view(self, view: SnapshotOptions, fps: float | None = None) -> None:
         """What frames carry (already checked against the target) and, if given, their rate cap."""
@@ -282,22 +318,55 @@ class Session(Rewind):
         self.post({"type": "error", "message": message, "field": field})
 
     def post_ready(self, resumed: bool) -> None:
-        self.post({"type": "ready", "session": self.id, "token": self.token,
-                   "config": self._trainer.config.model_dump(mode="json"), "protocol": PROTOCOL_VERSION,
+        self.post({"type": "ready", "session": self.id, "token": self.token, "role": "owner",
+                   "config": self.trainer.config.model_dump(mode="json"), "protocol": PROTOCOL_VERSION,
                    "schema_version": SCHEMA_VERSION, "preset": self._preset, "modified": self._modified,
-                   "resumed": resumed, "config_rev": self._config_rev, "iteration": self._trainer.iteration})
+                   "resumed": resumed,
+                   "config_rev": self._config_rev, "iteration": self.trainer.iteration,
+                   "compare": self._runs.describe()})
+
+    def status_message(self, rebuilt: bool = False, cause: str | None = None) -> dict[str, Any]:
+        return {"type": "status", "state": self.state(), "iteration": self._runs.iteration, "its": self._its,
+                "message": self._runs.status_message(), "rebuilt": rebuilt, "config_rev": self._config_rev,
+                "cause": cause, "replay_to": self._replay_to}
 
     def post_status(self, rebuilt: bool = False, cause: str | None = None) -> None:
-        t = self._trainer
-        self.post({"type": "status", "state": self.state(), "iteration": t.iteration, "its": self._its,
-                   "message": t.status_message, "rebuilt": rebuilt, "config_rev": self._config_rev,
-                   "cause": cause, "replay_to": self._replay_to})
+        self.post(self.status_message(rebuilt, cause))
         self._status_t = time.monotonic()
 
+    def config_message(self, rebuilt: bool, cause: str = "configure") -> dict[str, Any]:
+        return {"type": "config", "config": self.trainer.config.model_dump(mode="json"), "rebuilt": rebuilt,
+                "config_rev": self._config_rev, "preset": self._preset, "modified": self._modified, "cause": cause,
+                "iteration": self.trainer.iteration, "compare": self._runs.describe()}
+
     def post_config(self, rebuilt: bool, cause: str = "configure") -> None:
-        self.post({"type": "config", "config": self._trainer.config.model_dump(mode="json"), "rebuilt": rebuilt,
-                   "config_rev": self._config_rev, "preset": self._preset, "modified": self._modified,
-                   "cause": cause, "iteration": self._trainer.iteration})
+        self.post(self.config_message(rebuilt, cause))
+
+    def post_history(self) -> None:
+        """Every run's curves: A's timeline (Rewind), and B's while comparing (B has no seek: one branch)."""
+        super().post_history()
+        if self._runs.b is not None:
+            self.post({**history_message(self._runs.b.trainer, self._run), "slot": "B"})
+
+    def watch_state(self) -> dict[str, Any]:
+        """What a broadcast starts from (server.classroom): the config, the status, the timeline and
+        every run's curves up to the last frame made; the next frame follows at once."""
+        self._dirty = True
+        t = self.trainer
+        return json_safe({**self.config_message(False), "type": "watch_state", "status": self.status_message(),
+                          "run": self._run, "branch": t.timeline.current.id,
+                          "timeline": timeline_message(t, self._run, self._replay_to, self._seek),
+                          "curves": {slot: r.curves() for slot, r in self._runs.each()}})
+
+    def fork_state(self) -> dict[str, Any]:
+        """Everything a copy needs to go on exactly from here (server.sessions.host adopts it)."""
+        return {"runs": self._runs.capture(), "preset": self._preset, "view": self._view, "fps": self._fps}
+
+    def adopt(self, runs: Runs) -> None:
+        """Take a fork's runs (before attaching: nobody has seen this session yet)."""
+        for _, run in runs.each():
+            run.trainer.timeline.set_budget(run.trainer, self.settings.timeline_budget_bytes)
+        self._runs = runs
 
     def _changed(self, rebuilt: bool, cause: str = "configure") -> None:
         """After an applied change: tell the client, and show it in the very next frame. A rebuild is
@@ -328,7 +397,7 @@ class Session(Rewind):
 
     def _quantum(self) -> None:
         """Train within this turn's budget, in one Trainer.step call (or not at all this turn)."""
-        t = self._trainer
+        runs = self._runs
         if self._running:
             self._credit_s += self.pacer.budget_s
             n = int(self._credit_s / self._iter_s)
@@ -336,11 +405,11 @@ class Session(Rewind):
                 return
         else:  # an explicit step request finishes promptly, whatever the load
             n = min(self._pending, max(1, int(self.pacer.budget_s / self._iter_s)))
-        before = t.iteration
+        before = runs.iteration
         start = time.perf_counter()
-        t.step(n)
+        runs.step(n)  # a comparison's two in lock-step: an iteration costs both
         took = time.perf_counter() - start
-        done = t.iteration - before
+        done = runs.iteration - before
         if done > 0:
             self._iter_s = 0.8 * self._iter_s + 0.2 * (took / done)
         if self._running:
@@ -356,7 +425,7 @@ class Session(Rewind):
         if now - t0 >= 0.5:
             self._its = (self._trained - n0) / (now - t0)
             self._its_mark = (now, self._trained)
-        if self._trainer.status != "ok":
+        if not self._runs.ok:
             self._running, self._pending = False, 0
             self.post_status()
             self._dirty = True
@@ -391,24 +460,27 @@ class Session(Rewind):
         fresh_metrics = (self._dirty and not past) or now - self._metrics_t >= every
         metrics = self._view.metrics and (fresh_metrics or t.probe_cache.metrics is not None)
         grid = self._view.grid
-        if t.target.dim == 2:
+        if t.target.dim == 2:  # (A and B share the target)
             # A 1D grid of 512 must not fail a 2D target the person switched to since.
             grid = min(grid, GRID_2D_MAX, st.loaded_grid if self.pacer.loaded else GRID_2D_MAX)
         fresh_surface = self._dirty or now - self._surface_t >= 1.0 / st.surface_fps
         opts = replace(self._view, grid=grid, metrics=metrics, reuse_surface=not fresh_surface,
                        reuse_metrics=not fresh_metrics)
-        snap = t.snapshot(opts)
-        if snap.metrics_iteration == t.iteration:
-            self._metrics_t = now
-        if snap.surface_iteration == t.iteration:
-            self._surface_t = now
-        new = history.since(t.history, self._hist_cursor)
-        if new:
-            self._hist_cursor = new[-1]["iteration"]
         tl = t.timeline
         extra = {"state": self.state(), "its": self._its, "config_rev": self._config_rev, "run": self._run,
                  "branch": tl.current.id, "extent": tl.extent, "start": tl.start}
-        sink.offer_frame(encode_frame(snap, new, extra))
+        comparing = self._runs.comparing
+        for slot, run in self._runs.each():
+            # A comparison's frames say their slot; the socket keeps one mailbox per slot.
+            data, snap = run.frame(opts, {**extra, "slot": slot} if comparing else extra)
+            if slot == "A":
+                sink.offer_frame(data)
+                if snap.metrics_iteration == snap.iteration:
+                    self._metrics_t = now
+                if snap.surface_iteration == snap.iteration:
+                    self._surface_t = now
+            else:
+                sink.offer_frame(data, slot=slot)
         if now >= self._next_frame_t:
             # A steady clock: a frame a little late keeps the phase (the next comes sooner), so the
             # rate is the cap on average; one late by a whole period or more starts a new phase.

@@ -2,8 +2,12 @@
 
 JSON messages queue in order (replies and 1 Hz status: a few a second at most); frames go through
 a single-slot mailbox the producer overwrites, so a slow client skips frames instead of
-queueing them, and training never waits for the network. One sender task drains both, messages
-first, so a `config` reply always arrives before the frame that reflects it.
+queueing them, and training never waits for the network. A comparison's two experiments have a
+mailbox each (slot "A" and "B"). One sender task drains all, messages first, so a `config` reply
+always arrives before the frame that reflects it.
+
+The `*_local` calls are for the event loop's own thread only (a broadcast fans one frame out to
+hundreds of viewers' bridges there): they skip the cross-thread wake-up, a system call each.
 """
 
 from __future__ import annotations
@@ -25,8 +29,8 @@ class Bridge:
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
         self._lock = threading.Lock()
-        self._messages: deque[dict[str, Any]] = deque()
-        self._frame: bytes | None = None
+        self._messages: deque[dict[str, Any] | str] = deque()  # a str is JSON already (sent as it is)
+        self._frames: dict[str, bytes] = {}  # slot -> the newest unsent frame
         self._close: tuple[int, str] | None = None
         self._wake = asyncio.Event()
         self.on_frame_sent: Callable[[], None] | None = None  # its session's host waits for this (server.sessions.proxy)
@@ -44,9 +48,9 @@ class Bridge:
             self._messages.append(msg)
         self._poke()
 
-    def offer_frame(self, data: bytes) -> None:
+    def offer_frame(self, data: bytes, slot: str = "A") -> None:
         with self._lock:
-            self._frame = data
+            self._frames[slot] = data
         self._poke()
 
     def request_close(self, code: int, reason: str) -> None:
@@ -56,26 +60,43 @@ class Bridge:
 
     # ---- event loop -----------------------------------------------------------------------------
 
-    def _take(self) -> tuple[list[dict[str, Any]], bytes | None, tuple[int, str] | None]:
+    def post_local(self, msg: dict[str, Any] | str) -> None:
+        with self._lock:
+            self._messages.append(msg)
+        self._wake.set()
+
+    def offer_frame_local(self, data: bytes, slot: str = "A") -> None:
+        with self._lock:
+            self._frames[slot] = data
+        self._wake.set()
+
+    def request_close_local(self, code: int, reason: str) -> None:
+        with self._lock:
+            self._close = (code, reason)
+        self._wake.set()
+
+    def _take(self) -> tuple[list[dict[str, Any] | str], list[bytes], tuple[int, str] | None]:
         with self._lock:
             msgs = list(self._messages)
             self._messages.clear()
-            frame, self._frame = self._frame, None
-            return msgs, frame, self._close
+            frames = [self._frames[k] for k in sorted(self._frames)]  # A before B
+            self._frames.clear()
+            return msgs, frames, self._close
 
     async def pump(self, ws: WebSocket) -> None:
         """Send everything posted until a close is requested or the socket fails."""
         while True:
             await self._wake.wait()
             self._wake.clear()
-            msgs, frame, close = self._take()
+            msgs, frames, close = self._take()
             for m in msgs:
-                await ws.send_text(json.dumps(m, separators=(",", ":"), allow_nan=False, default=str))
+                await ws.send_text(m if isinstance(m, str) else
+                                   json.dumps(m, separators=(",", ":"), allow_nan=False, default=str))
             if close is not None:
                 log.info("closing websocket: %s %s", *close)
                 await ws.close(code=close[0], reason=close[1])
                 return
-            if frame is not None:
+            for frame in frames:
                 await ws.send_bytes(frame)
-                if self.on_frame_sent is not None:
-                    self.on_frame_sent()
+            if frames and self.on_frame_sent is not None:
+                self.on_frame_sent()

@@ -1,8 +1,11 @@
-"""The `/ws` endpoint: origin check, hello (new session or resume), then limits and parsing.
+"""The `/ws` endpoint: origin check, hello (new session, resume, or watching a broadcast), then
+limits and parsing.
 
 Everything a client sends passes a size check, a token-bucket rate limit and the pydantic
 protocol before it reaches its session's control queue; each failure gets an `error` reply
-naming the field and the connection goes on.
+naming the field and the connection goes on. A socket is an owner (it has a session) or a viewer
+(it watches a broadcast, server.classroom): a viewer may only ping and fork; everything else
+would change the teacher's experiment and is refused, naming `type`.
 """
 
 from __future__ import annotations
@@ -10,14 +13,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gan_core.engine.config import ConfigError, parse_config
+from server.classroom.hub import Classroom, Viewer
 from server.sessions import presets
 from server.sessions.manager import CLOSE_POLICY, CLOSE_SERVER_FULL, SessionManager
-from server.sessions.proxy import SessionProxy
+from server.sessions.proxy import SessionGone, SessionProxy
 from server.settings import Settings
 from server.sweeps.service import SweepService
 from server.web.bridge import Bridge
@@ -26,6 +31,7 @@ from server.wire import protocol as p
 log = logging.getLogger(__name__)
 
 HELLO_TIMEOUT_S = 30.0  # a socket that never says hello is closed (it holds a connection, not a seat)
+FORK_TIMEOUT_S = 30.0  # the teacher's host answers within a turn; this only bounds a stuck one
 
 
 class TokenBucket:
@@ -68,11 +74,21 @@ def _new_session(manager: SessionManager, hello: p.Hello) -> SessionProxy:
     return manager.open(cfg, hello.preset)
 
 
+def base_url(ws: WebSocket) -> str:
+    """The page's address as this socket's client reached it (the host it opened the lab on)."""
+    scheme = "https" if ws.url.scheme == "wss" else "http"
+    path = ws.url.path.rsplit("/", 1)[0] + "/"
+    return f"{scheme}://{ws.headers.get('host', 'localhost')}{path}"
+
+
 class Connection:
-    def __init__(self, ws: WebSocket, settings: Settings, manager: SessionManager, sweeps: SweepService):
+    def __init__(self, ws: WebSocket, settings: Settings, manager: SessionManager, sweeps: SweepService,
+                 classroom: Classroom):
         self.ws, self.settings, self.manager, self.sweeps = ws, settings, manager, sweeps
+        self.classroom = classroom
         self.bridge = Bridge(asyncio.get_running_loop())
         self.session: SessionProxy | None = None
+        self.viewer: Viewer | None = None  # set while this socket watches a broadcast
         self.bucket = TokenBucket(settings.rate_per_s, settings.rate_burst)
         self._limit_error_t = -1e9
         self._view: p.SetView | None = None  # hello's view, applied once the session exists
@@ -102,6 +118,64 @@ class Connection:
             return
         self._start(s, resumed=False)
 
+    def _watch(self, hello: p.Hello) -> None:
+        if hello.preset is not None or hello.config is not None or hello.resume is not None:
+            self.error("watch: a hello that watches takes no preset, config or resume", "watch")
+            return
+        b = self.classroom.find(hello.watch or "")
+        if b is None or b.state == "ended":
+            self.error("watch: no broadcast has that code (check it, or ask for a new one); "
+                       "send hello again", "watch")
+            return
+        if self.classroom.full():
+            self.error(f"too many viewers: all {self.settings.max_viewers} places are taken; try again soon", None)
+            self.bridge.request_close(CLOSE_SERVER_FULL, "too many viewers")
+            return
+        self.viewer = b.join(self.bridge)
+
+    async def _as_viewer(self, msg: Any) -> None:
+        if isinstance(msg, p.Ping):
+            self.bridge.post({"type": "pong"})
+        elif isinstance(msg, p.Fork):
+            await self._fork()
+        else:
+            self.error(f"type: {msg.type!r} would change the teacher's experiment, and viewers watch it "
+                       "read-only; make your own copy (fork) to try your own ideas", "type")
+
+    async def _fork(self) -> None:
+        """The viewer's own session, from the teacher's state now (answered by `ready`, role owner)."""
+        v = self.viewer
+        assert v is not None
+        try:
+            state = await asyncio.wait_for(asyncio.wrap_future(v.broadcast.proxy.ask("fork")), FORK_TIMEOUT_S)
+        except (SessionGone, TimeoutError) as exc:
+            self.error(f"fork: the teacher's session could not be copied ({exc or 'no answer'})", "type")
+            return
+        if "error" in state:
+            self.error(f"fork: {state['error']}", "type")
+            return
+        if self.viewer is None:  # closed meanwhile
+            return
+        if not self.manager.has_seat():
+            self.error(f"fork: server full: all {self.settings.max_sessions} seats are taken; keep watching "
+                       "and try again soon", None)
+            return
+        # No await from here to attaching: the seat count stays exact.
+        v.broadcast.leave(v)
+        self.viewer = None
+        self._start(self.manager.adopt(state), resumed=False)
+
+    def _broadcast(self, msg: p.Broadcast) -> None:
+        s = self.session
+        assert s is not None
+        if msg.stop:
+            b = s.audience
+            if b is not None:
+                b.end("The teacher stopped the broadcast.")
+            self.bridge.post({"type": "broadcast", "state": "ended", "code": None, "url": None, "viewers": 0})
+            return
+        self.bridge.post(self.classroom.start(s, base_url(self.ws)).owner_message())
+
     def _start(self, s: SessionProxy, resumed: bool) -> None:
         # No await between opening a session and attaching it: the seat count stays exact.
         self.session = s
@@ -128,9 +202,15 @@ class Connection:
         except p.ProtocolError as exc:
             self.error(exc.message, exc.field)
             return
+        if self.viewer is not None:
+            await self._as_viewer(msg)
+            return
         if self.session is None:
             if not isinstance(msg, p.Hello):
                 self.error("type: send hello first", "type")
+                return
+            if msg.watch is not None:
+                self._watch(msg)
                 return
             if msg.view is not None:
                 self._view = p.SetView(type="set_view", **msg.view.model_dump())
@@ -138,8 +218,12 @@ class Connection:
             return
         if isinstance(msg, p.SweepRequest | p.SweepCancel):
             await self.on_sweep(msg)
-            return
-        self.session.submit(msg)
+        elif isinstance(msg, p.Broadcast):
+            self._broadcast(msg)
+        elif isinstance(msg, p.Fork):
+            self.error("fork: this page owns its session already (fork is how a viewer gets its own)", "type")
+        else:
+            self.session.submit(msg)
 
     async def on_sweep(self, msg: p.SweepRequest | p.SweepCancel) -> None:
         """Sweeps belong to this connection (its cap, its cancel); they run in the sweep service. Checking a
@@ -160,7 +244,7 @@ class Connection:
         pump.add_done_callback(lambda t: t.cancelled() or t.exception())
         try:
             while not pump.done():
-                timeout = HELLO_TIMEOUT_S if self.session is None else None
+                timeout = HELLO_TIMEOUT_S if self.session is None and self.viewer is None else None
                 try:
                     async with asyncio.timeout(timeout):
                         event = await ws.receive()
@@ -177,6 +261,8 @@ class Connection:
             log.debug("websocket receive ended: %s", exc)
         finally:
             self.sweeps.drop(self)
+            if self.viewer is not None:
+                self.viewer.broadcast.leave(self.viewer)
             if self.session is not None:
                 self.manager.detach(self.session, self.bridge)
             # No await here: a cancelled handler must finish at once (the server is stopping).
@@ -186,11 +272,12 @@ class Connection:
 async def websocket_endpoint(ws: WebSocket) -> None:
     settings: Settings = ws.app.state.settings
     manager: SessionManager = ws.app.state.manager
+    classroom: Classroom = ws.app.state.classroom
     await ws.accept()
     if not origin_ok(ws, settings):
         log.warning("refused websocket from origin %s", ws.headers.get("origin"))
         await ws.send_json(p.error("origin not allowed (see --allowed-origin)", None))
         await ws.close(code=CLOSE_POLICY, reason="bad origin")
         return
-    await Connection(ws, settings, manager, ws.app.state.sweeps).serve()
+    await Connection(ws, settings, manager, ws.app.state.sweeps, classroom).serve()
 

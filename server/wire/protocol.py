@@ -60,6 +60,7 @@ class Hello(_Msg):
     config: dict[str, Any] | None = None
     resume: str | None = Field(None, max_length=200)
     view: ViewOptions | None = None
+    watch: str | None = Field(None, max_length=40, description="a broadcast's join code: watch it, read-only")
 
 
 class Play(_Msg):
@@ -84,6 +85,9 @@ class Reset(_Msg):
 class Configure(_Msg):
     type: Literal["configure"]
     patch: dict[str, Any]
+    # Which experiment of a comparison (A is the only one otherwise); the target and the seed are
+    # shared, so a change to either applies to both.
+    slot: Literal["A", "B"] = "A"
 
 
 class Preset(_Msg):
@@ -150,20 +154,42 @@ class SweepCancel(_Msg):
 
     type: Literal["sweep_cancel"]
     id: str | None = Field(None, max_length=64)
+class Broadcast(_Msg):
+    """The owner shares the session with a class (answered with its join code and link), or stops."""
+
+    type: Literal["broadcast"]
+    stop: bool = False
+
+
+class Fork(_Msg):
+    """A viewer takes its own session from the watched one's current state."""
+
+    type: Literal["fork"]
+
+
+class Compare(_Msg):
+    """Two experiments side by side, A and B, trained in lock-step (see docs/protocol.md)."""
+
+    type: Literal["compare"]
+    name: str | None = Field(None, max_length=200, description="a built-in comparison (GET /api/comparisons)")
+    patch: dict[str, Any] | None = Field(None, description="B is A's config with this patch")
+    stop: bool = False
 
 
 ClientMessage = Annotated[
     Hello | Play | Pause | Step | Reset | Configure | Preset | SetView | Draw | Export | Import | Ping
-    | Seek | Branch | SwitchBranch | SweepRequest | SweepCancel,
+    | Seek | Branch | SwitchBranch | SweepRequest | SweepCancel | Broadcast | Fork | Compare,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 # Messages for the session (server.sessions.handlers has one handler each) ...
 MESSAGE_TYPES = ("hello", "play", "pause", "step", "reset", "configure", "preset", "set_view", "draw",
-                 "export", "import", "ping", "seek", "branch", "switch_branch")
+                 "export", "import", "ping", "seek", "branch", "switch_branch", "broadcast", "fork", "compare")
 # ... and the sweep messages, which the web edge gives to the sweep service (server.sweeps), not the session.
 SWEEP_TYPES = ("sweep", "sweep_cancel")
 ALL_TYPES = MESSAGE_TYPES + SWEEP_TYPES
+# What a viewer may send once it watches: nothing that changes the teacher's experiment or its frames.
+VIEWER_TYPES = ("ping", "fork")
 
 
 def _first_error(exc: ValidationError) -> ProtocolError:

@@ -15,6 +15,8 @@ GOOD = {
     "switch_branch": '{"type":"switch_branch","branch":0}',
     "sweep": '{"type":"sweep","preset":"dirac-r1","grid":["regularizers.r1=0,1"],"seeds":2,"steps":100}',
     "sweep_cancel": '{"type":"sweep_cancel","id":"abc"}',
+    "broadcast": '{"type":"broadcast","stop":true}', "fork": '{"type":"fork"}',
+    "compare": '{"type":"compare","name":"x","patch":{"training":{"unroll":5}}}',
 }
 
 
@@ -57,6 +59,11 @@ def test_every_message_type_parses():
     ('{"type": "sweep", "preset": "dirac-r1", "grid": ["a=1", "b=1", "c=1"]}', "grid", "at most 2"),
     ('{"type": "sweep", "preset": "dirac-r1", "grid": ["a=1"], "seeds": 0}', "seeds", "greater than or equal to 1"),
     ('{"type": "sweep", "grid": ["a=1"]}', "preset", "missing"),
+    ('{"type": "hello", "watch": 12345}', "watch", "valid string"),
+    ('{"type": "configure", "patch": {}, "slot": "C"}', "slot", "'A' or 'B'"),
+    ('{"type": "broadcast", "stop": "yes"}', "stop", "valid boolean"),
+    ('{"type": "fork", "code": "x"}', "code", "unknown field"),
+    ('{"type": "compare", "patch": [1]}', "patch", "should be an object"),
 ])
 def test_bad_messages_name_the_field_and_reason(text, field, words):
     with pytest.raises(ProtocolError) as exc:

@@ -22,11 +22,13 @@ import { forgetResumeToken, resumeToken, saveResumeToken } from "./resume.js";
 import { StabilityMapView } from "./views/stability-map.js";
 import { EXAMPLES, applySweepMessage, cellPatch, newSweep, representativeSeed, settingName, sweepRequest } from "./sweep.js";
 import { buildMapPanel } from "./mappanel.js";
+import { Classroom } from "./broadcast.js";
+import { Compare } from "./compare.js";
 
 const $ = (id) => document.getElementById(id);
 
 export class App {
-  constructor({ schema, presets, initial }) {
+  constructor({ schema, presets, comparisons, initial }) {
     // What the server says once (GET /api/schema, /api/presets): defaults, bounds, target dims.
     this.schema = schema;
     this.defaults = schemaDefaults(schema);
@@ -84,6 +86,8 @@ export class App {
     this.sweep = newSweep(this.preset); // the Map panel: its form and the sweep the server runs for this page
     this.mapView = new StabilityMapView($("map-canvas"));
     buildMapPanel(presets);
+    this.classroom = new Classroom(this, initial.watch || null); // sharing with a class, or watching one
+    this.compare = new Compare(this, comparisons, initial.compare || null); // B beside A
     this.paint("classroom", "preset", "viewBar", "counter", "transport", "recording", "slowMotion", "map");
     // A cell that changed size is drawn again, paused too (the curves' cells shrink when the
     // timeline's text wraps, say, and plotly keeps the size it was drawn at).
@@ -95,7 +99,8 @@ export class App {
       onMessage: (msg) => this.onMessage(msg),
       onFrame: (frame) => this.onFrame(frame),
       onState: (state, detail) => this.onSocketState(state, detail),
-    }, (resume) => this.helloFields(resume), resumeToken());
+      allow: (msg) => this.classroom.allows(msg),
+    }, (resume) => this.helloFields(resume), initial.watch ? null : resumeToken()); // a viewer resumes nothing
   }
 
   start() {
@@ -107,8 +112,11 @@ export class App {
     for (const part of parts) PAINTERS[part](this);
   }
 
-  /** A new session's experiment (with a resume token too: the server starts it if the token expired). */
+  /** A new session's experiment (with a resume token too: the server starts it if the token expired),
+   * or the class this page watches. */
   helloFields() {
+    const watch = this.classroom.helloFields();
+    if (watch) return watch;
     const config = this.config || this.initialConfig;
     if (config) return { config };
     if (this.preset) return { preset: this.preset };
@@ -124,9 +132,12 @@ export class App {
     if (msg.preset) this.preset = msg.preset;
     this.sentWindow = null; // a fresh (or resumed) session computes over the target's box until told
     this.modified = Boolean(msg.modified);
+    this.classroom.onReady(msg);
+    this.compare.set(msg.compare || null);
     this.setConfig(msg.config, false);
     this.status.set("paused");
-    this.sendView();
+    if (this.classroom.role !== "viewer") this.sendView(); // a viewer sees the teacher's frames as they are
+    this.compare.onReady(msg);
     saveResumeToken(msg.token); // the newest one: the server may issue a new token on every resume
     if (msg.resumed) {
       const at = typeof msg.iteration === "number" ? ` at iteration ${msg.iteration}` : "";
@@ -171,6 +182,7 @@ export class App {
         this.ownData.accepted();
         if (msg.preset !== undefined) this.preset = msg.preset;
         this.modified = Boolean(msg.modified);
+        this.compare.set(msg.compare || null);
         this.setConfig(msg.config, Boolean(msg.rebuilt), msg.cause, msg.iteration);
         break;
       case "history":
@@ -178,6 +190,9 @@ export class App {
         break;
       case "timeline":
         this.rewind.onTimeline(msg);
+        break;
+      case "broadcast":
+        this.classroom.onMessage(msg);
         break;
       case "notice":
         this.status.notice(msg.message || "");
@@ -190,6 +205,7 @@ export class App {
           break;
         }
         this.status.error(msg.message || "error", msg.field);
+        this.classroom.onError(msg);
         if (!this.socket.ready && msg.field !== "resume" && (this.initialConfig || this.preset)) {
           // The link's experiment was refused (say, made with an older schema): say why, and
           // start the default experiment rather than leave an empty page.
@@ -213,6 +229,11 @@ export class App {
 
   onFrame(frame) {
     this.frameCount++;
+    if (frame.header.slot === "B") {
+      this.compare.onFrame(frame);
+      this.requestRender();
+      return;
+    }
     this.frame = frame;
     const h = frame.header;
     this.history.push(h);
@@ -232,6 +253,7 @@ export class App {
     if (state === "reconnecting") this.status.set("reconnecting", detail.attempt ? `attempt ${detail.attempt}` : "");
     else if (state === "full") this.status.set("full", "Every seat on this server is taken; retrying every 10 s.");
     else if (state === "closed") this.status.set("closed", detail.reason || "");
+    if (state === "closed") this.classroom.onClosed(detail.reason || "");
     else this.status.set(state);
     this.running = false;
     this.paint("counter", "transport");
@@ -240,14 +262,22 @@ export class App {
   setConfig(config, rebuilt, cause = "configure", iteration = 0) {
     const dimBefore = this.config && this.mainKind();
     this.config = config;
-    this.form.update(config);
-    this.model.update(config);
+    this.showConfig(false);
+    this.compare.paint(); // B's differences are against this A
     this.views.dirac.center = (config.target.mean && config.target.mean[0]) || 0;
     this.paint("preset", "map");
     this.writeHash();
     if (rebuilt) this.rebuiltNotice(cause, iteration);
     else if (cause === "switch_branch") this.status.notice(`Switched branch: back where it was left, iteration ${iteration}.`);
     if (dimBefore !== this.mainKind()) this.showMainView();
+  }
+
+  /** The form and the model diagram show the experiment being edited (B's while editing B). */
+  showConfig(force) {
+    if (!this.config) return;
+    const shown = this.compare.formConfig(this.config);
+    this.form.update(shown, force);
+    this.model.update(shown);
   }
 
   rebuiltNotice(cause, iteration) {
@@ -257,23 +287,31 @@ export class App {
     } else if (cause === "preset") {
       this.status.notice("Preset loaded: new networks, from iteration 0.");
     } else {
-      this.status.notice("That change built new networks: training restarted from iteration 0.");
+      this.status.notice(this.compare.active
+        ? "That change built new networks: A and B both restarted from iteration 0."
+        : "That change built new networks: training restarted from iteration 0.");
     }
     this.views.dirac.clear();
     this.trail.clear();
+    this.compare.clearTraces();
   }
 
-  /** The server's curves so far (on connect, after a reload, an import or any new run). */
+  /** The server's curves so far (on connect, after a reload, an import or any new run; a viewer's
+   * when it joins): A's, or B's of a comparison (`slot`). */
   onHistory(msg) {
-    this.history.load(msg);
+    const b = msg.slot === "B";
+    const history = b ? this.compare.history : this.history;
+    const dirac = b ? this.compare.views.dirac : this.views.dirac;
+    const trail = b ? this.compare.trail : this.trail;
+    history.load(msg);
     // The Dirac game's orbit and 2D trail start again from the curves' coordinates.
-    this.views.dirac.clear();
-    this.trail.clear();
-    const L = this.history.losses;
+    dirac.clear();
+    trail.clear();
+    const L = history.losses;
     L.iteration.forEach((it, i) => {
-      if (L.theta[i] !== null && L.psi[i] !== null) this.views.dirac.add(it, L.theta[i], L.psi[i]);
+      if (L.theta[i] !== null && L.psi[i] !== null) dirac.add(it, L.theta[i], L.psi[i]);
     });
-    this.trail.seed(L.iteration, L.theta, L.theta2);
+    trail.seed(L.iteration, L.theta, L.theta2);
     this.requestRender();
   }
 
@@ -281,7 +319,7 @@ export class App {
 
   configure(patch) {
     this.status.clearError();
-    this.socket.send({ type: "configure", patch });
+    this.socket.send({ type: "configure", patch, ...this.compare.slotField() });
   }
 
   play() {
@@ -302,11 +340,13 @@ export class App {
   }
 
   reset(seed) {
+    if (!this.classroom.allows({ type: "reset" })) return; // a viewer's curves stay: nothing was reset
     this.clearTraces();
     this.socket.send(seed === undefined ? { type: "reset" } : { type: "reset", seed });
   }
 
   choosePreset(name) {
+    if (!this.classroom.allows({ type: "preset" })) return;
     this.preset = name || null;
     this.modified = false;
     this.paint("preset");
@@ -337,6 +377,7 @@ export class App {
   }
 
   importData(data) {
+    if (!this.classroom.allows({ type: "import" })) return;
     this.clearTraces();
     this.socket.send({ type: "import", data });
   }
@@ -488,15 +529,18 @@ export class App {
     if (kind !== this.shownKind) {
       this.shownKind = kind; // "auto" follows the frames' dimension
       this.paint("mainView");
+      this.compare.paint();
     }
     const view = this.views[kind];
     view.render(frame, this.view, this.trail);
+    this.compare.render(kind);
     if (frame) this.renderCount++;
     if (view.framer && frame) this.followWindow(view.framer);
     // The timeline first: its text may wrap to another line and shrink the curves' cells, which
     // plotly then draws at their new size (not the old one, cut off at the bottom).
     this.timelineView.render(this.history);
-    this.curves.update(this.history, this.view.logx, this.rewind.marked, this.isDirac());
+    if (this.compare.active) this.compare.curves.update(this.history, this.compare.history, this.view.logx);
+    else this.curves.update(this.history, this.view.logx, this.rewind.marked, this.isDirac());
   }
 
   /** After a draw: ask the server for D over the window the view is heading to, once per new one,
@@ -504,7 +548,8 @@ export class App {
   followWindow(framer) {
     const goal = framer.goal;
     const sent = this.sentWindow;
-    if (goal && !(sent && goal.every((v, i) => v === sent[i]))) {
+    // A viewer's page shows D over the teacher's window: it has no say in what the frames carry.
+    if (goal && this.classroom.role !== "viewer" && !(sent && goal.every((v, i) => v === sent[i]))) {
       this.sentWindow = goal.slice();
       this.socket.send({ type: "set_view", window: goal });
     }
@@ -528,6 +573,7 @@ export class App {
   clearTraces() {
     this.views.dirac.clear();
     this.trail.clear();
+    this.compare.clearTraces();
   }
 
   toggleShare() {
@@ -544,7 +590,7 @@ export class App {
 
   shareUrl() {
     const hash = buildHash({ config: this.config || {}, defaults: this.defaults, defaultView: this.defaultView,
-      preset: this.preset, view: this.view, hide: this.share.hide });
+      preset: this.preset, view: this.view, hide: this.share.hide, compare: this.compare.hashPart(this.config || {}) });
     return window.location.href.split("#")[0] + hash;
   }
 
@@ -572,9 +618,9 @@ export class App {
   }
 
   writeHash() {
-    if (!this.config) return;
+    if (!this.config || this.classroom.role === "viewer") return; // a viewer's address is the watch link
     const hash = buildHash({ config: this.config, defaults: this.defaults, defaultView: this.defaultView,
-      preset: this.preset, view: this.view, hide: this.hide });
+      preset: this.preset, view: this.view, hide: this.hide, compare: this.compare.hashPart(this.config) });
     if (hash !== window.location.hash) history.replaceState(null, "", hash);
     this.linkLength = window.location.href.split("#")[0].length + hash.length;
     this.paint("link");

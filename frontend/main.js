@@ -3,6 +3,7 @@
 // a handler passes what a person did (the event's value) to App, and App redraws.
 import { App } from "./app.js";
 import { readHash } from "./urlhash.js";
+import { watchCode } from "./broadcast.js";
 import { installKeyboard } from "./keyboard.js";
 import { DrawPad } from "./draw.js";
 import { slowMotion } from "./slowmo.js";
@@ -21,15 +22,17 @@ async function getJson(url) {
 async function boot() {
   let schema;
   let presets;
+  let comparisons;
   try {
-    [schema, presets] = await Promise.all([getJson("api/schema"), getJson("api/presets")]);
+    [schema, presets, comparisons] = await Promise.all([getJson("api/schema"), getJson("api/presets"),
+      getJson("api/comparisons")]);
   } catch (err) {
     $("error-text").textContent = `The lab could not load its settings from the server (${err.message}). Is toygan serve running?`;
     $("error-banner").hidden = false;
     return;
   }
-  const initial = readHash(window.location.hash, schema);
-  const app = new App({ schema, presets, initial });
+  const initial = { ...readHash(window.location.hash, schema), watch: watchCode() };
+  const app = new App({ schema, presets, comparisons, initial });
   window.__toygan = app; // for the browser tests and bench/bench_render.py
   wireTransport(app);
   wireView(app);
@@ -66,6 +69,9 @@ function wireTransport(app) {
   });
   $("preset").addEventListener("change", (e) => app.choosePreset(e.target.value));
   $("slow-motion").addEventListener("click", () => slowMotion(app));
+  $("share-class").addEventListener("click", () => app.classroom.togglePanel());
+  $("mode-lab").addEventListener("click", () => app.compare.active && app.compare.stop());
+  $("mode-compare").addEventListener("click", () => app.compare.active || app.compare.start(null));
 }
 
 function wireView(app) {

@@ -15,7 +15,7 @@ const CONTRACT_TESTIDS = {
   seed: "seed",
 };
 
-const SECTION_TITLES = {
+export const SECTION_TITLES = {
   target: "Target",
   objective: "Objective",
   optimizer_d: "Discriminator optimizer",

@@ -10,7 +10,7 @@ const MARK_MS = 80;
 
 const SMOOTHING = 0.1; // EMA weight of the newest point in the loss curves
 
-function ema(values, alpha) {
+export function ema(values, alpha) {
   const out = new Array(values.length);
   let acc = null;
   for (let i = 0; i < values.length; i++) {

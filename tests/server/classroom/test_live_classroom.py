@@ -8,6 +8,7 @@ import base64
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from tests.server.test_live import _free_port, _run
 
 GRACE_S = 4  # the server's resume grace: short, so a test can wait it out
 MAX_VIEWERS = 3
+STALL_FRAMES = 200  # the teacher's frames a stalled viewer misses (~7 s at 30 frames/s)
 # Small and fast, with what makes a fork hard to get exactly right: Adam's moments, dropout and
 # instance noise drawing from the trainer's RNG, the historical-averaging means.
 CONFIG = {"target": {"name": "ring"}, "generator": {"width": 16, "depth": 2, "dropout": 0.1},
@@ -326,6 +328,44 @@ def test_a_broadcast_comparison_reaches_viewers_as_two_slots_in_lock_step(port):
             got[header["slot"]] = header["iteration"]
             assert header["iteration"] <= 4, "neither runs ahead of the step asked for"
         for p in (v, t):
+            await p.close()
+
+    _run(go())
+
+
+def test_a_viewer_that_stops_reading_slows_neither_the_teacher_nor_the_other_viewers(port):
+    async def go():
+        t, _, b = await teacher_broadcasting(port)
+        # A stalled page: its socket takes a frame or two, then reads nothing for a while. A small
+        # receive buffer (4 KiB, set before connecting so the window stays small) keeps the kernel
+        # from soaking up what the server sends; the server's own send buffer still holds some.
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", port))
+        stalled = Peer(await websockets.connect(f"ws://127.0.0.1:{port}/ws", sock=sock, max_size=2**24, max_queue=1))
+        await stalled.hello(watch=b["code"])
+        v, _ = await watcher(port, b["code"])
+        await v.next("frame")
+        await t.send(type="play")
+        await t.next("status", where=lambda m: m["state"] == "running")
+        # The stall lasts a number of the teacher's frames, not seconds, so a loaded machine that
+        # makes fewer frames a second stalls it longer and the buffers' share stays the same.
+        teacher, watched = [], []
+        while len(teacher) < STALL_FRAMES:  # the teacher's page and a live viewer read on
+            for peer, seen in ((t, teacher), (v, watched)):
+                h, _ = await peer.next("frame")
+                seen.append(h["iteration"])
+        assert teacher[-1] > teacher[0] and watched[-1] > watched[0]
+        assert len(watched) == len(teacher) and watched[-1] >= teacher[-10], "the live viewer keeps up"
+        # The stalled page gets the newest frame when it reads again after what the socket buffers
+        # held, not a backlog of every frame it missed.
+        latest, _ = await v.next("frame")
+        queued = []
+        while not queued or queued[-1] < latest["iteration"]:
+            queued.append((await stalled.next("frame"))[0]["iteration"])
+        assert len(queued) < STALL_FRAMES / 2, f"{len(queued)} of {STALL_FRAMES} frames were queued for the stalled viewer"
+        await t.send(type="pause")
+        for p in (stalled, v, t):
             await p.close()
 
     _run(go())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextvars
 import io
 import json
 import os
@@ -23,12 +24,15 @@ from tests.server.test_live import _free_port, _run
 
 GRACE_S = 4  # the server's resume grace: short, so a test can wait it out
 MAX_VIEWERS = 3
-STALL_FRAMES = 200  # the teacher's frames a stalled viewer misses (~7 s at 30 frames/s)
+STALL_FRAMES = 80  # the teacher's frames a stalled viewer misses (the buffers held ~20 of these big ones)
 # Small and fast, with what makes a fork hard to get exactly right: Adam's moments, dropout and
 # instance noise drawing from the trainer's RNG, the historical-averaging means.
 CONFIG = {"target": {"name": "ring"}, "generator": {"width": 16, "depth": 2, "dropout": 0.1},
           "discriminator": {"width": 16, "depth": 1}, "training": {"batch_size": 64},
           "regularizers": {"historical_averaging": 0.01, "instance_noise": 0.1, "instance_noise_anneal": 500}}
+
+
+SERVER_START_S = 180  # two workers importing torch on a 2-core machine other jobs also load
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +44,8 @@ def port():
     proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(p), "--log-level", "warning"],
                             env=env)
     try:
-        for _ in range(600):
+        deadline, w = time.monotonic() + SERVER_START_S, None
+        while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{p}/healthz", timeout=1) as r:
                     w = json.loads(r.read())["workers"]
@@ -49,10 +54,29 @@ def port():
             except OSError:
                 pass
             time.sleep(0.1)
+        else:
+            pytest.fail(f"the server's workers were not ready after {SERVER_START_S} s: {w}")
         yield p
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+# The sockets a test opened, closed when it ends however it ends, so a failing test leaves no
+# teacher or viewer behind to fill the next test's seats or viewer places.
+OPENED: contextvars.ContextVar[list] = contextvars.ContextVar("opened")
+
+
+def _closing(test) -> None:
+    async def go():
+        opened = []
+        OPENED.set(opened)
+        try:
+            await test()
+        finally:
+            await asyncio.gather(*(ws.close() for ws in opened), return_exceptions=True)
+
+    _run(go())
 
 
 class Peer:
@@ -61,6 +85,7 @@ class Peer:
     def __init__(self, ws):
         self.ws = ws
         self.seen: list[dict] = []
+        OPENED.get().append(ws)
 
     @classmethod
     async def open(cls, port: int) -> Peer:
@@ -136,7 +161,7 @@ def test_a_viewer_gets_the_teachers_curves_from_the_start_then_every_change(port
         for p in (v, t):
             await p.close()
 
-    _run(go())
+    _closing(go)
 
 
 def test_a_viewers_control_messages_are_refused_and_change_nothing(port):
@@ -166,7 +191,7 @@ def test_a_viewers_control_messages_are_refused_and_change_nothing(port):
         for p in (v, t):
             await p.close()
 
-    _run(go())
+    _closing(go)
 
 
 def _state(export: dict) -> dict:
@@ -217,7 +242,7 @@ def test_a_fork_is_its_own_session_and_its_next_100_iterations_match_the_teacher
         for p in (v, t):
             await p.close()
 
-    _run(go())
+    _closing(go)
 
 
 def test_an_unknown_code_is_answered_and_the_connection_stays_for_another_hello(port):
@@ -232,7 +257,7 @@ def test_an_unknown_code_is_answered_and_the_connection_stays_for_another_hello(
         for p in (v, t):
             await p.close()
 
-    _run(go())
+    _closing(go)
 
 
 def test_a_teacher_who_drops_pauses_the_stream_and_one_who_resumes_in_time_restarts_it(port):
@@ -254,7 +279,7 @@ def test_a_teacher_who_drops_pauses_the_stream_and_one_who_resumes_in_time_resta
         for p in (v, t2):
             await p.close()
 
-    _run(go())
+    _closing(go)
 
 
 def test_a_teacher_who_does_not_come_back_ends_the_broadcast_with_a_clear_message(port):
@@ -274,7 +299,7 @@ def test_a_teacher_who_does_not_come_back_ends_the_broadcast_with_a_clear_messag
         assert (await late.next("error"))["field"] == "watch"  # the code is gone with it
         await late.close()
 
-    _run(go())
+    _closing(go)
 
 
 def test_stopping_a_broadcast_ends_its_viewers(port):
@@ -283,13 +308,13 @@ def test_stopping_a_broadcast_ends_its_viewers(port):
         v, _ = await watcher(port, b["code"])
         await v.next("frame")
         await t.send(type="broadcast", stop=True)
-        assert (await t.next("broadcast"))["state"] == "ended"
+        await t.next("broadcast", where=lambda m: m["state"] == "ended")  # after any viewer count
         assert "stopped" in (await v.next("broadcast", where=lambda m: m["state"] == "ended"))["message"]
         with pytest.raises(websockets.ConnectionClosed):
             await asyncio.wait_for(v.ws.recv(), 10)
         await t.close()
 
-    _run(go())
+    _closing(go)
 
 
 def test_viewers_past_max_viewers_are_closed_with_1013_and_hold_no_seat(port):
@@ -308,7 +333,7 @@ def test_viewers_past_max_viewers_are_closed_with_1013_and_hold_no_seat(port):
         for p in (*viewers, t):
             await p.close()
 
-    _run(go())
+    _closing(go)
 
 
 def test_a_broadcast_comparison_reaches_viewers_as_two_slots_in_lock_step(port):
@@ -330,19 +355,23 @@ def test_a_broadcast_comparison_reaches_viewers_as_two_slots_in_lock_step(port):
         for p in (v, t):
             await p.close()
 
-    _run(go())
+    _closing(go)
 
 
 def test_a_viewer_that_stops_reading_slows_neither_the_teacher_nor_the_other_viewers(port):
     async def go():
-        t, _, b = await teacher_broadcasting(port)
+        # Big frames (~0.2 MB: 4096 points each, a 128x128 surface), so the socket buffers between
+        # the server and a stalled page hold few of them, and the stall can be short.
+        t, _, b = await teacher_broadcasting(port, config=CONFIG, view={"samples": 4096, "grid": 128})
         # A stalled page: its socket takes a frame or two, then reads nothing for a while. A small
         # receive buffer (4 KiB, set before connecting so the window stays small) keeps the kernel
         # from soaking up what the server sends; the server's own send buffer still holds some.
+        # No keepalive pings: a client that reads nothing would never see the pong.
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect(("127.0.0.1", port))
-        stalled = Peer(await websockets.connect(f"ws://127.0.0.1:{port}/ws", sock=sock, max_size=2**24, max_queue=1))
+        stalled = Peer(await websockets.connect(f"ws://127.0.0.1:{port}/ws", sock=sock, max_size=2**24,
+                                                  max_queue=1, ping_interval=None))
         await stalled.hello(watch=b["code"])
         v, _ = await watcher(port, b["code"])
         await v.next("frame")
@@ -368,4 +397,4 @@ def test_a_viewer_that_stops_reading_slows_neither_the_teacher_nor_the_other_vie
         for p in (stalled, v, t):
             await p.close()
 
-    _run(go())
+    _closing(go)

@@ -31,7 +31,7 @@ from gan_core.plain_json import json_safe
 from server.sessions import handlers, presets
 from server.sessions.rewind import Rewind
 from server.sessions.runs import Runs
-from server.sessions.timeline_view import history_message, timeline_message
+from server.sessions.sharing import Sharing
 from server.wire.protocol import PROTOCOL_VERSION
 
 if TYPE_CHECKING:
@@ -45,8 +45,9 @@ log = logging.getLogger(__name__)
 MAX_PENDING_STEPS = 1000  # step requests add up to this many iterations at most (a held key)
 
 
-class Session(Rewind):
-    """One lab session (see the module docstring); its timeline operations are Rewind's."""
+class Session(Sharing, Rewind):
+    """One lab session (see the module docstring); its timeline operations are Rewind's, its
+    comparison and what a broadcast or a fork takes from it Sharing's."""
 
     def __init__(self, trainer: Trainer, settings: Settings, pacer: Pacer, preset: str | None = None,
                  sid: str = "", token: str = ""):
@@ -286,21 +287,6 @@ class Session(Rewind):
         # the page sends the window it frames next (SnapshotOptions.window).
         self._view = replace(self._view, window=None)
 
-    def compare(self, b: Trainer, name: str | None, a: Trainer | None = None, preset: str | None = None) -> None:
-        """Start a comparison, both from iteration 0 (see server.sessions.runs.Runs.compare)."""
-        self._runs.compare(b, name, a)
-        for _, run in self._runs.each():
-            run.trainer.timeline.set_budget(run.trainer, self.settings.timeline_budget_bytes)
-        if a is not None:
-            self._preset = preset
-        self._replay_to = None
-        self._changed(rebuilt=True, cause="compare")
-
-    def stop_compare(self) -> None:
-        """Back to A alone, where it is."""
-        self._runs.stop_compare()
-        self._changed(rebuilt=False, cause="compare")
-
     def set_view(self, view: SnapshotOptions, fps: float | None = None) -> None:
         """What frames carry (already checked against the target) and, if given, their rate cap."""
         self._view = view
@@ -342,31 +328,6 @@ class Session(Rewind):
     def post_config(self, rebuilt: bool, cause: str = "configure") -> None:
         self.post(self.config_message(rebuilt, cause))
 
-    def post_history(self) -> None:
-        """Every run's curves: A's timeline (Rewind), and B's while comparing (B has no seek: one branch)."""
-        super().post_history()
-        if self._runs.b is not None:
-            self.post({**history_message(self._runs.b.trainer, self._run), "slot": "B"})
-
-    def watch_state(self) -> dict[str, Any]:
-        """What a broadcast starts from (server.classroom): the config, the status, the timeline and
-        every run's curves up to the last frame made; the next frame follows at once."""
-        self._dirty = True
-        t = self.trainer
-        return json_safe({**self.config_message(False), "type": "watch_state", "status": self.status_message(),
-                          "run": self._run, "branch": t.timeline.current.id,
-                          "timeline": timeline_message(t, self._run, self._replay_to, self._seek),
-                          "curves": {slot: r.curves() for slot, r in self._runs.each()}})
-
-    def fork_state(self) -> dict[str, Any]:
-        """Everything a copy needs to go on exactly from here (server.sessions.host adopts it)."""
-        return {"runs": self._runs.capture(), "preset": self._preset, "view": self._view, "fps": self._fps}
-
-    def adopt(self, runs: Runs) -> None:
-        """Take a fork's runs (before attaching: nobody has seen this session yet)."""
-        for _, run in runs.each():
-            run.trainer.timeline.set_budget(run.trainer, self.settings.timeline_budget_bytes)
-        self._runs = runs
 
     def _changed(self, rebuilt: bool, cause: str = "configure") -> None:
         """After an applied change: tell the client, and show it in the very next frame. A rebuild is

@@ -16,7 +16,7 @@ ITERATION = "Number(document.querySelector('[data-testid=iteration]').textConten
 
 def sharing(page, open_lab, url):
     """The teacher's page, sharing: returns the join code its panel shows."""
-    open_lab(page, url + "#p=ring-collapse")
+    open_lab(page, url + "#p=ring-collapse", timeout_ms=120000)  # the first page may wait for the workers to start
     page.click("[data-testid=share-class]")
     page.wait_for_function("/^[0-9A-Z]{5}-[0-9A-Z]{5}$/.test("
                            "document.querySelector('[data-testid=class-code]').textContent)", timeout=15000)

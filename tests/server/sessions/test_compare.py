@@ -10,7 +10,7 @@ from server.sessions.pacer import Pacer
 from server.sessions.session import Session
 from server.settings import Settings
 from server.wire.frames import decode_frame
-from server.wire.protocol import Compare, Configure, Draw, Preset, Reset, Step
+from server.wire.protocol import Branch, Compare, Configure, Draw, Preset, Reset, Seek, Step, SwitchBranch
 from tests.server.conftest import SMALL
 
 RING = {**SMALL, "target": {"name": "ring"}}
@@ -138,3 +138,17 @@ def test_configure_b_without_a_comparison_names_slot():
     assert sink.last("error")["field"] == "slot"
     with pytest.raises(ConfigError):
         s.runs.run("B")
+
+
+def test_the_timeline_is_refused_while_comparing_and_each_run_gets_its_curves():
+    s, sink = comparing({"training": {"unroll": 2}})
+    # A's curves and B's (slot B) come with the comparison's start: a reloaded page draws both.
+    histories = [m for m in sink.posts if m["type"] == "history"]
+    assert [m.get("slot") for m in histories[-2:]] == [None, "B"]
+    before = s.trainer.iteration
+    for msg in (Seek(type="seek", iteration=0), Branch(type="branch"), SwitchBranch(type="switch_branch", branch=0)):
+        s.handle(msg)
+        err = sink.last("error")
+        assert err["field"] == "type" and "stop comparing first" in err["message"], err
+        sink.posts.clear()
+    assert s.trainer.iteration == before and s.runs.comparing

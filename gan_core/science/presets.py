@@ -1,12 +1,15 @@
 """Named scenarios: a config patch plus what it must show. Presets are data, not code.
 
     list_presets() -> list[Preset]            # every preset, in teaching order
+    parse_preset(entry) -> Preset             # one entry of presets.json, checked
     get_preset(name) -> Preset                # KeyError naming the known presets
     preset_config(name, seed=None) -> ExperimentConfig
 
 The data lives in gan_core/preset_data/presets.json: each entry has name, title, description
 (one paragraph: what to watch and why), view ("1d" | "2d" | "dirac"), config (a patch over
-ExperimentConfig's defaults), steps (the headless budget) and claims. A claim is a dict that
+ExperimentConfig's defaults), steps (the headless budget, and the lab's: the page pauses there and
+offers to go on), optionally speed (the lab's default cap on iterations per second while it plays,
+1 to 10000; absent: as fast as the machine goes) and claims. A claim is a dict that
 gan_core.science.claims judges; it runs presets over seeds and reports each claim's pass rate:
 
     {"metric": "modes_captured", "op": "<=", "value": 2, "at": "final", "seeds": 5, "min_pass": 4}
@@ -32,6 +35,9 @@ from gan_core.engine.config import ExperimentConfig, apply_patch, parse_config
 
 DATA = Path(__file__).parent / "preset_data" / "presets.json"
 VIEWS = ("1d", "2d", "dirac")
+# A preset's speed (iterations/s). Dirac games run at ~1000 it/s and finish their budget in under
+# a second: 30-60 it/s shows every turn of the orbit. The lab's session cap takes the same range.
+SPEED_RANGE = (1.0, 10000.0)
 OPS = ("<=", ">=", "<", ">", "between")
 ATS = ("final", "evals", "run")
 
@@ -48,6 +54,7 @@ class Preset:
     steps: int
     claims: tuple[dict[str, Any], ...] = ()
     eval_every: int = 0  # iterations between evaluations for "evals"/"run" claims (0: steps // 10)
+    speed: float | None = None  # the lab's default iterations/s cap while playing (None: no cap)
 
     def experiment(self, seed: int | None = None) -> ExperimentConfig:
         """The full, validated config (defaults + this patch), with `seed` if given."""
@@ -60,6 +67,10 @@ def _check(p: Preset) -> None:
         raise ValueError(f"preset {p.name}: view must be one of {VIEWS}, got {p.view!r}")
     if p.steps < 1:
         raise ValueError(f"preset {p.name}: steps must be >= 1")
+    if p.speed is not None and (isinstance(p.speed, bool) or not isinstance(p.speed, int | float)
+                                or not SPEED_RANGE[0] <= p.speed <= SPEED_RANGE[1]):
+        raise ValueError(f"preset {p.name}: speed must be a number of iterations per second from "
+                         f"{SPEED_RANGE[0]:g} to {SPEED_RANGE[1]:g}, got {p.speed!r}")
     for c in p.claims:
         if c.get("op") not in OPS or c.get("at", "final") not in ATS or "metric" not in c:
             raise ValueError(f"preset {p.name}: malformed claim {dict(c)}")
@@ -70,18 +81,20 @@ def _raw() -> str:
     return DATA.read_text()
 
 
+def parse_preset(entry: dict[str, Any]) -> Preset:
+    """One entry of presets.json as a Preset; ValueError naming the preset and the field if malformed."""
+    p = Preset(name=entry["name"], title=entry["title"], description=entry["description"],
+               view=entry["view"], config=entry["config"], steps=int(entry["steps"]),
+               claims=tuple(entry.get("claims", ())),
+               eval_every=int(entry.get("eval_every", 0)), speed=entry.get("speed"))
+    _check(p)
+    return p
+
+
 def _load() -> tuple[Preset, ...]:
     # Parsed afresh on each call (microseconds): every caller gets its own dicts, so one caller
     # editing a preset's config cannot change what the next one loads.
-    out = []
-    for entry in json.loads(_raw()):
-        p = Preset(name=entry["name"], title=entry["title"], description=entry["description"],
-                   view=entry["view"], config=entry["config"], steps=int(entry["steps"]),
-                   claims=tuple(entry.get("claims", ())),
-                   eval_every=int(entry.get("eval_every", 0)))
-        _check(p)
-        out.append(p)
-    return tuple(out)
+    return tuple(parse_preset(entry) for entry in json.loads(_raw()))
 
 
 def list_presets() -> list[Preset]:

@@ -68,7 +68,7 @@ export class App {
     this.helpOpen = false;
     this.drawerOpen = false; // the settings drawer (narrow screens)
     this.fieldErrors = new Map(); // config path -> the refusal shown beside its field
-    this.lastEdit = null; // {path, value}: the last change sent from a field
+    this.lastEdit = null; // {path, sent}: the last change sent from a field
     this.lastAction = null; // what the page last asked for: a rebuild after "configure" gets a notice
 
     this.status = new StatusBar({
@@ -296,7 +296,7 @@ export class App {
     const field = this.form.fields.get(path);
     const edit = this.lastEdit && this.lastEdit.path === path ? this.lastEdit : null;
     this.fieldErrors.set(path, plainError({ label: field.label(), message: msg.message || "", path,
-      tried: edit ? edit.value : undefined, running: edit ? getPath(this.config, path) : undefined }));
+      tried: edit ? edit.sent : undefined, running: edit ? getPath(this.config, path) : undefined }));
     this.form.showErrors(this.fieldErrors);
     return true;
   }
@@ -305,7 +305,7 @@ export class App {
 
   /** A person changed the field at `path`. */
   edit(path, value) {
-    this.lastEdit = { path, value };
+    this.lastEdit = { path, sent: value };
     this.configure(dottedPatch(path, value));
   }
 
@@ -368,6 +368,7 @@ export class App {
 
   draw(points) {
     this.preset = null;
+    this.lastAction = "configure"; // a new target, like any settings change
     this.socket.send({ type: "draw", points });
   }
 

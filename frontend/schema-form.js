@@ -126,7 +126,8 @@ export function buildForm(root, schema, onChange, hidden = new Set()) {
     }
     for (const field of fields.values()) {
       const own = field.kinds && field.kinds.get(getPath(config, field.kindPath));
-      field.el.hidden = hidden.has(field.path) || hidden.has(field.section) || Boolean(field.kinds && !own);
+      field.shown = !(hidden.has(field.path) || hidden.has(field.section) || Boolean(field.kinds && !own));
+      field.el.hidden = !field.shown;
       if (own) field.describe(own.description || "", own.title);
       const value = getPath(config, field.path);
       field.set(value, force);
@@ -151,7 +152,7 @@ export function buildForm(root, schema, onChange, hidden = new Set()) {
   /** Whether `path` has a visible field (an error about it can be shown beside it). */
   function shows(path) {
     const field = fields.get(path);
-    return Boolean(field) && !field.el.hidden && !hidden.has(field.section);
+    return Boolean(field && field.shown);
   }
   return { update, showErrors, shows, fields, sections };
 }

@@ -1,7 +1,7 @@
 // App's methods for the page's panels: the first-steps guide, the help overlay, the settings
-// drawer (narrow screens), the model strip's way into the settings, the classroom link, the
-// recording and the slow-motion stage. Mixed into App's prototype (app.js): `this` is the App,
-// the one store; these change its state and repaint (chrome.js).
+// drawer (narrow screens), the model strip's way into the settings, the classroom link, the PNG
+// caption, the recording and the slow-motion stage. Mixed into App's prototype (app.js): `this`
+// is the App, the one store; these change its state and repaint (chrome.js).
 import { buildHash } from "./urlhash.js";
 import { rememberGuide } from "./guide.js";
 import { startRecording } from "./export.js";
@@ -70,6 +70,12 @@ export const PanelActions = {
     const hash = buildHash({ config: this.config || {}, defaults: this.defaults, defaultView: this.defaultView,
       preset: this.preset, view: this.view, hide: this.share.hide });
     return window.location.href.split("#")[0] + hash;
+  },
+
+  /** What a picture of the main view says it shows: "Mode collapse on the ring — iteration 812". */
+  caption() {
+    const p = this.currentPreset();
+    return `${p ? p.title : "ToyGAN Lab: own experiment"} — iteration ${this.iteration}`;
   },
 
   /** Start recording the main view, or stop and download what was recorded. */

@@ -574,12 +574,6 @@ export class App {
     return this.presets.find((p) => p.name === this.preset) || null;
   }
 
-  /** What a picture of the main view says it shows: "Mode collapse on the ring — iteration 812". */
-  caption() {
-    const p = this.currentPreset();
-    return `${p ? p.title : "ToyGAN Lab: own experiment"} — iteration ${this.iteration}`;
-  }
-
   writeHash() {
     if (!this.config) return;
     const hash = buildHash({ config: this.config, defaults: this.defaults, defaultView: this.defaultView,

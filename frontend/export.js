@@ -1,5 +1,6 @@
-// Export: PNG of the main view (captioned, margins cut), config JSON, metrics CSV, saved experiment (config + weights,
-// from the server's `export` answer); import reads either a saved experiment or a config JSON.
+// Export: PNG of the main view (captioned, blank margins cut), config JSON, metrics CSV, saved
+// experiment (config + weights, from the server's `export` answer); import reads either a saved
+// experiment or a config JSON.
 
 export function download(filename, blobOrText, type = "application/json") {
   const blob = blobOrText instanceof Blob ? blobOrText : new Blob([blobOrText], { type });

@@ -4,14 +4,14 @@
 import { History } from "./history.js";
 import { LabSocket, socketUrl } from "./socket.js";
 import { buildForm } from "./schema-form.js";
-import { buildHash, dottedPatch, getPath, schemaDefaults, viewDefaults } from "./urlhash.js";
+import { buildHash, dottedPatch, schemaDefaults, viewDefaults } from "./urlhash.js";
 import { OwnData } from "./owndata.js";
 import { fillPresetSelect } from "./presets.js";
 import { StatusBar } from "./status.js";
 import { PAINTERS } from "./chrome.js";
 import { guideDismissed } from "./guide.js";
 import { PanelActions } from "./app-panels.js";
-import { plainError } from "./field-messages.js";
+import { fieldError } from "./field-messages.js";
 import { PointTrail } from "./views/trail.js";
 import { Samples2DView } from "./views/samples2d.js";
 import { Density1DView } from "./views/density1d.js";
@@ -287,18 +287,11 @@ export class App {
 
   /** A refusal of a field the form shows goes beside it, in plain words; false: not a form field. */
   showFieldError(msg) {
-    if (!this.socket.ready || !msg.field || !this.config) return false;
-    // "target.means.2" belongs to the field target.means.
-    const parts = String(msg.field).split(".");
-    while (parts.length && !this.form.shows(parts.join("."))) parts.pop();
-    const path = parts.join(".");
-    if (!path) return false;
-    const field = this.form.fields.get(path);
-    const edit = this.lastEdit && this.lastEdit.path === path ? this.lastEdit : null;
-    this.fieldErrors.set(path, plainError({ label: field.label(), message: msg.message || "", path,
-      tried: edit ? edit.sent : undefined, running: edit ? getPath(this.config, path) : undefined }));
+    if (!this.socket.ready || !this.config) return false;
+    const got = fieldError(this.form, msg, this.config, this.lastEdit);
+    if (got) this.fieldErrors.set(got.path, got.text);
     this.form.showErrors(this.fieldErrors);
-    return true;
+    return Boolean(got);
   }
 
   // ---- page -> server ------------------------------------------------------------------------
@@ -362,6 +355,9 @@ export class App {
     if (name) {
       this.clearTraces();
       this.socket.send({ type: "preset", name });
+      // Still playing: the new run plays on to its own budget (the server forgot the old one's).
+      const p = this.currentPreset();
+      if (this.running && p) this.socket.send({ type: "play", until: p.steps });
     }
     this.writeHash();
   }

@@ -2,6 +2,7 @@
 // people ("Learning rate must be at most 10", not "optimizer_d.lr: Input should be less than or
 // equal to 10"), and the warning for a value outside the schema's sensible range (ui.sensible):
 // allowed, but rarely trains.
+import { getPath } from "./urlhash.js";
 
 // pydantic's phrasings -> ours. Order matters: the longer phrase first.
 const PHRASES = [
@@ -64,4 +65,21 @@ export function sensibleWarning(value, sensible) {
   if (value > hi) return `Above ${hi} is unusually high: training will likely blow up or jump around. Allowed, to see it.`;
   if (value < lo) return `Below ${lo} is unusually low: training will barely move.`;
   return "";
+}
+
+/**
+ * The refusal `msg` (the server's {message, field}) as {path, text} for the form field it is about
+ * ("target.means.2" is about target.means), or null when no shown field is. `lastEdit`: {path,
+ * sent}, the change the page last sent; its value is named in the sentence.
+ */
+export function fieldError(form, msg, config, lastEdit) {
+  if (!msg.field) return null;
+  const parts = String(msg.field).split(".");
+  while (parts.length && !form.shows(parts.join("."))) parts.pop();
+  const path = parts.join(".");
+  if (!path) return null;
+  const edit = lastEdit && lastEdit.path === path ? lastEdit : null;
+  const text = plainError({ label: form.fields.get(path).label(), message: msg.message || "", path,
+    tried: edit ? edit.sent : undefined, running: edit ? getPath(config, path) : undefined });
+  return { path, text };
 }

@@ -274,6 +274,7 @@ class Session(Rewind):
         self._trainer = trainer
         self._preset = preset
         self._replay_to = None
+        self._throttle.stop()  # the old run's stop iteration means nothing to this one
         if preset is not None:  # a preset plays at its own speed (presets.json), or uncapped
             self._throttle.set_speed(presets.speed(preset))
         if stop:

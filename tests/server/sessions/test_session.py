@@ -208,8 +208,10 @@ def test_a_preset_brings_its_speed_and_other_runs_keep_the_cap():
     assert s.speed is None
     from server.sessions import presets
 
+    s.play(until=400)
     s.replace_trainer(Trainer(presets.config("dirac-alternating")), "dirac-alternating")
     assert s.speed == 60 and sink.posts[-1]["speed"] == 60
+    assert sink.posts[-1]["until"] is None  # the old run's stop iteration is gone with it
     s.replace_trainer(Trainer(SMALL), None)  # an import: the person's cap stays
     assert s.speed == 60
     s.replace_trainer(Trainer(presets.config("ring-collapse")), "ring-collapse")

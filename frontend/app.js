@@ -146,6 +146,9 @@ export class App {
       this.sweep.message = `The connection dropped, so the map stopped after ${this.sweep.done} of ${this.sweep.total} squares.`;
       this.paint("map");
     }
+    // A link carries a preset's config, not its name, to the server: ask for the preset's speed here.
+    const p = this.currentPreset();
+    if (!msg.resumed && !msg.preset && p && p.speed != null) this.setSpeed(p.speed);
   }
 
   onMessage(msg) {

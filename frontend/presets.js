@@ -1,4 +1,5 @@
-// Presets menu: GET /api/presets -> [{name, title, description, view, config}]. The <select>
+// Presets menu: GET /api/presets -> [{name, title, description, view, steps, speed, config}]
+// (story.js tells a preset's story). The <select>
 // (testid `preset`) has one option per preset, its value the preset's name.
 
 export function fillPresetSelect(select, presets) {
@@ -13,9 +14,4 @@ export function fillPresetSelect(select, presets) {
     opt.textContent = p.title || p.name;
     select.append(opt);
   }
-}
-
-export function describePreset(preset) {
-  if (!preset) return "Your own experiment: change any control on the left.";
-  return preset.description || "";
 }

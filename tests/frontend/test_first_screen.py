@@ -189,3 +189,17 @@ def test_the_its_readout_does_not_move_the_header(lab_page, open_lab, lab_url):
     assert page.inner_text("[data-testid=its]") == "12345 it/s"
     assert after == before
     assert page.evaluate("document.querySelector('.topbar h1').getClientRects().length") == 1  # one line
+
+
+def test_a_link_the_page_wrote_plays_the_preset_at_its_speed(lab_browser, open_lab, lab_url):
+    page = new_page(lab_browser)
+    try:
+        open_lab(page, lab_url + "#p=dirac-r1")
+        page.wait_for_function("location.hash.includes('c=') && window.__toygan.speed === 60")
+        link = page.url  # the preset's config travels in c=, so the server never hears its name
+        open_lab(page, link)
+        page.wait_for_function("window.__toygan.speed === 60", timeout=10000)
+        assert page.input_value("[data-testid=speed]") == "60"
+        assert "500 iterations" in page.inner_text("[data-testid=budget]")
+    finally:
+        page.context.close()

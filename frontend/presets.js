@@ -1,6 +1,6 @@
-// Presets menu: GET /api/presets -> [{name, title, description, view, steps, speed, config}]
-// (story.js tells a preset's story). The <select>
-// (testid `preset`) has one option per preset, its value the preset's name.
+// Presets menu: GET /api/presets -> [{name, title, description, view, steps, speed, config}].
+// The <select> (testid `preset`) has one option per preset, its value the preset's name; story.js
+// tells the chosen preset's story.
 
 export function fillPresetSelect(select, presets) {
   select.replaceChildren();

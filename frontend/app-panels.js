@@ -27,11 +27,12 @@ export const PanelActions = {
     this.paint("drawer");
   },
 
-  /** Escape: close the topmost of help, drawer, guide; false when nothing was open. */
-  closeTop() {
+  /** Escape: close the topmost of help, drawer, guide; false when nothing was open. An Escape
+   * typed into a field (`typing`) leaves the guide alone: dismissing it is for good. */
+  closeTop(typing = false) {
     if (this.helpOpen) this.setHelp(false);
     else if (this.drawerOpen) this.setDrawer(false);
-    else if (this.guideOpen) this.setGuide(false);
+    else if (this.guideOpen && !typing) this.setGuide(false);
     else return false;
     return true;
   },

@@ -15,7 +15,7 @@ export const SHORTCUTS = Object.freeze([
 
 const KEY_ACTION = { " ": "togglePlay", ArrowRight: "step", r: "reset", R: "reset", "?": "help", Escape: "close" };
 
-/** actions: {togglePlay, step, reset, help, close} (close returns true when it closed something). */
+/** actions: {togglePlay, step, reset, help, close(typing)} (close: true when it closed something). */
 export function installKeyboard(actions) {
   window.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
@@ -25,7 +25,7 @@ export function installKeyboard(actions) {
     const typing = t && (t.isContentEditable || TYPING.includes(t.tagName));
     if (typing && action !== "close") return;
     if (action === "close") {
-      if (actions.close()) e.preventDefault();
+      if (actions.close(typing)) e.preventDefault();
       return;
     }
     if (action === "togglePlay" || action === "step") e.preventDefault();

@@ -43,7 +43,7 @@ async function boot() {
   );
   wireData(app);
   installKeyboard({ togglePlay: () => app.togglePlay(), step: () => app.step(), reset: () => app.reset(),
-    help: () => app.setHelp(!app.helpOpen), close: () => app.closeTop() });
+    help: () => app.setHelp(!app.helpOpen), close: (typing) => app.closeTop(typing) });
   // A link pasted into this tab's address bar: start over from it (not the session this tab had).
   window.addEventListener("hashchange", () => {
     forgetResumeToken();

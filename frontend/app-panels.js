@@ -7,7 +7,7 @@ import { rememberGuide } from "./guide.js";
 import { startRecording } from "./export.js";
 
 const $ = (id) => document.getElementById(id);
-const DRAWER_MAX_PX = 900; // lab.css: at this width and below the settings are a drawer
+const DRAWER_MAX_PX = 1100; // lab.css: at this width and below the settings are a drawer
 
 export const PanelActions = {
   setGuide(open) {

@@ -22,9 +22,10 @@ PREFIXES = ("make ", ".venv/bin/", "docker ", "podman ")
 def shell_lines() -> list[str]:
     out = []
     for block in re.findall(r"```(?:sh|bash)\n(.*?)```", README, re.S):
-        for line in block.splitlines():
+        # A line ending in a backslash continues on the next one (the sweep examples).
+        for line in re.sub(r"\\\n\s*", " ", block).splitlines():
             line = line.split(" #", 1)[0].strip()
-            if line:
+            if line and not line.startswith("#"):
                 out.append(line)
     return out
 

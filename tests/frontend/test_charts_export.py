@@ -84,7 +84,9 @@ def test_a_spike_is_clipped_with_a_note_on_the_chart(lab_page, open_lab, lab_url
     page.evaluate("window.__toygan.socket.send({type: 'step', n: 200})")
     page.wait_for_function("window.__toygan.history.losses.iteration.at(-1) >= 200", timeout=60000)
     # A loss spike the size a divergence makes, in the middle of a calm run.
-    page.evaluate("""(() => { const L = window.__toygan.history.losses; const i = Math.floor(L.d_loss.length / 2);
+    # (history.losses is a copy joined from the branch's ancestors: the spike goes into the branch's own series)
+    page.evaluate("""(() => { const h = window.__toygan.history; const L = h.branches.get(h.branch).losses;
+      const i = Math.floor(L.d_loss.length / 2);
       for (let k = 0; k < 3; k++) L.d_loss[i + k] = 500; window.__toygan.history.version++;
       window.__toygan.requestRender(); })()""")
     page.wait_for_timeout(800)

@@ -210,8 +210,9 @@ def test_a_preset_brings_its_speed_and_other_runs_keep_the_cap():
 
     s.play(until=400)
     s.replace_trainer(Trainer(presets.config("dirac-alternating")), "dirac-alternating")
-    assert s.speed == 60 and sink.posts[-1]["speed"] == 60
-    assert sink.posts[-1]["until"] is None  # the old run's stop iteration is gone with it
+    status = [m for m in sink.posts if m["type"] == "status"][-1]  # (the run's history and timeline follow it)
+    assert s.speed == 60 and status["speed"] == 60
+    assert status["until"] is None  # the old run's stop iteration is gone with it
     s.replace_trainer(Trainer(SMALL), None)  # an import: the person's cap stays
     assert s.speed == 60
     s.replace_trainer(Trainer(presets.config("ring-collapse")), "ring-collapse")

@@ -1,6 +1,7 @@
 // One labelled control per config field, built from its JSON schema: the label is the schema's
 // `title` (words for people), the help text its `description`, the widget and ranges its `ui`
-// hints. Each field can show one message beside it: a refusal from the server (red) or a warning
+// hints. What a person did is read from each change event (input, never state read back from the
+// DOM). Each field can show one message beside it: a refusal from the server (red) or a warning
 // that the value is outside the schema's sensible range (amber). schema-form.js lays them out.
 import { sensibleWarning } from "./field-messages.js";
 
@@ -87,7 +88,7 @@ export function buildField(path, prop0, onChange) {
       select.append(opt);
     }
     const numeric = integer || prop.type === "number";
-    select.addEventListener("change", () => commit(numeric ? Number(select.value) : select.value));
+    select.addEventListener("change", (e) => commit(numeric ? Number(e.target.value) : e.target.value));
     set = (v) => {
       select.value = String(v);
     };
@@ -97,7 +98,7 @@ export function buildField(path, prop0, onChange) {
     box.type = "checkbox";
     box.id = id;
     box.dataset.testid = testid;
-    box.addEventListener("change", () => commit(box.checked));
+    box.addEventListener("change", (e) => commit(e.target.checked));
     set = (v) => {
       box.checked = Boolean(v);
     };
@@ -114,9 +115,9 @@ export function buildField(path, prop0, onChange) {
     input.addEventListener("input", () => {
       editing = true;
     });
-    input.addEventListener("change", () => {
+    input.addEventListener("change", (e) => {
       editing = false;
-      const text = input.value.trim();
+      const text = e.target.value.trim();
       if (!text && nullable) return commit(null);
       // Send what was typed; the server names the field and the reason if it is wrong.
       commit(text.split(/[\s,]+/).filter(Boolean).map((t) => (Number.isNaN(Number(t)) ? t : Number(t))));
@@ -142,8 +143,10 @@ export function buildField(path, prop0, onChange) {
   control.setAttribute("aria-describedby", `${help.id} ${msg.id}`);
   wrap.append(msg, help);
   // A field several kinds share (the std of a ring and of a grid) says what it means for the kind shown.
+  let shownLabel = "";
   const describe = (text, title) => {
-    labelText.textContent = title || prop0.title || path;
+    shownLabel = title || prop0.title || path;
+    labelText.textContent = shownLabel;
     label.title = text;
     help.textContent = text;
     control.title = text;
@@ -156,7 +159,7 @@ export function buildField(path, prop0, onChange) {
     wrap.classList.toggle("has-error", kind === "error" && Boolean(text));
   };
   const warnFor = (v) => sensibleWarning(v, ui.sensible);
-  return { path, el: wrap, set, describe, message, warnFor, label: () => labelText.textContent,
+  return { path, el: wrap, set, describe, message, warnFor, label: () => shownLabel,
     rebuild: Boolean(ui.rebuild) };
 }
 
@@ -179,11 +182,12 @@ function numberControl({ wrap, id, testid, prop, prop0, path, ui, widget, intege
   number.addEventListener("input", () => {
     editing = true;
   });
-  number.addEventListener("change", () => {
+  number.addEventListener("change", (e) => {
     editing = false;
-    commit(parse(number.value));
+    commit(parse(e.target.value));
   });
   let range = null;
+  let dragging = false; // a slider being dragged: the server's updates must not move it under the pointer
   let toRange = (v) => v;
   let fromRange = (v) => v;
   if (widget === "slider" || widget === "log-slider") {
@@ -208,10 +212,14 @@ function numberControl({ wrap, id, testid, prop, prop0, path, ui, widget, intege
       range.max = String(prop.maximum ?? 100);
       range.step = String(ui.step ?? (integer ? 1 : "any"));
     }
-    range.addEventListener("input", () => {
-      number.value = formatNumber(fromRange(Number(range.value)), integer);
+    range.addEventListener("input", (e) => {
+      dragging = true;
+      number.value = formatNumber(fromRange(Number(e.target.value)), integer);
     });
-    range.addEventListener("change", () => commit(fromRange(Number(range.value))));
+    range.addEventListener("change", (e) => {
+      dragging = false;
+      commit(fromRange(Number(e.target.value)));
+    });
     wrap.classList.add("field-slider");
   }
   const row = document.createElement("div");
@@ -221,6 +229,6 @@ function numberControl({ wrap, id, testid, prop, prop0, path, ui, widget, intege
   wrap.append(row);
   return (v, force) => {
     if (force || !editing) number.value = v == null ? "" : formatNumber(v, integer);
-    if (range && typeof v === "number" && document.activeElement !== range) range.value = String(toRange(v));
+    if (range && typeof v === "number" && !dragging) range.value = String(toRange(v));
   };
 }

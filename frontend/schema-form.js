@@ -48,7 +48,7 @@ function element(tag, className, text) {
  * `hidden`: the control keys a classroom link hides (section names or dotted paths; App's set).
  * A union section shows the fields of the kind its select names, and only those.
  * Returns {update(config, force), showErrors(map path -> text), fields: Map(path -> field),
- * sections: Map(key -> {el, title})}.
+ * sections: Map(key -> {el, title, panel})}.
  */
 export function buildForm(root, schema, onChange, hidden = new Set()) {
   const fields = new Map();
@@ -95,8 +95,9 @@ export function buildForm(root, schema, onChange, hidden = new Set()) {
       const order = new Map(union.kinds.map((k) => [k, Object.keys(union.variants.get(k).properties).map((n) => `${key}.${n}`)]));
       unions.push({ section, kindPath: `${key}.${union.key}`, order, shown: null });
     }
-    sections.set(key, { el: section, title });
-    (panels.get(ui.panel) || root).append(section);
+    const panel = panels.has(ui.panel) ? ui.panel : null;
+    sections.set(key, { el: section, title, panel });
+    (panels.get(panel) || root).append(section);
   }
   for (const [key, prop] of loose) {
     const field = buildField(key, prop, onChange);
@@ -108,7 +109,7 @@ export function buildForm(root, schema, onChange, hidden = new Set()) {
   }
   // A classroom link that hides every section of a panel hides the panel's heading too.
   for (const [key, panel] of panels) {
-    const own = [...sections].filter(([, s]) => s.el.parentElement === panel).map(([k]) => k);
+    const own = [...sections].filter(([, s]) => s.panel === key).map(([k]) => k);
     panel.hidden = own.length === 0 || own.every((k) => hidden.has(k));
     panel.dataset.sections = own.join(" ");
     if (!own.length) panels.delete(key);

@@ -18,8 +18,13 @@ export const PAINTERS = Object.freeze({
   },
 
   transport(app) {
-    $("play").classList.toggle("active", app.running);
-    $("pause").classList.toggle("active", !app.running);
+    // Paused, Play is the button to press (filled: a first-time visitor sees where to start);
+    // playing, it shows that it is on. Pause is never the loud one.
+    const play = $("play");
+    play.classList.toggle("cta", !app.running);
+    play.classList.toggle("on", app.running);
+    play.setAttribute("aria-pressed", String(app.running));
+    $("pause").setAttribute("aria-pressed", String(!app.running));
   },
 
   preset(app) {

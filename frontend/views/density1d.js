@@ -141,6 +141,10 @@ function legend(ctx, box, items) {
   ctx.font = "11px system-ui, sans-serif";
   ctx.textBaseline = "middle";
   ctx.textAlign = "left";
+  // On a narrow canvas (a phone) the curves' names drop "density" rather than run off the edge.
+  const room = ctx.canvas.clientWidth - box.left - 4;
+  const width = (list) => list.reduce((sum, [text]) => sum + 30 + ctx.measureText(text).width, 0);
+  if (width(items) > room) items = items.map(([text, ...rest]) => [text.replace(/ density$/, ""), ...rest]);
   let x = box.left;
   const y = box.top - 13;
   for (const [text, color, dash] of items) {

@@ -91,10 +91,10 @@ class MLPGeneratorConfig(Strict):
     dropout: float = _G["dropout"]
     batch_norm: bool = _G["batch_norm"]
     virtual_batch_norm: bool = Field(
-        False, description="Virtual batch norm (Salimans et al. 2016) after each hidden layer: statistics "
+        False, title="Virtual batch norm", description="Virtual batch norm (Salimans et al. 2016) after each hidden layer: statistics "
         "of a reference noise batch drawn once at build, plus the sample itself, so no sample depends on "
         "the rest of its batch (not with batch_norm)", json_schema_extra=ui("generator", "checkbox"))
-    vbn_reference: int = Field(128, ge=1, le=1024, description="Noise samples in virtual batch norm's "
+    vbn_reference: int = Field(128, title="Virtual batch norm's reference batch", ge=1, le=1024, description="Noise samples in virtual batch norm's "
                                "reference batch (run through G with every batch)",
                                json_schema_extra=ui("generator", "log-slider", min=1, max=1024, step=1))
 
@@ -130,10 +130,10 @@ class MLPDiscriminatorConfig(Strict):
                                "this before the first layer (the unrolled-GAN paper's ring setup uses 1/4)",
                                json_schema_extra=ui("discriminator", "number"))
     minibatch_kernels: int = Field(
-        0, ge=0, le=64, description="Minibatch discrimination (Salimans et al. 2016): kernels that compare "
+        0, title="Minibatch discrimination kernels", ge=0, le=64, description="Minibatch discrimination (Salimans et al. 2016): kernels that compare "
         "each sample's last hidden features with the rest of its batch, fed to D's output layer (0: off)",
         json_schema_extra=ui("discriminator", "slider", step=1))
-    minibatch_kernel_dim: int = Field(4, ge=1, le=32, description="Values per minibatch-discrimination "
+    minibatch_kernel_dim: int = Field(4, title="Values per kernel", ge=1, le=32, description="Values per minibatch-discrimination "
                                       "kernel (C): the L1 distance between two samples is taken over these",
                                       json_schema_extra=ui("discriminator", "slider", step=1))
 
@@ -149,11 +149,11 @@ class LinearDiscriminatorConfig(Strict):
 
 class AutoencoderDiscriminatorConfig(Strict):
     kind: Literal["autoencoder"] = _net_kind("autoencoder", "discriminator", _D_KINDS)
-    depth: int = Field(1, ge=0, le=4, description="Hidden layers of the encoder, and of the decoder",
+    depth: int = Field(1, title="Hidden layers (each side)", ge=0, le=4, description="Hidden layers of the encoder, and of the decoder",
                        json_schema_extra=ui("discriminator", "slider", step=1))
     width: int = _D["width"]
     activation: Activation = _D["activation"]
-    code: int = Field(1, ge=1, le=16, description="Size of the code between encoder and decoder (below the "
+    code: int = Field(1, title="Code size", ge=1, le=16, description="Size of the code between encoder and decoder (below the "
                       "data's dimension, the auto-encoder can only reconstruct a curve)",
                       json_schema_extra=ui("discriminator", "slider", step=1))
 
@@ -202,9 +202,9 @@ class EBGANConfig(Strict):
     error."""
 
     name: Literal["ebgan"] = _objective_name("ebgan")
-    margin: float = Field(1.0, gt=0, le=100, description="Margin m: D raises a generated sample's energy "
+    margin: float = Field(1.0, title="Margin m", gt=0, le=100, description="Margin m: D raises a generated sample's energy "
                           "until it reaches m (data units squared)", json_schema_extra=ui("objective", "number"))
-    pull_away: float = Field(0.0, ge=0, le=10, description="Pull-away term weight (EBGAN-PT): G is pushed "
+    pull_away: float = Field(0.0, title="Pull-away weight", ge=0, le=10, description="Pull-away term weight (EBGAN-PT): G is pushed "
                              "to give its samples codes pointing in different directions (0: off)",
                              json_schema_extra=ui("objective", "number"))
 

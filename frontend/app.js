@@ -39,6 +39,9 @@ export class App {
 
     // ---- the store ----------------------------------------------------------------------------
     this.preset = initial.preset || null;
+    // The config differs from the preset's (seed aside), as the server says: the preset's story
+    // then describes the original, not what runs.
+    this.modified = false;
     this.view = initial.view;
     this.hide = initial.hide; // controls hidden by the classroom link this page was opened from
     this.share = { open: false, hide: new Set() }; // the classroom link being made
@@ -131,6 +134,7 @@ export class App {
     const reloaded = this.config === null; // resumed on this page's first connection: a reload
     if (msg.preset) this.preset = msg.preset;
     this.sentWindow = null; // a fresh (or resumed) session computes over the target's box until told
+    this.modified = Boolean(msg.modified);
     this.setConfig(msg.config, false);
     this.status.set("paused");
     this.sendView();
@@ -182,6 +186,7 @@ export class App {
         this.sentWindow = null;
         this.ownData.accepted();
         if (msg.preset !== undefined) this.preset = msg.preset;
+        this.modified = Boolean(msg.modified);
         this.setConfig(msg.config, Boolean(msg.rebuilt), msg.cause, msg.iteration);
         break;
       case "history":
@@ -354,6 +359,7 @@ export class App {
     this.preset = name || null;
     this.lastAction = "preset";
     this.budgetReached = false;
+    this.modified = false;
     this.paint("preset");
     if (name) {
       this.clearTraces();
@@ -368,6 +374,7 @@ export class App {
   draw(points) {
     this.preset = null;
     this.lastAction = "configure"; // a new target, like any settings change
+    this.modified = false;
     this.socket.send({ type: "draw", points });
   }
 
@@ -496,6 +503,16 @@ export class App {
     return this.targetDim(t) === 1 ? "1d" : "2d";
   }
 
+  /** Whether the target is a Dirac point: its metrics are a distance to equilibrium, not modes. */
+  isDirac() {
+    return Boolean(this.config && this.config.target && this.config.target.name === "dirac");
+  }
+
+  /** The chosen preset's listing entry, or null. */
+  presetEntry() {
+    return this.presets.find((p) => p.name === this.preset) || null;
+  }
+
   /** 1 or 2: the data dimension of target `t`, as the server's x-target-dims states it. */
   targetDim(t) {
     const dim = this.targetDims[t.name];
@@ -535,7 +552,7 @@ export class App {
     // The timeline first: its text may wrap to another line and shrink the curves' cells, which
     // plotly then draws at their new size (not the old one, cut off at the bottom).
     this.timelineView.render(this.history);
-    this.curves.update(this.history, this.view, this.rewind.marked);
+    this.curves.update(this.history, this.view, this.rewind.marked, this.isDirac());
   }
 
   /** After a draw: ask the server for D over the window the view is heading to, once per new one,

@@ -11,10 +11,20 @@ import { paintMap } from "./mappanel.js";
 
 const $ = (id) => document.getElementById(id);
 
+/** The wait a preset's full run still needs at the rate this page measures ("" when none). */
+export function presetWait(app) {
+  const entry = app.presetEntry();
+  if (!entry || !entry.steps || !app.running || !app.its || app.iteration >= entry.steps) return "";
+  const minutes = (entry.steps - app.iteration) / app.its / 60;
+  const left = minutes < 1 ? "under a minute" : `about ${Math.round(minutes)} min`;
+  return `· the preset runs ${entry.steps.toLocaleString("en")} iterations: ${left} left at this speed`;
+}
+
 export const PAINTERS = Object.freeze({
   counter(app) {
     $("iteration").textContent = String(app.iteration);
     $("its").textContent = app.running && app.its ? `${Math.round(app.its)} it/s` : "";
+    $("preset-wait").textContent = presetWait(app);
   },
 
   transport(app) {
@@ -39,7 +49,13 @@ export const PAINTERS = Object.freeze({
     $("story").hidden = !preset && app.guideOpen;
     $("story-title").textContent = story.title;
     $("story-meta").textContent = story.meta;
+    // An edited preset: its story describes the original run, so it reads as a quotation.
+    const modified = Boolean(preset && app.modified);
+    const note = $("preset-modified");
+    note.hidden = !modified;
+    note.textContent = modified ? `Modified from “${preset.title}”: the text below describes that preset, not this run.` : "";
     $("preset-description").textContent = story.text;
+    $("preset-description").classList.toggle("original", modified);
     $("budget-notice").hidden = !(app.budgetReached && preset);
     $("budget-text").textContent = preset ? budgetText(preset.steps) : "";
     fillSpeedSelect($("speed"), app.speed);

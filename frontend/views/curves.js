@@ -7,6 +7,7 @@
 // A dotted line marks the iteration shown when it is not the newest (the timeline went back):
 // moved at most every MARK_MS.
 import { iterationRange, logAxis, robustAxis, shortNumber } from "../chart-scale.js";
+import { metricAxes, metricTraces } from "./metric-traces.js";
 
 const THROTTLE_MS = 500;
 const MARK_MS = 80;
@@ -84,26 +85,27 @@ export class CurvesView {
   }
 
   /** Ask for a redraw; it happens now or within THROTTLE_MS. view: {logx, logy}; `mark`: the
-   * iteration to mark, or null. */
-  update(history, view, mark = null) {
+   * iteration to mark, or null; `dirac`: the target is a Dirac point (no modes or densities to plot,
+   * only a distance). */
+  update(history, view, mark = null, dirac = false) {
     if (!this.available()) {
       this.lossDiv.textContent = "Curves need plotly.js (served at vendor/plotly.min.js), which did not load.";
       return;
     }
     this.mark(mark);
-    const key = `${history.version}|${view.logx}|${view.logy}`;
+    const key = `${history.version}|${view.logx}|${view.logy}|${dirac}`;
     if (key === this.drawnKey) return;
     const wait = THROTTLE_MS - (performance.now() - this.lastDraw);
     if (wait > 0) {
       if (!this.pending) this.pending = setTimeout(() => {
         this.pending = null;
-        this.update(history, view, this.marked);
+        this.update(history, view, this.marked, dirac);
       }, wait);
       return;
     }
     this.lastDraw = performance.now();
     this.drawnKey = key;
-    this.draw(history, Boolean(view.logx), Boolean(view.logy));
+    this.draw(history, Boolean(view.logx), Boolean(view.logy), dirac);
   }
 
   /** Move the marker line (cheap: shapes and notes only, no redraw of the traces). */
@@ -119,7 +121,7 @@ export class CurvesView {
     }, MARK_MS);
   }
 
-  draw(history, logx, logy) {
+  draw(history, logx, logy, dirac) {
     const { losses: raw, metrics: M } = history.lineage();
     const many = history.branches.size > 1;
     const here = history.branches.get(history.branch);
@@ -175,31 +177,23 @@ export class CurvesView {
 
     const traces = [];
     for (const b of others) {
-      const f = modesFraction(b.metrics);
+      const f = dirac ? null : modesFraction(b.metrics);
       if (f) traces.push(...ghost(b, b.metrics.iteration, [[f, "#b35806"], [b.metrics.high_quality_fraction || [], "#542788"]]));
     }
-    const frac = modesFraction(M);
-    if (frac) {
-      traces.push(line(M.iteration, frac, name("modes captured (fraction)", "modes"), "#b35806", { customdata: M.modes_captured, hovertemplate: "%{customdata} modes<extra></extra>" }));
-    }
-    if (M.high_quality_fraction) traces.push(line(M.iteration, M.high_quality_fraction, "high-quality fraction", "#542788"));
-    const distances = [];
-    if (M.sample_distance) {
-      traces.push(line(M.iteration, M.sample_distance, "sample distance", "#009e73", { yaxis: "y2" }));
-      distances.push(...M.sample_distance);
-    }
-    if (M.distance_to_equilibrium) {
-      traces.push(line(M.iteration, M.distance_to_equilibrium, "distance to equilibrium", "#cc79a7", { yaxis: "y2" }));
-      distances.push(...M.distance_to_equilibrium);
-    }
-    const dist = valueAxis(distances, logy, "distance", { overlaying: "y", side: "right", showgrid: false, zeroline: false, rangemode: "tozero" });
+    // The branch shown (views/metric-traces.js): both mode rules, the shares, the JS divergence and
+    // distances; a Dirac game only its distance to the equilibrium.
+    for (const t of metricTraces(M, { dirac })) traces.push(suffix ? { ...t, name: `${t.name}${suffix}` } : t);
+    const distances = [...(dirac ? [] : M.sample_distance || []), ...(M.distance_to_equilibrium || [])];
+    const dist = valueAxis(distances, logy, "distance", dirac ? { zeroline: false, rangemode: "tozero" }
+      : { overlaying: "y", side: "right", showgrid: false, zeroline: false, rangemode: "tozero" });
     this.clipped.metric = Boolean(dist.clipped);
-    window.Plotly.react(this.metricDiv, traces, layout(this.metricDiv, {
-      xaxis: xaxis(M.iteration, others.map((b) => b.metrics.iteration)),
-      yaxis: { title: { text: "fraction" }, range: [0, 1.05], tickmode: "array", tickvals: FRACTION_TICKS, automargin: true,
-        fixedrange: true, zeroline: false },
+    const shares = metricAxes({ dirac }).yaxis;
+    const axes = dirac ? { yaxis: dist.axis } : {
+      yaxis: { ...shares, tickmode: "array", tickvals: FRACTION_TICKS, fixedrange: true, zeroline: false },
       yaxis2: dist.axis,
-    }, [M.iteration.length ? dist.note : "Metrics appear every half second of training"]), config);
+    };
+    window.Plotly.react(this.metricDiv, traces, layout(this.metricDiv, { xaxis: xaxis(M.iteration, others.map((b) => b.metrics.iteration)), ...axes },
+      [M.iteration.length ? dist.note : "Metrics appear every half second of training"]), config);
     this.drawn = true;
   }
 }

@@ -1,5 +1,6 @@
 """The presets as the lab serves them (gan_core.science.presets): the list `GET /api/presets`
-returns, and a preset's config by name with an error that names the message's field."""
+returns, a preset's config by name with an error that names the message's field, and whether a
+run's config still is its preset's."""
 
 from __future__ import annotations
 
@@ -34,3 +35,12 @@ def config(name: str, field: str = "name") -> ExperimentConfig:
 
 def names() -> set[str]:
     return {q.name for q in list_presets()}
+
+
+def modified(name: str | None, cfg: ExperimentConfig) -> bool:
+    """Whether `cfg` differs from preset `name`'s config in anything but the seed (a preset's story
+    holds for every seed, not for other settings). False without a preset or for an unknown name."""
+    known = {q.name: q for q in list_presets()}
+    if name not in known:
+        return False
+    return known[name].experiment().model_dump(exclude={"seed"}) != cfg.model_dump(exclude={"seed"})

@@ -57,7 +57,8 @@ class Session(Rewind):
         self.pacer = pacer  # shared by every session of every host: they train alike
         self._trainer = trainer
         trainer.timeline.set_budget(trainer, settings.timeline_budget_bytes)
-        self._preset = preset
+        self._preset = preset  # the preset the run started from (its origin, kept when edited)
+        self._modified = presets.modified(preset, trainer.config)  # its config is no longer the preset's
         self._view = SnapshotOptions()
         self._fps = settings.default_fps
         self._running = False
@@ -92,6 +93,12 @@ class Session(Rewind):
     @property
     def preset(self) -> str | None:
         return self._preset
+
+    @property
+    def modified(self) -> bool:
+        """Whether the config differs from the preset's (seed aside): the page then says "modified
+        from <preset>" and marks the preset's story as describing the original."""
+        return self._modified
 
     @property
     def view(self) -> SnapshotOptions:
@@ -311,8 +318,8 @@ class Session(Rewind):
     def post_ready(self, resumed: bool) -> None:
         self.post({"type": "ready", "session": self.id, "token": self.token,
                    "config": self._trainer.config.model_dump(mode="json"), "protocol": PROTOCOL_VERSION,
-                   "schema_version": SCHEMA_VERSION, "preset": self._preset, "resumed": resumed,
-                   "config_rev": self._config_rev, "iteration": self._trainer.iteration})
+                   "schema_version": SCHEMA_VERSION, "preset": self._preset, "modified": self._modified,
+                   "resumed": resumed, "config_rev": self._config_rev, "iteration": self._trainer.iteration})
 
     def post_status(self, rebuilt: bool = False, cause: str | None = None, until_reached: bool = False) -> None:
         t = self._trainer
@@ -324,14 +331,15 @@ class Session(Rewind):
 
     def post_config(self, rebuilt: bool, cause: str = "configure") -> None:
         self.post({"type": "config", "config": self._trainer.config.model_dump(mode="json"), "rebuilt": rebuilt,
-                   "config_rev": self._config_rev, "preset": self._preset, "cause": cause,
-                   "iteration": self._trainer.iteration})
+                   "config_rev": self._config_rev, "preset": self._preset, "modified": self._modified,
+                   "cause": cause, "iteration": self._trainer.iteration})
 
     def _changed(self, rebuilt: bool, cause: str = "configure") -> None:
         """After an applied change: tell the client, and show it in the very next frame. A rebuild is
         a new run: the page gets its curves (none, or an import's) and its timeline afresh."""
         self._config_rev += 1
         self._seek = None
+        self._modified = presets.modified(self._preset, self._trainer.config)
         if rebuilt:
             self._run += 1
             self._hist_cursor = self._trainer.iteration  # a new run: its history starts again

@@ -58,10 +58,11 @@ def origin_ok(ws: WebSocket, settings: Settings) -> bool:
 
 
 def _new_session(manager: SessionManager, hello: p.Hello) -> SessionProxy:
-    if hello.preset is not None and hello.config is not None:
-        raise ConfigError("hello: give a preset or a config, not both", "preset")
+    """hello's preset alone runs that preset; a config runs that config, labelled with hello's preset
+    (if any) as its origin, so a link to an edited preset says "modified from" it."""
     if hello.preset is not None:
-        cfg = presets.config(hello.preset, field="preset")
+        base = presets.config(hello.preset, field="preset")  # an unknown origin is refused, named
+        cfg = base if hello.config is None else parse_config(hello.config)
     else:
         cfg = parse_config(hello.config)
     return manager.open(cfg, hello.preset)

@@ -48,7 +48,12 @@ def test_preset_loads_and_trains(name):
 def test_run_preset_reports_final_evals_and_run_metrics():
     r = run_preset("dirac-simultaneous", seed=0, steps=5)
     assert len(r["evals"]) == 6  # before the first step, then every step
+    assert [e["iteration"] for e in r["evals"]] == [0, 1, 2, 3, 4, 5]
     assert r["run"]["dirac_increasing_fraction"] == 1.0
+    assert "crossings_before_settling" in r["run"] and "js_grid" not in r["final"]  # a point has no density
+    r = run_preset("bimodal-averaging", seed=0, steps=4, n_eval=256)
+    assert 0 < r["final"]["js_grid"] <= math.log(2)  # the JS curve the page shows, claimable
+    assert "arrival_iteration" in r["run"]
 
 
 @pytest.mark.parametrize("name", [p.name for p in list_presets()])

@@ -28,6 +28,7 @@ def test_presets_are_gan_cores_in_teaching_order():
     first = got[0]
     assert set(first) == {"name", "title", "description", "view", "steps", "speed", "config"}
     assert first["title"] == want[0].title and first["view"] == want[0].view and first["config"] == want[0].config
+    # steps: the full run the description tells of (the page states the wait left for it)
     by_name = {p["name"]: p for p in got}
     for q in want:
         assert (by_name[q.name]["steps"], by_name[q.name]["speed"]) == (q.steps, q.speed)

@@ -9,7 +9,9 @@ import { OwnData } from "./owndata.js";
 import { fillPresetSelect } from "./presets.js";
 import { StatusBar } from "./status.js";
 import { PAINTERS } from "./chrome.js";
-import { startRecording } from "./export.js";
+import { guideDismissed } from "./guide.js";
+import { PanelActions } from "./app-panels.js";
+import { fieldError } from "./field-messages.js";
 import { PointTrail } from "./views/trail.js";
 import { Samples2DView } from "./views/samples2d.js";
 import { Density1DView } from "./views/density1d.js";
@@ -65,6 +67,14 @@ export class App {
     this.sentWindow = null; // the window the server was last asked to compute D over (set_view)
     this.ownData = new OwnData(this, OwnData.limitsFrom(schema)); // the CSV panel's state
     this.linkLength = 0; // characters of this experiment's link (a person's data can make it long)
+    this.speed = null; // the session's iterations/s cap (null: none), as its status says
+    this.budgetReached = false; // the last play stopped at the preset's step budget
+    this.guideOpen = !guideDismissed(); // the first-steps guide (dismissed once per browser)
+    this.helpOpen = false;
+    this.drawerOpen = false; // the settings drawer (narrow screens)
+    this.fieldErrors = new Map(); // config path -> the refusal shown beside its field
+    this.lastEdit = null; // {path, sent}: the last change sent from a field
+    this.lastAction = null; // what the page last asked for: a rebuild after "configure" gets a notice
 
     this.status = new StatusBar({
       status: $("status"), text: $("status-text"), detail: $("status-detail"),
@@ -72,7 +82,7 @@ export class App {
       banner: $("error-banner"), bannerText: $("error-text"), bannerClose: $("error-close"),
     });
     if (initial.error) this.status.error(initial.error);
-    this.form = buildForm($("form"), schema, (path, value) => this.configure(dottedPatch(path, value)));
+    this.form = buildForm($("form"), schema, (path, value) => this.edit(path, value), this.hide);
     fillPresetSelect($("preset"), presets);
     const framing = schema["x-view"].window; // the rule both sample views frame their plots by
     this.views = {
@@ -81,14 +91,15 @@ export class App {
       dirac: new DiracView($("canvas-dirac")),
     };
     this.curves = new CurvesView($("view-losses"), $("view-metrics"));
-    this.model = new ModelView($("model"));
+    this.model = new ModelView($("model"), (section) => this.openSettings(section));
     this.timelineView = new TimelineView(this.rewind);
     this.sweep = newSweep(this.preset); // the Map panel: its form and the sweep the server runs for this page
     this.mapView = new StabilityMapView($("map-canvas"));
     buildMapPanel(presets);
     this.classroom = new Classroom(this, initial.watch || null); // sharing with a class, or watching one
     this.compare = new Compare(this, comparisons, initial.compare || null); // B beside A
-    this.paint("classroom", "preset", "viewBar", "counter", "transport", "recording", "slowMotion", "map");
+    this.paint("classroom", "preset", "viewBar", "counter", "transport", "recording", "slowMotion", "map", "guide",
+      "help", "drawer");
     // A cell that changed size is drawn again, paused too (the curves' cells shrink when the
     // timeline's text wraps, say, and plotly keeps the size it was drawn at).
     const resized = new ResizeObserver(() => this.requestRender());
@@ -150,6 +161,9 @@ export class App {
       this.sweep.message = `The connection dropped, so the map stopped after ${this.sweep.done} of ${this.sweep.total} squares.`;
       this.paint("map");
     }
+    // A link carries a preset's config, not its name, to the server: ask for the preset's speed here.
+    const p = this.currentPreset();
+    if (!msg.resumed && !msg.preset && p && p.speed != null) this.setSpeed(p.speed);
   }
 
   onMessage(msg) {
@@ -173,7 +187,9 @@ export class App {
         this.its = msg.its || null;
         this.rewind.onStatus(msg);
         if (msg.rebuilt) this.rebuiltNotice(msg.cause, msg.iteration);
-        this.paint("counter", "transport");
+        if ("speed" in msg) this.speed = msg.speed ?? null;
+        if (msg.until_reached) this.budgetReached = true;
+        this.paint("counter", "transport", "story");
         this.requestRender();
         break;
       case "config":
@@ -204,7 +220,7 @@ export class App {
           if (this.config) this.form.update(this.config, true);
           break;
         }
-        this.status.error(msg.message || "error", msg.field);
+        if (!this.showFieldError(msg)) this.status.error(msg.message || "error", msg.field);
         this.classroom.onError(msg);
         if (!this.socket.ready && msg.field !== "resume" && (this.initialConfig || this.preset)) {
           // The link's experiment was refused (say, made with an older schema): say why, and
@@ -284,9 +300,9 @@ export class App {
     if (cause === "import") {
       // Not a restart: the saved run goes on where it was saved, with its curves.
       this.status.notice(`Imported: the saved experiment goes on from iteration ${iteration}, with its curves.`);
-    } else if (cause === "preset") {
-      this.status.notice("Preset loaded: new networks, from iteration 0.");
-    } else {
+    } else if (this.lastAction === "configure") {
+      // Only a settings change earns the restart notice: a preset or a reset restarts by design, and
+      // a notice on a preset load would cover its story.
       this.status.notice(this.compare.active
         ? "That change built new networks: A and B both restarted from iteration 0."
         : "That change built new networks: training restarted from iteration 0.");
@@ -315,15 +331,46 @@ export class App {
     this.requestRender();
   }
 
+  /** A refusal of a field the form shows goes beside it, in plain words; false: not a form field. */
+  showFieldError(msg) {
+    if (!this.socket.ready || !this.config) return false;
+    const got = fieldError(this.form, msg, this.config, this.lastEdit);
+    if (got) this.fieldErrors.set(got.path, got.text);
+    this.form.showErrors(this.fieldErrors);
+    return Boolean(got);
+  }
+
   // ---- page -> server ------------------------------------------------------------------------
+
+  /** A person changed the field at `path`. */
+  edit(path, value) {
+    this.lastEdit = { path, sent: value };
+    this.configure(dottedPatch(path, value));
+  }
 
   configure(patch) {
     this.status.clearError();
+    if (this.fieldErrors.size) {
+      this.fieldErrors.clear();
+      this.form.showErrors(this.fieldErrors);
+    }
+    this.lastAction = "configure";
     this.socket.send({ type: "configure", patch, ...this.compare.slotField() });
   }
 
+  /** Play; a preset's run pauses at its step budget (the server stops exactly there). */
   play() {
-    this.socket.send({ type: "play" });
+    const p = this.currentPreset();
+    const until = p && this.iteration < p.steps ? p.steps : null;
+    this.budgetReached = false;
+    this.paint("story");
+    this.socket.send(until ? { type: "play", until } : { type: "play" });
+  }
+
+  setSpeed(its) {
+    this.speed = its;
+    this.paint("story");
+    this.socket.send({ type: "speed", its });
   }
 
   pause() {
@@ -341,6 +388,8 @@ export class App {
 
   reset(seed) {
     if (!this.classroom.allows({ type: "reset" })) return; // a viewer's curves stay: nothing was reset
+    this.lastAction = "reset";
+    this.budgetReached = false;
     this.clearTraces();
     this.socket.send(seed === undefined ? { type: "reset" } : { type: "reset", seed });
   }
@@ -348,17 +397,23 @@ export class App {
   choosePreset(name) {
     if (!this.classroom.allows({ type: "preset" })) return;
     this.preset = name || null;
+    this.lastAction = "preset";
+    this.budgetReached = false;
     this.modified = false;
     this.paint("preset");
     if (name) {
       this.clearTraces();
       this.socket.send({ type: "preset", name });
+      // Still playing: the new run plays on to its own budget (the server forgot the old one's).
+      const p = this.currentPreset();
+      if (this.running && p) this.socket.send({ type: "play", until: p.steps });
     }
     this.writeHash();
   }
 
   draw(points) {
     this.preset = null;
+    this.lastAction = "configure"; // a new target, like any settings change
     this.modified = false;
     this.socket.send({ type: "draw", points });
   }
@@ -378,6 +433,7 @@ export class App {
 
   importData(data) {
     if (!this.classroom.allows({ type: "import" })) return;
+    this.lastAction = "import";
     this.clearTraces();
     this.socket.send({ type: "import", data });
   }
@@ -540,7 +596,7 @@ export class App {
     // plotly then draws at their new size (not the old one, cut off at the bottom).
     this.timelineView.render(this.history);
     if (this.compare.active) this.compare.curves.update(this.history, this.compare.history, this.view.logx);
-    else this.curves.update(this.history, this.view.logx, this.rewind.marked, this.isDirac());
+    else this.curves.update(this.history, this.view, this.rewind.marked, this.isDirac());
   }
 
   /** After a draw: ask the server for D over the window the view is heading to, once per new one,
@@ -576,45 +632,8 @@ export class App {
     this.compare.clearTraces();
   }
 
-  toggleShare() {
-    this.share.open = !this.share.open;
-    this.paint("share");
-  }
-
-  /** Hide (or show) control `key` in the classroom link being made. */
-  shareHide(key, hide) {
-    if (hide) this.share.hide.add(key);
-    else this.share.hide.delete(key);
-    this.paint("share");
-  }
-
-  shareUrl() {
-    const hash = buildHash({ config: this.config || {}, defaults: this.defaults, defaultView: this.defaultView,
-      preset: this.preset, view: this.view, hide: this.share.hide, compare: this.compare.hashPart(this.config || {}) });
-    return window.location.href.split("#")[0] + hash;
-  }
-
-  /** Start recording the main view, or stop and download what was recorded. */
-  async toggleRecording() {
-    const stop = this.recording;
-    if (stop) {
-      this.recording = null;
-      this.paint("recording");
-      await stop();
-      return;
-    }
-    try {
-      this.recording = startRecording(this.mainElement(), this.view.fps);
-      this.paint("recording");
-    } catch (err) {
-      this.status.error(err.message);
-    }
-  }
-
-  /** Show one slow-motion stage ({text, boxes}) or none (null). */
-  setSlowMotion(stage) {
-    this.slowMotion = stage;
-    this.paint("slowMotion");
+  currentPreset() {
+    return this.presets.find((p) => p.name === this.preset) || null;
   }
 
   writeHash() {
@@ -627,3 +646,7 @@ export class App {
     if (this.share.open) this.paint("share"); // the link being made follows the experiment
   }
 }
+
+// The page's panels (guide, help, drawer, classroom link, recording, slow motion): App's methods
+// too, kept in their own module (app-panels.js).
+Object.assign(App.prototype, PanelActions);

@@ -1,6 +1,11 @@
 // What B changes against A, in words, with the form's own labels (the schema's titles and section
 // names): "unroll 5 instead of 0", "generator network mlp instead of affine". Pure: no DOM.
-import { SECTION_TITLES } from "./schema-form.js";
+// The words a difference is said in, per config section (the schema's own titles are the panels').
+const SECTION_TITLES = {
+  target: "Target", objective: "Objective", optimizer_d: "Discriminator optimizer", optimizer_g: "Generator optimizer",
+  training: "Training", regularizers: "Regularizers", generator: "Generator network",
+  discriminator: "Discriminator network", noise: "Noise (z)",
+};
 
 // Sections whose fields read well alone (their titles say what they are).
 const PLAIN_SECTIONS = new Set(["training"]);

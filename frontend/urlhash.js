@@ -15,6 +15,7 @@ const PAGE_VIEW = Object.freeze({
   // Locked axes: the window a teacher fixed ([xmin, xmax] in the 1D view, [xmin, xmax, ymin, ymax] in
   // the 2D one), or null: the views frame the target and the generated samples themselves.
   lock: null,
+  logy: false,
 });
 const MAIN_VIEWS = ["auto", "2d", "1d", "dirac"];
 // Characters a link may have and still be shared: RFC 9110 asks servers for at least 8,000, and
@@ -169,6 +170,7 @@ export function mergeView(v, schema) {
     if (why) problems.push(`lock ${JSON.stringify(given.lock)} ${why}, so the axes fit the data`);
     else view.lock = given.lock.slice();
   }
+  if (typeof given.logy === "boolean") view.logy = given.logy;
   for (const [key, on] of Object.entries(isPlainObject(given.layers) ? given.layers : {})) {
     if (key in view.layers && typeof on === "boolean") view.layers[key] = on;
   }

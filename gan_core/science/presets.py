@@ -1,13 +1,16 @@
 """Named scenarios: a config patch plus what it must show. Presets are data, not code.
 
     list_presets() -> list[Preset]            # every preset, in teaching order
+    parse_preset(entry) -> Preset             # one entry of presets.json, checked
     get_preset(name) -> Preset                # KeyError naming the known presets
     preset_config(name, seed=None) -> ExperimentConfig
     raw_entries() -> list[dict]               # presets.json as written (templates, literals)
 
 The data lives in gan_core/preset_data/presets.json: each entry has name, title, description
 (one paragraph: what to watch and why), view ("1d" | "2d" | "dirac"), config (a patch over
-ExperimentConfig's defaults), steps (the headless budget), claims, optionally claims_steps (the
+ExperimentConfig's defaults), steps (the headless budget, and the lab's: the page pauses there and
+offers to go on), claims, optionally speed (the lab's default cap on iterations per second while it
+plays, 1 to 10000; absent: as fast as the machine goes), claims_steps (the
 claims runner's budget when shorter than steps) and literals. The
 title and description are templates (gan_core.science.preset_text): every number they state is a
 placeholder filled from the preset's context when presets load, `{target.means.1}`,
@@ -43,6 +46,9 @@ from gan_core.science import preset_text
 
 DATA = Path(__file__).parent / "preset_data" / "presets.json"
 VIEWS = ("1d", "2d", "dirac")
+# A preset's speed (iterations/s). Dirac games run at ~1000 it/s and finish their budget in under
+# a second: 30-60 it/s shows every turn of the orbit. The lab's session cap takes the same range.
+SPEED_RANGE = (1.0, 10000.0)
 OPS = ("<=", ">=", "<", ">", "between")
 ATS = ("final", "evals", "run")
 
@@ -67,6 +73,7 @@ class Preset:
     def claim_budget(self) -> int:
         """Iterations each claims run trains: claims_steps, else steps."""
         return self.claims_steps or self.steps
+    speed: float | None = None  # the lab's default iterations/s cap while playing (None: no cap)
 
     def experiment(self, seed: int | None = None) -> ExperimentConfig:
         """The full, validated config (defaults + this patch), with `seed` if given."""
@@ -84,6 +91,10 @@ def _check(p: Preset) -> None:
     ids = [c["id"] for c in p.claims if "id" in c]
     if len(ids) != len(set(ids)) or not all(isinstance(i, str) and i.isidentifier() for i in ids):
         raise ValueError(f"preset {p.name}: claim ids must be unique identifiers, got {ids}")
+    if p.speed is not None and (isinstance(p.speed, bool) or not isinstance(p.speed, int | float)
+                                or not SPEED_RANGE[0] <= p.speed <= SPEED_RANGE[1]):
+        raise ValueError(f"preset {p.name}: speed must be a number of iterations per second from "
+                         f"{SPEED_RANGE[0]:g} to {SPEED_RANGE[1]:g}, got {p.speed!r}")
     for c in p.claims:
         if c.get("op") not in OPS or c.get("at", "final") not in ATS or "metric" not in c:
             raise ValueError(f"preset {p.name}: malformed claim {dict(c)}")
@@ -131,20 +142,23 @@ def _texts() -> dict[str, tuple[str, str]]:
     return out
 
 
+def parse_preset(entry: dict[str, Any]) -> Preset:
+    """One entry of presets.json (its title and description rendered) as a Preset; ValueError naming
+    the preset and the field if malformed."""
+    p = Preset(name=entry["name"], title=entry["title"], description=entry["description"],
+               view=entry["view"], config=entry["config"], steps=int(entry["steps"]),
+               claims=tuple(entry.get("claims", ())), eval_every=int(entry.get("eval_every", 0)),
+               claims_steps=int(entry.get("claims_steps", 0)), speed=entry.get("speed"))
+    _check(p)
+    return p
+
+
 def _load() -> tuple[Preset, ...]:
     # Parsed afresh on each call (microseconds): every caller gets its own dicts, so one caller
     # editing a preset's config cannot change what the next one loads.
-    out = []
     texts = _texts()
-    for entry in raw_entries():
-        title, description = texts[entry["name"]]
-        p = Preset(name=entry["name"], title=title, description=description,
-                   view=entry["view"], config=entry["config"], steps=int(entry["steps"]),
-                   claims=tuple(entry.get("claims", ())),
-                   eval_every=int(entry.get("eval_every", 0)), claims_steps=int(entry.get("claims_steps", 0)))
-        _check(p)
-        out.append(p)
-    return tuple(out)
+    return tuple(parse_preset({**entry, "title": texts[entry["name"]][0], "description": texts[entry["name"]][1]})
+                 for entry in raw_entries())
 
 
 def list_presets() -> list[Preset]:

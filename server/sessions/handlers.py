@@ -35,7 +35,11 @@ def play(s: Session, msg: p.Play) -> None:
         s.post_error(f"the run diverged ({s.runs.status_message()}); reset to start again", None)
         s.post_status()
         return
-    s.play()
+    if msg.until is not None and msg.until <= s.trainer.iteration:
+        s.post_error(f"until: the run is already at iteration {s.trainer.iteration}; play on without "
+                     "'until', or ask for a later one", "until")
+        return
+    s.play(msg.until)
 
 
 def pause(s: Session, msg: p.Pause) -> None:
@@ -76,6 +80,10 @@ def set_view(s: Session, msg: p.SetView) -> None:
     view = replace(s.view, **fields)
     view.check(s.trainer.target.dim)  # e.g. grid > 128 for a 2D target: error naming `grid`
     s.set_view(view, msg.fps)
+
+
+def speed(s: Session, msg: p.Speed) -> None:
+    s.set_speed(msg.its)
 
 
 def ping(s: Session, msg: p.Ping) -> None:
@@ -152,5 +160,6 @@ def front_only(s: Session, msg: p.Broadcast | p.Fork) -> None:
 HANDLERS = {
     p.Play: play, p.Pause: pause, p.Step: step, p.Reset: reset, p.Configure: configure, p.Draw: draw,
     p.Preset: preset, p.SetView: set_view, p.Ping: ping, p.Hello: hello, p.Export: export, p.Import: import_,
-    p.Seek: seek, p.Branch: branch, p.SwitchBranch: switch_branch, p.Compare: compare, p.Broadcast: front_only, p.Fork: front_only,
+    p.Seek: seek, p.Branch: branch, p.SwitchBranch: switch_branch, p.Speed: speed, p.Compare: compare,
+    p.Broadcast: front_only, p.Fork: front_only,
 }

@@ -223,9 +223,11 @@ class Host:
             self.warm_up()
             self.send(("ready", None))
             while True:
-                busy = any(s.wants_turn for s in self.sessions.values())
-                # Idle: sleep on the channel (nothing else can make work); busy: only look at it.
-                if not self._read(0 if busy else IDLE_WAIT_S):
+                # Sleep on the channel until the soonest session needs a turn (a message wakes it at
+                # once): 0 while any trains flat out, up to IDLE_WAIT_S when all are paused, and in
+                # between when the busiest only waits for its own speed cap or next frame.
+                wait = min((s.wait_s() for s in self.sessions.values()), default=IDLE_WAIT_S)
+                if not self._read(min(wait, IDLE_WAIT_S)):
                     break
                 self.trimmer.poll()
                 for sid, s in list(self.sessions.items()):

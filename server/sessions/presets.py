@@ -11,8 +11,18 @@ from gan_core.science.presets import list_presets
 
 
 def listing() -> list[dict[str, Any]]:
+    """GET /api/presets: what the page's menu and story show; `steps` is the budget the page pauses
+    at, `speed` the iterations/s cap a session starts with when it loads the preset (null: none)."""
     return [{"name": q.name, "title": q.title, "description": q.description, "view": q.view,
-             "steps": q.steps, "config": q.config} for q in list_presets()]
+             "steps": q.steps, "speed": q.speed, "config": q.config} for q in list_presets()]
+
+
+def speed(name: str | None) -> float | None:
+    """The iterations/s cap preset `name` plays at (None: no cap, or no such preset)."""
+    for q in list_presets():
+        if q.name == name:
+            return q.speed
+    return None
 
 
 def config(name: str, field: str = "name") -> ExperimentConfig:

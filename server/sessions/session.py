@@ -32,6 +32,7 @@ from server.sessions import handlers, presets
 from server.sessions.rewind import Rewind
 from server.sessions.runs import Runs
 from server.sessions.sharing import Sharing
+from server.sessions.throttle import Throttle
 from server.wire.protocol import PROTOCOL_VERSION
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ class Session(Sharing, Rewind):
         self._replay_to: int | None = None  # an exact seek replaying towards this iteration, in turns
         self._seek: dict[str, Any] | None = None  # what the last seek asked and got (the timeline message)
         self._timeline_sent = (-1, 0.0)  # (timeline version, monotonic time) of the last timeline message
+        self._throttle = Throttle(presets.speed(preset))  # the it/s cap and the iteration to stop at
 
     # ---- what it is (read-only: change it through the operations below) ------------------------
 
@@ -132,6 +134,10 @@ class Session(Sharing, Rewind):
     @property
     def pending_steps(self) -> int:
         return self._pending
+
+    @property
+    def speed(self) -> float | None:
+        return self._throttle.its
 
     @property
     def config_rev(self) -> int:
@@ -205,32 +211,52 @@ class Session(Sharing, Rewind):
             self.post_error("internal error: the session stopped; reload", None)
             return False
 
+    def wait_s(self) -> float:
+        """Seconds until this session needs a turn (0: now; inf: not until a message comes)."""
+        if self._pending > 0 or self._replay_to is not None or (self._dirty and self.attached):
+            return 0.0
+        if not self._running:
+            return math.inf
+        wait = self._throttle.wait_s()
+        sink = self._sink
+        if wait > 0 and sink is not None and not sink.frame_pending():  # (a taken frame wakes the host)
+            wait = min(wait, max(0.0, self._next_frame_t - time.monotonic()))
+        return wait
+
     def take_turn(self) -> None:
         """One turn of computing (the host's loop gives the turns)."""
         if self._replay_to is not None:
             self._pace()
             self._replay_quantum()
         elif self._running or self._pending > 0:
-            self._pace()
+            held = self._running and self._throttle.wait_s() > 0  # its own speed cap holds it back
+            if held:
+                self._turn_t = None  # a wait on its own cap is not a scheduling cycle for the pacer
+            else:
+                self._pace()
             # Frame first: a change handled just now shows without waiting for training.
             if self._frame_due():
                 self.frame()
-            self._quantum()
+            if not held:
+                self._quantum()
             self._after_quantum()
         elif self._dirty and self.attached:
             self.frame()
 
     # ---- operations (server.sessions.handlers) --------------------------------------------------
 
-    def play(self) -> None:
+    def play(self, until: int | None = None) -> None:
+        """Train continuously; with `until`, pause exactly when the iteration reaches it."""
         self._running = True
         self._pending = 0
         self._replay_to = None
+        self._throttle.start(until)
         self.post_status()
 
     def pause(self) -> None:
         self._running = False
         self._pending = 0
+        self._throttle.stop()
         self.post_status()
         self._dirty = True  # one final frame at the exact iteration where it stopped
 
@@ -277,6 +303,9 @@ class Session(Sharing, Rewind):
         self._runs = Runs(trainer)
         self._preset = preset
         self._replay_to = None
+        self._throttle.stop()  # the old run's stop iteration means nothing to this one
+        if preset is not None:  # a preset plays at its own speed (presets.json), or uncapped
+            self._throttle.set_speed(presets.speed(preset))
         if stop:
             self._running = False
         self._forget_window()
@@ -286,6 +315,11 @@ class Session(Sharing, Rewind):
         # The page's window framed the old target: the new one's first frame covers its own box, and
         # the page sends the window it frames next (SnapshotOptions.window).
         self._view = replace(self._view, window=None)
+
+    def set_speed(self, its: float | None) -> None:
+        """Cap training at `its` iterations per second while playing (None: as fast as it goes)."""
+        self._throttle.set_speed(its)
+        self.post_status()
 
     def set_view(self, view: SnapshotOptions, fps: float | None = None) -> None:
         """What frames carry (already checked against the target) and, if given, their rate cap."""
@@ -311,13 +345,15 @@ class Session(Sharing, Rewind):
                    "config_rev": self._config_rev, "iteration": self.trainer.iteration,
                    "compare": self._runs.describe()})
 
-    def status_message(self, rebuilt: bool = False, cause: str | None = None) -> dict[str, Any]:
+    def status_message(self, rebuilt: bool = False, cause: str | None = None,
+                       until_reached: bool = False) -> dict[str, Any]:
         return {"type": "status", "state": self.state(), "iteration": self._runs.iteration, "its": self._its,
                 "message": self._runs.status_message(), "rebuilt": rebuilt, "config_rev": self._config_rev,
-                "cause": cause, "replay_to": self._replay_to}
+                "cause": cause, "replay_to": self._replay_to, "speed": self._throttle.its,
+                "until": self._throttle.until, "until_reached": until_reached}
 
-    def post_status(self, rebuilt: bool = False, cause: str | None = None) -> None:
-        self.post(self.status_message(rebuilt, cause))
+    def post_status(self, rebuilt: bool = False, cause: str | None = None, until_reached: bool = False) -> None:
+        self.post(self.status_message(rebuilt, cause, until_reached))
         self._status_t = time.monotonic()
 
     def config_message(self, rebuilt: bool, cause: str = "configure") -> dict[str, Any]:
@@ -361,7 +397,10 @@ class Session(Sharing, Rewind):
         runs = self._runs
         if self._running:
             self._credit_s += self.pacer.budget_s
-            n = int(self._credit_s / self._iter_s)
+            wanted = int(self._credit_s / self._iter_s)
+            n = self._throttle.allow(wanted, runs.iteration)
+            if n < wanted:  # the cap or `until`, not the CPU, held it back: no credit to hoard
+                self._credit_s = min(self._credit_s, self._iter_s)
             if n < 1:
                 return
         else:  # an explicit step request finishes promptly, whatever the load
@@ -377,6 +416,7 @@ class Session(Sharing, Rewind):
             # Spent by what the steps really took, so an underestimated iteration is paid back next turn.
             self._credit_s = max(-self.pacer.top * 4, self._credit_s - took)
         self._trained += max(done, 0)
+        self._throttle.spend(max(done, 0))
         if not self._running:
             self._pending = max(0, self._pending - n)
 
@@ -389,6 +429,11 @@ class Session(Sharing, Rewind):
         if not self._runs.ok:
             self._running, self._pending = False, 0
             self.post_status()
+            self._dirty = True
+        elif self._running and self._throttle.reached(self._trainer.iteration):
+            self._running = False  # exactly at `until`: a frame of that iteration, and say why
+            self._throttle.stop()
+            self.post_status(until_reached=True)
             self._dirty = True
         elif not self._running and self._pending == 0:  # a step request finished
             self.post_status()

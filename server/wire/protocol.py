@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from gan_core.engine.config import MAX_DRAWN_POINTS
 from gan_core.engine.snapshot import VIEW_LIMITS
+from gan_core.science.presets import SPEED_RANGE
 
 PROTOCOL_VERSION = 1
 FPS_RANGE = (1, 60)  # frames/s a client may ask for (set_view.fps)
@@ -65,6 +66,8 @@ class Hello(_Msg):
 
 class Play(_Msg):
     type: Literal["play"]
+    # Pause when the iteration reaches this (exactly; a preset's budget). Absent: play until paused.
+    until: int | None = Field(None, ge=1, le=2**31 - 1, description="iteration to pause at")
 
 
 class Pause(_Msg):
@@ -139,6 +142,13 @@ class SwitchBranch(_Msg):
     branch: int = Field(ge=0, le=MAX_ITERATION)
 
 
+class Speed(_Msg):
+    """The session's cap on iterations per second while it plays (null: as fast as it goes)."""
+
+    type: Literal["speed"]
+    its: float | None = Field(ge=SPEED_RANGE[0], le=SPEED_RANGE[1], description="iterations/s cap, or null")
+
+
 class SweepRequest(_Msg):
     """Start a stability map (docs/sweeps.md): the `toygan sweep` options, the grid items as the CLI's."""
 
@@ -178,13 +188,14 @@ class Compare(_Msg):
 
 ClientMessage = Annotated[
     Hello | Play | Pause | Step | Reset | Configure | Preset | SetView | Draw | Export | Import | Ping
-    | Seek | Branch | SwitchBranch | SweepRequest | SweepCancel | Broadcast | Fork | Compare,
+    | Seek | Branch | SwitchBranch | Speed | SweepRequest | SweepCancel | Broadcast | Fork | Compare,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 # Messages for the session (server.sessions.handlers has one handler each) ...
 MESSAGE_TYPES = ("hello", "play", "pause", "step", "reset", "configure", "preset", "set_view", "draw",
-                 "export", "import", "ping", "seek", "branch", "switch_branch", "broadcast", "fork", "compare")
+                 "export", "import", "ping", "seek", "branch", "switch_branch", "speed", "broadcast", "fork",
+                 "compare")
 # ... and the sweep messages, which the web edge gives to the sweep service (server.sweeps), not the session.
 SWEEP_TYPES = ("sweep", "sweep_cancel")
 ALL_TYPES = MESSAGE_TYPES + SWEEP_TYPES

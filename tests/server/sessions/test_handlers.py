@@ -224,3 +224,25 @@ def test_every_message_type_has_a_handler():
 
     handled = {cls.model_fields["type"].annotation.__args__[0] for cls in handlers.HANDLERS}
     assert handled == set(MESSAGE_TYPES)
+
+
+def test_play_until_speed_and_their_errors():
+    s, sink = session()
+    send(s, '{"type": "speed", "its": 30}')
+    assert s.speed == 30 and sink.posts[-1]["speed"] == 30
+    send(s, '{"type": "play", "until": 3}')
+    assert s.running and sink.posts[-1]["until"] == 3
+    send(s, '{"type": "pause"}')
+    s.trainer.step(5)
+    send(s, '{"type": "play", "until": 5}')  # already there: refused by name, nothing runs
+    err = replies(sink, "error")[-1]
+    assert err["field"] == "until" and "already at iteration 5" in err["message"] and not s.running
+    send(s, '{"type": "speed", "its": null}')
+    assert s.speed is None
+
+
+def test_a_session_started_from_a_preset_plays_at_its_speed():
+    from server.sessions import presets
+
+    s, _ = session(presets.config("dirac-r1"), preset="dirac-r1")
+    assert s.speed == 60

@@ -124,7 +124,7 @@ def test_compare_mode_shows_two_views_one_legend_and_the_difference_in_words(lab
     assert page.is_visible("[data-testid=view-2d]") and page.is_visible("[data-testid=view-2d-b]")
     assert page.inner_text("[data-testid=pane-label-a]") == "A · ring-collapse"
     assert page.inner_text("[data-testid=pane-label-b]") == "B · ring-unrolled"
-    assert page.inner_text("[data-testid=compare-diff]").strip() == "B: unroll 5 instead of 0"
+    assert page.inner_text("[data-testid=compare-diff]").strip() == "B: look-ahead (unrolled D steps) 5 instead of 0"
     assert "5 updates later" in page.inner_text("[data-testid=compare-story]")
     page.click("[data-testid=step]")
     page.click("[data-testid=step]")
@@ -144,7 +144,7 @@ def test_compare_mode_shows_two_views_one_legend_and_the_difference_in_words(lab
     page.locator("[data-testid=lr-d]").press("Enter")
     page.wait_for_function("window.__toygan.compare.info.b.optimizer_d.lr === 0.002", timeout=10000)
     assert page.evaluate("window.__toygan.config.optimizer_d.lr") == 0.001
-    assert "discriminator optimizer lr 0.002 instead of 0.001" in page.inner_text("[data-testid=compare-diff]")
+    assert "discriminator optimizer learning rate 0.002 instead of 0.001" in page.inner_text("[data-testid=compare-diff]")
     # The link holds both experiments: another page opens the same comparison.
     page.wait_for_function("location.hash.includes('b=')")
     link = page.url
@@ -176,7 +176,7 @@ def test_the_panes_sit_side_by_side_on_a_projector_and_stack_on_a_phone(lab_brow
         assert abs(a["y"] - b["y"]) < 2 and b["x"] >= a["x"] + a["width"]
     else:
         assert b["y"] >= a["y"] + a["height"] and abs(a["x"] - b["x"]) < 2
-    assert "update alternating instead of simultaneous" in page.inner_text("[data-testid=compare-diff]")
+    assert "update order alternating instead of simultaneous" in page.inner_text("[data-testid=compare-diff]")
     ctx.close()
 
 
@@ -198,11 +198,12 @@ def test_the_differences_in_words_for_every_built_in_comparison(lab_page, open_l
         for (const c of comparisons) out[c.name] = differences(schema, await full(c.a), await full(c.b));
         return { out, presets: presets.length };
     }""")["out"]
-    assert said["unrolled-vs-vanilla"] == ["unroll 5 instead of 0"]
-    assert said["simultaneous-vs-alternating"] == ["update alternating instead of simultaneous"]
+    assert said["unrolled-vs-vanilla"] == ["look-ahead (unrolled D steps) 5 instead of 0"]
+    assert said["simultaneous-vs-alternating"] == ["update order alternating instead of simultaneous"]
     assert said["non-saturating-vs-saturating"] == ["objective non-saturating instead of minimax"]
-    assert said["two-timescale-vs-lagging"] == ["discriminator optimizer lr 0.005 instead of 0.001"]
-    assert said["mlp-vs-line"] == ["generator network mlp (width 32) instead of affine", "noise (z) dim 2 instead of 1"]
-    assert "objective wgan-gp (gp weight 0.1) instead of non-saturating" in said["wgan-gp-vs-vanilla"]
+    assert said["two-timescale-vs-lagging"] == ["discriminator optimizer learning rate 0.005 instead of 0.001"]
+    assert said["mlp-vs-line"] == ["generator network mlp (units per layer 32) instead of affine",
+                                    "noise (z) noise dimensions 2 instead of 1"]
+    assert "objective wgan-gp (gradient penalty weight λ 0.1) instead of non-saturating" in said["wgan-gp-vs-vanilla"]
     assert all(said.values()), json.dumps(said)
     assert all(re.fullmatch(r".+ instead of .+", s) for v in said.values() for s in v)

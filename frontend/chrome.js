@@ -16,8 +16,9 @@ export function presetWait(app) {
   const entry = app.presetEntry();
   if (!entry || !entry.steps || !app.running || !app.its || app.iteration >= entry.steps) return "";
   const minutes = (entry.steps - app.iteration) / app.its / 60;
-  const left = minutes < 1 ? "under a minute" : `about ${Math.round(minutes)} min`;
-  return `· the preset runs ${entry.steps.toLocaleString("en")} iterations: ${left} left at this speed`;
+  const left = minutes < 1 ? "< 1 min" : `≈ ${Math.round(minutes)} min`; // at the measured it/s
+  // Short: it sits in the header beside the counter, on a phone too.
+  return `${entry.steps.toLocaleString("en")} its: ${left} left`;
 }
 
 export const PAINTERS = Object.freeze({

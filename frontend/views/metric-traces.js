@@ -9,11 +9,11 @@ export const LN2 = Math.log(2);
 
 // Legend names (the browser tests read them).
 export const METRIC_LABELS = Object.freeze({
-  modes: "modes (>= 1 sample)",
+  modes: "modes (≥ 1 sample)",
   modesStrict: "modes (strict)",
-  highQuality: "high-quality fraction",
-  offMode: "off-mode fraction",
-  js: "JS divergence (nats, max ln 2)",
+  highQuality: "high quality",
+  offMode: "off-mode",
+  js: "JS (nats, ≤ ln 2)",
   sampleDistance: "sample distance",
   equilibrium: "distance to equilibrium",
 });

@@ -5,7 +5,7 @@
 // that the value is outside the schema's sensible range (amber). schema-form.js lays them out.
 import { sensibleWarning } from "./field-messages.js";
 
-// The data-testid contract (DESIGN.md) for the fields tests and scripts reach for; every other
+// The data-testid contract (docs/architecture.md) for the fields tests and scripts reach for; every other
 // field gets `field-<dotted.path>`.
 const CONTRACT_TESTIDS = {
   "objective.name": "objective",

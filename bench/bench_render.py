@@ -86,6 +86,7 @@ def measure(url: str, seconds: float) -> dict[str, float]:
         serve_bench_folder(page, url)
         page.goto(url)
         page.wait_for_function("window.__toygan && window.__toygan.config", timeout=60000)
+        page.evaluate("window.__toygan.setGuide(false)")  # a returning visitor: the whole view
         cfg = page.evaluate("window.__toygan.config")
         view = page.evaluate("window.__toygan.view")
         assert cfg["target"]["name"] == "ring" and cfg["target"]["modes"] == 8, "not the reference target"

@@ -1,7 +1,7 @@
 """Benchmark a real `toygan serve` on loopback (issue 5's goals), printing measured numbers and ratios.
 
     python bench/bench_server.py [--seconds 5] [--rounds 3] [--clients 30] [--many-seconds 30] [--soak SECONDS]
-                                 [--timeline-soak SECONDS] [--only-timeline]
+                                 [--timeline-soak SECONDS] [--only-timeline] [--viewers 100,300] [--only-classroom]
 
 1-2. alternating rounds: headless Trainer.step() it/s at the reference config (this process), then
    one client: frames/s, server it/s, ratio to headless (goal >= 0.8; median of the rounds); p95 configure -> first
@@ -14,6 +14,9 @@
    switching branches every few seconds; the largest `used_bytes` any `timeline` message reported
    against the session's budget (goal: never above it: checkpoints are thinned, not grown), the
    checkpoints and branches kept, and the server's RSS from the first quarter to the end
+6. classroom (issue 17): one teacher broadcasting to --viewers 100,300 viewers: each viewer's frames/s
+   (goals: >= 20 with 100, >= 10 with 300), the teacher's it/s against alone (goal >= 0.7 with 100),
+   front RSS per viewer (bench/classroom_phase.py); --only-classroom runs just this phase
 Loops are bounded by time; everything stays on 127.0.0.1.
 """
 
@@ -32,6 +35,7 @@ import urllib.request
 from typing import Any
 
 import torch
+from classroom_phase import classroom_phase
 
 from gan_core.engine.trainer import Trainer
 from server.wire.frames import decode_frame
@@ -171,8 +175,10 @@ class Client:
         return (self.last_it - self.first_it) / dt if dt > 0 else 0.0
 
 
-def start_server(port: int, max_sessions: int, workers: int | None, grace: float) -> subprocess.Popen:
-    extra = ([] if workers is None else ["--workers", str(workers)]) + ["--resume-grace", str(grace)]
+def start_server(port: int, max_sessions: int, workers: int | None, grace: float,
+                 max_viewers: int = 500) -> subprocess.Popen:
+    extra = ([] if workers is None else ["--workers", str(workers)]) + ["--resume-grace", str(grace),
+                                                                        "--max-viewers", str(max_viewers)]
     proc = subprocess.Popen([sys.executable, "-c", "import sys; from server.cli import main; sys.exit(main())",
                              "serve", "--port", str(port), "--max-sessions", str(max_sessions),
                              "--log-level", "warning", *extra])
@@ -260,6 +266,12 @@ async def soak(port: int, seconds: float, concurrent: int) -> int:
     return sessions
 
 
+def run_classroom(proc: subprocess.Popen, port: int, counts: list[int], seconds: float) -> None:
+    print(f"machine load (1/5/15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    asyncio.run(classroom_phase(port, counts, seconds, lambda: cpu_split(proc.pid),
+                                lambda: proc_status(proc.pid)["rss_each"][0], healthz))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=5.0, help="length of each measuring phase")
@@ -274,9 +286,14 @@ def main() -> None:
                     "0: one host thread in the server process)")
     ap.add_argument("--timeline-soak", type=float, default=0.0, help="timeline soak seconds (0: skip)")
     ap.add_argument("--only-timeline", action="store_true", help="run the timeline soak alone")
+    ap.add_argument("--viewers", default="100,300", help="classroom phase: viewer counts, comma-separated "
+                    "(empty: skip the phase)")
+    ap.add_argument("--classroom-seconds", type=float, default=10.0, help="each classroom measuring window")
+    ap.add_argument("--only-classroom", action="store_true", help="run the classroom phase only")
     a = ap.parse_args()
+    counts = [int(x) for x in a.viewers.split(",") if x.strip()]
     port = free_port()
-    proc = start_server(port, max(a.clients, 4), a.workers, a.grace)
+    proc = start_server(port, max(a.clients, 4), a.workers, a.grace, max(counts, default=0) + 10)
     hosts = healthz(port)["workers"]
     print("server: sessions on one thread of the server process" if hosts.get("in_process")
           else f"server: {hosts['configured']} worker processes")
@@ -284,6 +301,8 @@ def main() -> None:
         if a.only_timeline:
             report_timeline_soak(port, proc.pid, a.timeline_soak or 60.0)
             return
+        if a.only_classroom:
+            return run_classroom(proc, port, counts, a.classroom_seconds)
         # The machine is shared and its speed drifts by +-15% within minutes, so headless and served
         # training are measured in alternating rounds and compared round by round (the session is
         # detached, hence paused, while the headless loop runs).
@@ -369,6 +388,9 @@ def main() -> None:
                   f"at the end {rss_split(after)}; all ended {rss_split(empty)}")
         if a.timeline_soak:
             report_timeline_soak(port, proc.pid, a.timeline_soak)
+        if counts:
+            time.sleep(2.0)
+            run_classroom(proc, port, counts, a.classroom_seconds)
     finally:
         proc.terminate()
         proc.wait(10)

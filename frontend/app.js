@@ -9,7 +9,9 @@ import { OwnData } from "./owndata.js";
 import { fillPresetSelect } from "./presets.js";
 import { StatusBar } from "./status.js";
 import { PAINTERS } from "./chrome.js";
-import { startRecording } from "./export.js";
+import { guideDismissed } from "./guide.js";
+import { PanelActions } from "./app-panels.js";
+import { fieldError } from "./field-messages.js";
 import { PointTrail } from "./views/trail.js";
 import { Samples2DView } from "./views/samples2d.js";
 import { Density1DView } from "./views/density1d.js";
@@ -22,11 +24,13 @@ import { forgetResumeToken, resumeToken, saveResumeToken } from "./resume.js";
 import { StabilityMapView } from "./views/stability-map.js";
 import { EXAMPLES, applySweepMessage, cellPatch, newSweep, representativeSeed, settingName, sweepRequest } from "./sweep.js";
 import { buildMapPanel } from "./mappanel.js";
+import { Classroom } from "./broadcast.js";
+import { Compare } from "./compare.js";
 
 const $ = (id) => document.getElementById(id);
 
 export class App {
-  constructor({ schema, presets, initial }) {
+  constructor({ schema, presets, comparisons, initial }) {
     // What the server says once (GET /api/schema, /api/presets): defaults, bounds, target dims.
     this.schema = schema;
     this.defaults = schemaDefaults(schema);
@@ -37,6 +41,9 @@ export class App {
 
     // ---- the store ----------------------------------------------------------------------------
     this.preset = initial.preset || null;
+    // The config differs from the preset's (seed aside), as the server says: the preset's story
+    // then describes the original, not what runs.
+    this.modified = false;
     this.view = initial.view;
     this.hide = initial.hide; // controls hidden by the classroom link this page was opened from
     this.share = { open: false, hide: new Set() }; // the classroom link being made
@@ -60,6 +67,14 @@ export class App {
     this.sentWindow = null; // the window the server was last asked to compute D over (set_view)
     this.ownData = new OwnData(this, OwnData.limitsFrom(schema)); // the CSV panel's state
     this.linkLength = 0; // characters of this experiment's link (a person's data can make it long)
+    this.speed = null; // the session's iterations/s cap (null: none), as its status says
+    this.budgetReached = false; // the last play stopped at the preset's step budget
+    this.guideOpen = !guideDismissed(); // the first-steps guide (dismissed once per browser)
+    this.helpOpen = false;
+    this.drawerOpen = false; // the settings drawer (narrow screens)
+    this.fieldErrors = new Map(); // config path -> the refusal shown beside its field
+    this.lastEdit = null; // {path, sent}: the last change sent from a field
+    this.lastAction = null; // what the page last asked for: a rebuild after "configure" gets a notice
 
     this.status = new StatusBar({
       status: $("status"), text: $("status-text"), detail: $("status-detail"),
@@ -67,7 +82,7 @@ export class App {
       banner: $("error-banner"), bannerText: $("error-text"), bannerClose: $("error-close"),
     });
     if (initial.error) this.status.error(initial.error);
-    this.form = buildForm($("form"), schema, (path, value) => this.configure(dottedPatch(path, value)));
+    this.form = buildForm($("form"), schema, (path, value) => this.edit(path, value), this.hide);
     fillPresetSelect($("preset"), presets);
     const framing = schema["x-view"].window; // the rule both sample views frame their plots by
     this.views = {
@@ -76,12 +91,15 @@ export class App {
       dirac: new DiracView($("canvas-dirac")),
     };
     this.curves = new CurvesView($("view-losses"), $("view-metrics"));
-    this.model = new ModelView($("model"));
+    this.model = new ModelView($("model"), (section) => this.openSettings(section));
     this.timelineView = new TimelineView(this.rewind);
     this.sweep = newSweep(this.preset); // the Map panel: its form and the sweep the server runs for this page
     this.mapView = new StabilityMapView($("map-canvas"));
     buildMapPanel(presets);
-    this.paint("classroom", "preset", "viewBar", "counter", "transport", "recording", "slowMotion", "map");
+    this.classroom = new Classroom(this, initial.watch || null); // sharing with a class, or watching one
+    this.compare = new Compare(this, comparisons, initial.compare || null); // B beside A
+    this.paint("classroom", "preset", "viewBar", "counter", "transport", "recording", "slowMotion", "map", "guide",
+      "help", "drawer");
     // A cell that changed size is drawn again, paused too (the curves' cells shrink when the
     // timeline's text wraps, say, and plotly keeps the size it was drawn at).
     const resized = new ResizeObserver(() => this.requestRender());
@@ -92,7 +110,8 @@ export class App {
       onMessage: (msg) => this.onMessage(msg),
       onFrame: (frame) => this.onFrame(frame),
       onState: (state, detail) => this.onSocketState(state, detail),
-    }, (resume) => this.helloFields(resume), resumeToken());
+      allow: (msg) => this.classroom.allows(msg),
+    }, (resume) => this.helloFields(resume), initial.watch ? null : resumeToken()); // a viewer resumes nothing
   }
 
   start() {
@@ -104,8 +123,11 @@ export class App {
     for (const part of parts) PAINTERS[part](this);
   }
 
-  /** A new session's experiment (with a resume token too: the server starts it if the token expired). */
+  /** A new session's experiment (with a resume token too: the server starts it if the token expired),
+   * or the class this page watches. */
   helloFields() {
+    const watch = this.classroom.helloFields();
+    if (watch) return watch;
     const config = this.config || this.initialConfig;
     if (config) return { config };
     if (this.preset) return { preset: this.preset };
@@ -120,9 +142,13 @@ export class App {
     const reloaded = this.config === null; // resumed on this page's first connection: a reload
     if (msg.preset) this.preset = msg.preset;
     this.sentWindow = null; // a fresh (or resumed) session computes over the target's box until told
+    this.modified = Boolean(msg.modified);
+    this.classroom.onReady(msg);
+    this.compare.set(msg.compare || null);
     this.setConfig(msg.config, false);
     this.status.set("paused");
-    this.sendView();
+    if (this.classroom.role !== "viewer") this.sendView(); // a viewer sees the teacher's frames as they are
+    this.compare.onReady(msg);
     saveResumeToken(msg.token); // the newest one: the server may issue a new token on every resume
     if (msg.resumed) {
       const at = typeof msg.iteration === "number" ? ` at iteration ${msg.iteration}` : "";
@@ -135,6 +161,9 @@ export class App {
       this.sweep.message = `The connection dropped, so the map stopped after ${this.sweep.done} of ${this.sweep.total} squares.`;
       this.paint("map");
     }
+    // A link carries a preset's config, not its name, to the server: ask for the preset's speed here.
+    const p = this.currentPreset();
+    if (!msg.resumed && !msg.preset && p && p.speed != null) this.setSpeed(p.speed);
   }
 
   onMessage(msg) {
@@ -158,7 +187,9 @@ export class App {
         this.its = msg.its || null;
         this.rewind.onStatus(msg);
         if (msg.rebuilt) this.rebuiltNotice(msg.cause, msg.iteration);
-        this.paint("counter", "transport");
+        if ("speed" in msg) this.speed = msg.speed ?? null;
+        if (msg.until_reached) this.budgetReached = true;
+        this.paint("counter", "transport", "story");
         this.requestRender();
         break;
       case "config":
@@ -166,6 +197,8 @@ export class App {
         this.sentWindow = null;
         this.ownData.accepted();
         if (msg.preset !== undefined) this.preset = msg.preset;
+        this.modified = Boolean(msg.modified);
+        this.compare.set(msg.compare || null);
         this.setConfig(msg.config, Boolean(msg.rebuilt), msg.cause, msg.iteration);
         break;
       case "history":
@@ -173,6 +206,9 @@ export class App {
         break;
       case "timeline":
         this.rewind.onTimeline(msg);
+        break;
+      case "broadcast":
+        this.classroom.onMessage(msg);
         break;
       case "notice":
         this.status.notice(msg.message || "");
@@ -184,7 +220,8 @@ export class App {
           if (this.config) this.form.update(this.config, true);
           break;
         }
-        this.status.error(msg.message || "error", msg.field);
+        if (!this.showFieldError(msg)) this.status.error(msg.message || "error", msg.field);
+        this.classroom.onError(msg);
         if (!this.socket.ready && msg.field !== "resume" && (this.initialConfig || this.preset)) {
           // The link's experiment was refused (say, made with an older schema): say why, and
           // start the default experiment rather than leave an empty page.
@@ -208,6 +245,11 @@ export class App {
 
   onFrame(frame) {
     this.frameCount++;
+    if (frame.header.slot === "B") {
+      this.compare.onFrame(frame);
+      this.requestRender();
+      return;
+    }
     this.frame = frame;
     const h = frame.header;
     this.history.push(h);
@@ -227,6 +269,7 @@ export class App {
     if (state === "reconnecting") this.status.set("reconnecting", detail.attempt ? `attempt ${detail.attempt}` : "");
     else if (state === "full") this.status.set("full", "Every seat on this server is taken; retrying every 10 s.");
     else if (state === "closed") this.status.set("closed", detail.reason || "");
+    if (state === "closed") this.classroom.onClosed(detail.reason || "");
     else this.status.set(state);
     this.running = false;
     this.paint("counter", "transport");
@@ -235,8 +278,8 @@ export class App {
   setConfig(config, rebuilt, cause = "configure", iteration = 0) {
     const dimBefore = this.config && this.mainKind();
     this.config = config;
-    this.form.update(config);
-    this.model.update(config);
+    this.showConfig(false);
+    this.compare.paint(); // B's differences are against this A
     this.views.dirac.center = (config.target.mean && config.target.mean[0]) || 0;
     this.paint("preset", "map");
     this.writeHash();
@@ -245,42 +288,89 @@ export class App {
     if (dimBefore !== this.mainKind()) this.showMainView();
   }
 
+  /** The form and the model diagram show the experiment being edited (B's while editing B). */
+  showConfig(force) {
+    if (!this.config) return;
+    const shown = this.compare.formConfig(this.config);
+    this.form.update(shown, force);
+    this.model.update(shown);
+  }
+
   rebuiltNotice(cause, iteration) {
     if (cause === "import") {
       // Not a restart: the saved run goes on where it was saved, with its curves.
       this.status.notice(`Imported: the saved experiment goes on from iteration ${iteration}, with its curves.`);
-    } else if (cause === "preset") {
-      this.status.notice("Preset loaded: new networks, from iteration 0.");
-    } else {
-      this.status.notice("That change built new networks: training restarted from iteration 0.");
+    } else if (this.lastAction === "configure") {
+      // Only a settings change earns the restart notice: a preset or a reset restarts by design, and
+      // a notice on a preset load would cover its story.
+      this.status.notice(this.compare.active
+        ? "That change built new networks: A and B both restarted from iteration 0."
+        : "That change built new networks: training restarted from iteration 0.");
     }
     this.views.dirac.clear();
     this.trail.clear();
+    this.compare.clearTraces();
   }
 
-  /** The server's curves so far (on connect, after a reload, an import or any new run). */
+  /** The server's curves so far (on connect, after a reload, an import or any new run; a viewer's
+   * when it joins): A's, or B's of a comparison (`slot`). */
   onHistory(msg) {
-    this.history.load(msg);
+    const b = msg.slot === "B";
+    const history = b ? this.compare.history : this.history;
+    const dirac = b ? this.compare.views.dirac : this.views.dirac;
+    const trail = b ? this.compare.trail : this.trail;
+    history.load(msg);
     // The Dirac game's orbit and 2D trail start again from the curves' coordinates.
-    this.views.dirac.clear();
-    this.trail.clear();
-    const L = this.history.losses;
+    dirac.clear();
+    trail.clear();
+    const L = history.losses;
     L.iteration.forEach((it, i) => {
-      if (L.theta[i] !== null && L.psi[i] !== null) this.views.dirac.add(it, L.theta[i], L.psi[i]);
+      if (L.theta[i] !== null && L.psi[i] !== null) dirac.add(it, L.theta[i], L.psi[i]);
     });
-    this.trail.seed(L.iteration, L.theta, L.theta2);
+    trail.seed(L.iteration, L.theta, L.theta2);
     this.requestRender();
+  }
+
+  /** A refusal of a field the form shows goes beside it, in plain words; false: not a form field. */
+  showFieldError(msg) {
+    if (!this.socket.ready || !this.config) return false;
+    const got = fieldError(this.form, msg, this.config, this.lastEdit);
+    if (got) this.fieldErrors.set(got.path, got.text);
+    this.form.showErrors(this.fieldErrors);
+    return Boolean(got);
   }
 
   // ---- page -> server ------------------------------------------------------------------------
 
-  configure(patch) {
-    this.status.clearError();
-    this.socket.send({ type: "configure", patch });
+  /** A person changed the field at `path`. */
+  edit(path, value) {
+    this.lastEdit = { path, sent: value };
+    this.configure(dottedPatch(path, value));
   }
 
+  configure(patch) {
+    this.status.clearError();
+    if (this.fieldErrors.size) {
+      this.fieldErrors.clear();
+      this.form.showErrors(this.fieldErrors);
+    }
+    this.lastAction = "configure";
+    this.socket.send({ type: "configure", patch, ...this.compare.slotField() });
+  }
+
+  /** Play; a preset's run pauses at its step budget (the server stops exactly there). */
   play() {
-    this.socket.send({ type: "play" });
+    const p = this.currentPreset();
+    const until = p && this.iteration < p.steps ? p.steps : null;
+    this.budgetReached = false;
+    this.paint("story");
+    this.socket.send(until ? { type: "play", until } : { type: "play" });
+  }
+
+  setSpeed(its) {
+    this.speed = its;
+    this.paint("story");
+    this.socket.send({ type: "speed", its });
   }
 
   pause() {
@@ -297,22 +387,34 @@ export class App {
   }
 
   reset(seed) {
+    if (!this.classroom.allows({ type: "reset" })) return; // a viewer's curves stay: nothing was reset
+    this.lastAction = "reset";
+    this.budgetReached = false;
     this.clearTraces();
     this.socket.send(seed === undefined ? { type: "reset" } : { type: "reset", seed });
   }
 
   choosePreset(name) {
+    if (!this.classroom.allows({ type: "preset" })) return;
     this.preset = name || null;
+    this.lastAction = "preset";
+    this.budgetReached = false;
+    this.modified = false;
     this.paint("preset");
     if (name) {
       this.clearTraces();
       this.socket.send({ type: "preset", name });
+      // Still playing: the new run plays on to its own budget (the server forgot the old one's).
+      const p = this.currentPreset();
+      if (this.running && p) this.socket.send({ type: "play", until: p.steps });
     }
     this.writeHash();
   }
 
   draw(points) {
     this.preset = null;
+    this.lastAction = "configure"; // a new target, like any settings change
+    this.modified = false;
     this.socket.send({ type: "draw", points });
   }
 
@@ -330,6 +432,8 @@ export class App {
   }
 
   importData(data) {
+    if (!this.classroom.allows({ type: "import" })) return;
+    this.lastAction = "import";
     this.clearTraces();
     this.socket.send({ type: "import", data });
   }
@@ -440,6 +544,16 @@ export class App {
     return this.targetDim(t) === 1 ? "1d" : "2d";
   }
 
+  /** Whether the target is a Dirac point: its metrics are a distance to equilibrium, not modes. */
+  isDirac() {
+    return Boolean(this.config && this.config.target && this.config.target.name === "dirac");
+  }
+
+  /** The chosen preset's listing entry, or null. */
+  presetEntry() {
+    return this.presets.find((p) => p.name === this.preset) || null;
+  }
+
   /** 1 or 2: the data dimension of target `t`, as the server's x-target-dims states it. */
   targetDim(t) {
     const dim = this.targetDims[t.name];
@@ -471,15 +585,18 @@ export class App {
     if (kind !== this.shownKind) {
       this.shownKind = kind; // "auto" follows the frames' dimension
       this.paint("mainView");
+      this.compare.paint();
     }
     const view = this.views[kind];
     view.render(frame, this.view, this.trail);
+    this.compare.render(kind);
     if (frame) this.renderCount++;
     if (view.framer && frame) this.followWindow(view.framer);
     // The timeline first: its text may wrap to another line and shrink the curves' cells, which
     // plotly then draws at their new size (not the old one, cut off at the bottom).
     this.timelineView.render(this.history);
-    this.curves.update(this.history, this.view.logx, this.rewind.marked);
+    if (this.compare.active) this.compare.curves.update(this.history, this.compare.history, this.view.logx);
+    else this.curves.update(this.history, this.view, this.rewind.marked, this.isDirac());
   }
 
   /** After a draw: ask the server for D over the window the view is heading to, once per new one,
@@ -487,7 +604,8 @@ export class App {
   followWindow(framer) {
     const goal = framer.goal;
     const sent = this.sentWindow;
-    if (goal && !(sent && goal.every((v, i) => v === sent[i]))) {
+    // A viewer's page shows D over the teacher's window: it has no say in what the frames carry.
+    if (goal && this.classroom.role !== "viewer" && !(sent && goal.every((v, i) => v === sent[i]))) {
       this.sentWindow = goal.slice();
       this.socket.send({ type: "set_view", window: goal });
     }
@@ -511,56 +629,24 @@ export class App {
   clearTraces() {
     this.views.dirac.clear();
     this.trail.clear();
+    this.compare.clearTraces();
   }
 
-  toggleShare() {
-    this.share.open = !this.share.open;
-    this.paint("share");
-  }
-
-  /** Hide (or show) control `key` in the classroom link being made. */
-  shareHide(key, hide) {
-    if (hide) this.share.hide.add(key);
-    else this.share.hide.delete(key);
-    this.paint("share");
-  }
-
-  shareUrl() {
-    const hash = buildHash({ config: this.config || {}, defaults: this.defaults, defaultView: this.defaultView,
-      preset: this.preset, view: this.view, hide: this.share.hide });
-    return window.location.href.split("#")[0] + hash;
-  }
-
-  /** Start recording the main view, or stop and download what was recorded. */
-  async toggleRecording() {
-    const stop = this.recording;
-    if (stop) {
-      this.recording = null;
-      this.paint("recording");
-      await stop();
-      return;
-    }
-    try {
-      this.recording = startRecording(this.mainElement(), this.view.fps);
-      this.paint("recording");
-    } catch (err) {
-      this.status.error(err.message);
-    }
-  }
-
-  /** Show one slow-motion stage ({text, boxes}) or none (null). */
-  setSlowMotion(stage) {
-    this.slowMotion = stage;
-    this.paint("slowMotion");
+  currentPreset() {
+    return this.presets.find((p) => p.name === this.preset) || null;
   }
 
   writeHash() {
-    if (!this.config) return;
+    if (!this.config || this.classroom.role === "viewer") return; // a viewer's address is the watch link
     const hash = buildHash({ config: this.config, defaults: this.defaults, defaultView: this.defaultView,
-      preset: this.preset, view: this.view, hide: this.hide });
+      preset: this.preset, view: this.view, hide: this.hide, compare: this.compare.hashPart(this.config) });
     if (hash !== window.location.hash) history.replaceState(null, "", hash);
     this.linkLength = window.location.href.split("#")[0].length + hash.length;
     this.paint("link");
     if (this.share.open) this.paint("share"); // the link being made follows the experiment
   }
 }
+
+// The page's panels (guide, help, drawer, classroom link, recording, slow motion): App's methods
+// too, kept in their own module (app-panels.js).
+Object.assign(App.prototype, PanelActions);

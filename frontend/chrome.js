@@ -1,27 +1,82 @@
 // The page around the plots, drawn from App's store: the iteration counter, the transport
-// buttons, the preset menu, the view bar, the classroom-link panel, the recording button, the
-// slow-motion stage, which main view shows and the controls a classroom link hides. Write-only:
-// nothing here reads state back from the DOM. App.paint(part) calls these by name.
-import { describePreset } from "./presets.js";
+// buttons, the preset menu and its story, the guide, the help overlay, the settings drawer, the
+// speed menu, the view bar, the classroom-link panel, the recording button, the slow-motion
+// stage, which main view shows, your own data's panel, a link too long to share and the controls a
+// classroom link hides. Write-only: nothing here reads state back from the DOM. App.paint(part)
+// calls these by name.
+import { budgetText, fillSpeedSelect, storyOf } from "./story.js";
+import { fillGuide } from "./guide.js";
 import { LINK_LIMIT } from "./urlhash.js";
 import { paintMap } from "./mappanel.js";
 
 const $ = (id) => document.getElementById(id);
 
+/** The wait a preset's full run still needs at the rate this page measures ("" when none). */
+export function presetWait(app) {
+  const entry = app.presetEntry();
+  if (!entry || !entry.steps || !app.running || !app.its || app.iteration >= entry.steps) return "";
+  const minutes = (entry.steps - app.iteration) / app.its / 60;
+  const left = minutes < 1 ? "< 1 min" : `≈ ${Math.round(minutes)} min`; // at the measured it/s
+  // Short: it sits in the header beside the counter, on a phone too.
+  return `${entry.steps.toLocaleString("en")} its: ${left} left`;
+}
+
 export const PAINTERS = Object.freeze({
   counter(app) {
     $("iteration").textContent = String(app.iteration);
     $("its").textContent = app.running && app.its ? `${Math.round(app.its)} it/s` : "";
+    $("preset-wait").textContent = presetWait(app);
   },
 
   transport(app) {
-    $("play").classList.toggle("active", app.running);
-    $("pause").classList.toggle("active", !app.running);
+    // Paused, Play is the button to press (filled: a first-time visitor sees where to start);
+    // playing, it shows that it is on. Pause is never the loud one.
+    const play = $("play");
+    play.classList.toggle("cta", !app.running);
+    play.classList.toggle("on", app.running);
+    play.setAttribute("aria-pressed", String(app.running));
+    $("pause").setAttribute("aria-pressed", String(!app.running));
   },
 
   preset(app) {
     $("preset").value = app.preset || "";
-    $("preset-description").textContent = describePreset(app.presets.find((p) => p.name === app.preset));
+    PAINTERS.story(app);
+  },
+
+  story(app) {
+    const preset = app.currentPreset();
+    const story = storyOf(preset, app.speed);
+    // With no preset the guide says what this would (where to start): one of them is enough.
+    $("story").hidden = !preset && app.guideOpen;
+    $("story-title").textContent = story.title;
+    $("story-meta").textContent = story.meta;
+    // An edited preset: its story describes the original run, so it reads as a quotation.
+    const modified = Boolean(preset && app.modified);
+    const note = $("preset-modified");
+    note.hidden = !modified;
+    note.textContent = modified ? `Modified from “${preset.title}”: the text below describes that preset, not this run.` : "";
+    $("preset-description").textContent = story.text;
+    $("preset-description").classList.toggle("original", modified);
+    $("budget-notice").hidden = !(app.budgetReached && preset);
+    $("budget-text").textContent = preset ? budgetText(preset.steps) : "";
+    fillSpeedSelect($("speed"), app.speed);
+  },
+
+  guide(app) {
+    const root = $("guide");
+    root.hidden = !app.guideOpen;
+    if (app.guideOpen) fillGuide(root, app.shownKind || app.mainKind(), () => app.setGuide(false));
+    PAINTERS.story(app);
+  },
+
+  help(app) {
+    $("help").hidden = !app.helpOpen;
+  },
+
+  drawer(app) {
+    document.body.classList.toggle("drawer-open", app.drawerOpen);
+    $("drawer-toggle").setAttribute("aria-expanded", String(app.drawerOpen));
+    $("drawer-backdrop").hidden = !app.drawerOpen;
   },
 
   viewBar(app) {
@@ -31,12 +86,14 @@ export const PAINTERS = Object.freeze({
     }
     $("logx").checked = app.view.logx;
     $("lock-axes").checked = Boolean(app.view.lock);
+    $("logy").checked = app.view.logy;
   },
 
   mainView(app) {
     $("canvas-2d").hidden = app.shownKind !== "2d";
     $("canvas-1d").hidden = app.shownKind !== "1d";
     $("canvas-dirac").hidden = app.shownKind !== "dirac";
+    if (app.guideOpen) PAINTERS.guide(app); // its legend follows the view on screen
   },
 
   share(app) {
@@ -89,7 +146,8 @@ export const PAINTERS = Object.freeze({
     paintMap(app);
   },
 
-  // The classroom class also tells the form (schema-form.js) to keep a hidden field hidden.
+  // What a classroom link hides (the form hides its own fields from the same set). A student view
+  // with every control hidden keeps no empty column: the layout drops the settings column.
   classroom(app) {
     for (const key of app.hide) {
       for (const el of document.querySelectorAll(`[data-key="${CSS.escape(key)}"]`)) {
@@ -97,5 +155,8 @@ export const PAINTERS = Object.freeze({
         el.hidden = true;
       }
     }
+    const empty = app.controlsAllHidden();
+    $("layout").classList.toggle("no-controls", empty);
+    $("drawer-toggle").hidden = empty;
   },
 });

@@ -3,7 +3,8 @@
 // a handler passes what a person did (the event's value) to App, and App redraws.
 import { App } from "./app.js";
 import { readHash } from "./urlhash.js";
-import { installKeyboard } from "./keyboard.js";
+import { watchCode } from "./broadcast.js";
+import { SHORTCUTS, installKeyboard } from "./keyboard.js";
 import { DrawPad } from "./draw.js";
 import { slowMotion } from "./slowmo.js";
 import { exportConfig, exportCsv, exportExperiment, exportPng, readImport } from "./export.js";
@@ -21,27 +22,31 @@ async function getJson(url) {
 async function boot() {
   let schema;
   let presets;
+  let comparisons;
   try {
-    [schema, presets] = await Promise.all([getJson("api/schema"), getJson("api/presets")]);
+    [schema, presets, comparisons] = await Promise.all([getJson("api/schema"), getJson("api/presets"),
+      getJson("api/comparisons")]);
   } catch (err) {
     $("error-text").textContent = `The lab could not load its settings from the server (${err.message}). Is toygan serve running?`;
     $("error-banner").hidden = false;
     return;
   }
-  const initial = readHash(window.location.hash, schema);
-  const app = new App({ schema, presets, initial });
+  const initial = { ...readHash(window.location.hash, schema), watch: watchCode() };
+  const app = new App({ schema, presets, comparisons, initial });
   window.__toygan = app; // for the browser tests and bench/bench_render.py
   wireTransport(app);
   wireView(app);
   wireIo(app);
-  wireShare(app, schema);
+  wireShare(app);
+  wirePanels(app);
   wireMap(app);
   new DrawPad(
     { canvas: $("draw-canvas"), apply: $("draw-apply"), clear: $("draw-clear"), count: $("draw-count") },
     (points) => app.draw(points),
   );
   wireData(app);
-  installKeyboard({ togglePlay: () => app.togglePlay(), step: () => app.step(), reset: () => app.reset() });
+  installKeyboard({ togglePlay: () => app.togglePlay(), step: () => app.step(), reset: () => app.reset(),
+    help: () => app.setHelp(!app.helpOpen), close: (typing) => app.closeTop(typing) });
   // A link pasted into this tab's address bar: start over from it (not the session this tab had).
   window.addEventListener("hashchange", () => {
     forgetResumeToken();
@@ -65,7 +70,12 @@ function wireTransport(app) {
     app.reset(seed);
   });
   $("preset").addEventListener("change", (e) => app.choosePreset(e.target.value));
+  $("budget-continue").addEventListener("click", () => app.play());
+  $("speed").addEventListener("change", (e) => app.setSpeed(e.target.value === "" ? null : Number(e.target.value)));
   $("slow-motion").addEventListener("click", () => slowMotion(app));
+  $("share-class").addEventListener("click", () => app.classroom.togglePanel());
+  $("mode-lab").addEventListener("click", () => app.compare.active && app.compare.stop());
+  $("mode-compare").addEventListener("click", () => app.compare.active || app.compare.start(null));
 }
 
 function wireView(app) {
@@ -75,10 +85,11 @@ function wireView(app) {
   }
   $("logx").addEventListener("change", (e) => app.setView({ logx: e.target.checked }));
   $("lock-axes").addEventListener("change", (e) => app.setLock(e.target.checked));
+  $("logy").addEventListener("change", (e) => app.setView({ logy: e.target.checked }));
 }
 
 function wireIo(app) {
-  $("export-png").addEventListener("click", () => exportPng(app.mainElement()));
+  $("export-png").addEventListener("click", () => exportPng(app.mainElement(), app.caption()));
   $("export-record").addEventListener("click", () => app.toggleRecording());
   $("export-config").addEventListener("click", () => app.config && exportConfig(app.config));
   $("export-csv").addEventListener("click", () => exportCsv(app.history));
@@ -116,19 +127,23 @@ function wireData(app) {
   app.paint("ownData");
 }
 
+// The page's own hideable parts, named for people (the form's sections use their schema titles).
+const PAGE_PARTS = [["presets", "Preset menu"], ["draw", "Drawing pad"], ["data", "Your own data"],
+  ["export", "Export buttons"], ["layers", "Layer switches"], ["timeline", "Timeline"], ["map", "Stability map"]];
+
 // Classroom link: the same experiment, with chosen controls hidden (TensorFlow Playground style).
-// One checkbox per form section the page shows, plus the page's own hideable parts.
-function wireShare(app, schema) {
+// One checkbox per form section, plus the page's own hideable parts.
+function wireShare(app) {
   const options = $("share-options");
-  const sections = Object.keys(schema.properties).filter((k) => document.querySelector(`details[data-key="${k}"]`));
-  for (const key of [...sections, "presets", "draw", "data", "export", "layers", "timeline", "map"]) {
+  const sections = [...app.form.sections].map(([key, s]) => [key, s.title]);
+  for (const [key, text] of [...sections, ...PAGE_PARTS]) {
     const label = document.createElement("label");
     const box = document.createElement("input");
     box.type = "checkbox";
     box.dataset.hideKey = key;
     box.dataset.testid = `hide-${key}`;
     box.addEventListener("change", (e) => app.shareHide(key, e.target.checked));
-    label.append(box, ` ${key.replace(/_/g, " ")}`);
+    label.append(box, ` ${text}`);
     options.append(label);
   }
   $("classroom-link").addEventListener("click", () => app.toggleShare());
@@ -141,6 +156,34 @@ function wireShare(app, schema) {
       app.status.notice("Select the link and copy it (the clipboard is not available here).");
     }
   });
+}
+
+// The help overlay (drawn from keyboard.js's SHORTCUTS), the guide, the settings drawer.
+function wirePanels(app) {
+  const keys = $("help-keys");
+  for (const { keys: k, what } of SHORTCUTS) {
+    const dt = document.createElement("dt");
+    for (const name of k) {
+      const kbd = document.createElement("kbd");
+      kbd.textContent = name;
+      dt.append(kbd);
+    }
+    const dd = document.createElement("dd");
+    dd.textContent = what;
+    keys.append(dt, dd);
+  }
+  $("help-open").addEventListener("click", () => app.setHelp(true));
+  $("help-close").addEventListener("click", () => app.setHelp(false));
+  $("help").addEventListener("click", (e) => {
+    if (e.target === e.currentTarget) app.setHelp(false); // a click on the dimmed page around the card
+  });
+  $("help-guide").addEventListener("click", () => {
+    app.setHelp(false);
+    app.setGuide(true);
+  });
+  $("drawer-toggle").addEventListener("click", () => app.setDrawer(!app.drawerOpen));
+  $("drawer-close").addEventListener("click", () => app.setDrawer(false));
+  $("drawer-backdrop").addEventListener("click", () => app.setDrawer(false));
 }
 
 boot();

@@ -1,5 +1,6 @@
-// Presets menu: GET /api/presets -> [{name, title, description, view, config}]. The <select>
-// (testid `preset`) has one option per preset, its value the preset's name.
+// Presets menu: GET /api/presets -> [{name, title, description, view, steps, speed, config}].
+// The <select> (testid `preset`) has one option per preset, its value the preset's name; story.js
+// tells the chosen preset's story.
 
 export function fillPresetSelect(select, presets) {
   select.replaceChildren();
@@ -13,9 +14,4 @@ export function fillPresetSelect(select, presets) {
     opt.textContent = p.title || p.name;
     select.append(opt);
   }
-}
-
-export function describePreset(preset) {
-  if (!preset) return "Your own experiment: change any control on the left.";
-  return preset.description || "";
 }

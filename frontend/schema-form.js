@@ -1,56 +1,15 @@
-// The controls, built from GET /api/schema: one <details> per config section, one labelled
-// control per field, widget/bounds/enums/descriptions from the schema and its `ui` hints.
-// Never a hand-kept second list: a field added to gan_core/config.py shows up here by itself.
+// The controls, built from GET /api/schema: the schema's panels (x-panels: data, networks, loss,
+// optimisers, training) each hold their sections (one <details> per config section, titled and
+// placed by the section's `title` and ui.panel), one labelled control per field (form-fields.js).
+// Never a hand-kept second list: a field added to gan_core's config shows up here by itself, with
+// the label and help text the schema gives it.
 import { getPath } from "./urlhash.js";
+import { buildField, testidFor } from "./form-fields.js";
 
-// The data-testid contract (DESIGN.md) for the fields tests and scripts reach for; every other
-// field gets `field-<dotted.path>`.
-const CONTRACT_TESTIDS = {
-  "objective.name": "objective",
-  "optimizer_d.lr": "lr-d",
-  "optimizer_g.lr": "lr-g",
-  "training.k_d": "k-d",
-  "training.k_g": "k-g",
-  "target.name": "target",
-  seed: "seed",
-};
-
-const SECTION_TITLES = {
-  target: "Target",
-  objective: "Objective",
-  optimizer_d: "Discriminator optimizer",
-  optimizer_g: "Generator optimizer",
-  training: "Training",
-  regularizers: "Regularizers",
-  generator: "Generator network",
-  discriminator: "Discriminator network",
-  noise: "Noise (z)",
-};
-const OPEN_SECTIONS = new Set(["target", "objective", "optimizer_d", "optimizer_g", "training"]);
-
-export function testidFor(path) {
-  return CONTRACT_TESTIDS[path] || `field-${path}`;
-}
+export { testidFor };
 
 function resolve(schema, node) {
   return node && node.$ref ? schema.$defs[node.$ref.split("/").pop()] : node;
-}
-
-/** The field's schema without its nullable wrapper: {prop, nullable}. */
-function unwrap(prop) {
-  if (!prop.anyOf) return { prop, nullable: false };
-  const nonNull = prop.anyOf.filter((p) => p.type !== "null");
-  return { prop: { ...prop, ...nonNull[0], anyOf: undefined }, nullable: nonNull.length < prop.anyOf.length };
-}
-
-function lowerBound(p) {
-  return p.minimum ?? p.exclusiveMinimum;
-}
-
-function formatNumber(v) {
-  if (typeof v !== "number" || !Number.isFinite(v)) return String(v ?? "");
-  if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5)) return v.toExponential(2).replace(/\.?0+e/, "e");
-  return String(Math.round(v * 1e6) / 1e6);
 }
 
 /** A union section (the target, the networks, the objective, the optimizers): its discriminator
@@ -77,61 +36,85 @@ function unionFields(section, union) {
   return [...out].map(([name, f]) => ({ path: `${section}.${name}`, ...f }));
 }
 
+function element(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text) el.textContent = text;
+  return el;
+}
+
 /**
  * Build the form into `root`. onChange(path, value) is called when a person commits a change.
+ * `hidden`: the control keys a classroom link hides (section names or dotted paths; App's set).
  * A union section shows the fields of the kind its select names, and only those.
- * Returns {update(config), fields: Map(path -> field)}.
+ * Returns {update(config, force), showErrors(map path -> text), fields: Map(path -> field),
+ * sections: Map(key -> {el, title, panel})}.
  */
-export function buildForm(root, schema, onChange) {
+export function buildForm(root, schema, onChange, hidden = new Set()) {
   const fields = new Map();
+  const sections = new Map();
   root.replaceChildren();
-  // Sections in a teaching order (what a person changes most first), then anything new.
-  const order = Object.keys(SECTION_TITLES);
-  const keys = Object.keys(schema.properties).sort(
-    (a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99),
-  );
-  const loose = []; // top-level scalar fields (seed, device) go into the section their ui.group names
+  const panels = new Map();
+  for (const { key, title } of schema["x-panels"] || []) {
+    const panel = element("section", "panel");
+    panel.dataset.panel = key;
+    panel.append(element("h2", "panel-title", title));
+    panels.set(key, panel);
+    root.append(panel);
+  }
+  const loose = []; // top-level scalar fields (seed) go into the section their ui.group names
   const unions = []; // {section, kindPath, order: Map(kind -> its field paths, in its own order)}
-  for (const key of keys) {
-    const union = unionOf(schema, schema.properties[key]);
-    const node = resolve(schema, schema.properties[key]);
+  for (const [key, prop] of Object.entries(schema.properties)) {
+    const union = unionOf(schema, prop);
+    const node = resolve(schema, prop);
     if (!union && !node.properties) {
-      loose.push([key, node]);
+      loose.push([key, prop]);
       continue;
     }
-    const section = document.createElement("details");
-    section.className = "section";
+    const ui = prop.ui || {};
+    const section = element("details", "section");
     section.dataset.key = key;
-    section.open = OPEN_SECTIONS.has(key);
-    const summary = document.createElement("summary");
-    summary.textContent = SECTION_TITLES[key] || node.title || key;
+    section.open = Boolean(ui.open);
+    const title = prop.title || node.title || key;
+    const summary = element("summary", "", title);
+    if (prop.description) summary.title = prop.description;
     section.append(summary);
     const entries = union
       ? unionFields(key, union)
-      : Object.entries(node.properties).map(([name, prop]) => ({ path: `${key}.${name}`, prop, kinds: null }));
-    for (const { path, prop, kinds } of entries) {
-      const field = buildField(path, prop, onChange);
-      if (field) {
-        field.kinds = kinds; // null: shown for every kind
-        field.kindPath = union ? `${key}.${union.key}` : null;
-        fields.set(field.path, field);
-        section.append(field.el);
-      }
+      : Object.entries(node.properties).map(([name, p]) => ({ path: `${key}.${name}`, prop: p, kinds: null }));
+    for (const { path, prop: p, kinds } of entries) {
+      const field = buildField(path, p, onChange);
+      if (!field) continue;
+      field.kinds = kinds; // null: shown for every kind
+      field.kindPath = union ? `${key}.${union.key}` : null;
+      field.section = key;
+      fields.set(field.path, field);
+      section.append(field.el);
     }
     if (union) {
       const order = new Map(union.kinds.map((k) => [k, Object.keys(union.variants.get(k).properties).map((n) => `${key}.${n}`)]));
       unions.push({ section, kindPath: `${key}.${union.key}`, order, shown: null });
     }
-    root.append(section);
+    const panel = panels.has(ui.panel) ? ui.panel : null;
+    sections.set(key, { el: section, title, panel });
+    (panels.get(panel) || root).append(section);
   }
-  for (const [key, prop0] of loose) {
-    const field = buildField(key, prop0, onChange);
+  for (const [key, prop] of loose) {
+    const field = buildField(key, prop, onChange);
     if (!field) continue;
+    field.section = (prop.ui && prop.ui.group) || "training";
     fields.set(key, field);
-    const group = (prop0.ui && prop0.ui.group) || "training";
-    const host = root.querySelector(`details[data-key="${group}"]`) || root;
-    host.append(field.el);
+    const host = sections.get(field.section);
+    (host ? host.el : root).append(field.el);
   }
+  // A classroom link that hides every section of a panel hides the panel's heading too.
+  for (const [key, panel] of panels) {
+    const own = [...sections].filter(([, s]) => s.panel === key).map(([k]) => k);
+    panel.hidden = own.length === 0 || own.every((k) => hidden.has(k));
+    panel.dataset.sections = own.join(" ");
+    if (!own.length) panels.delete(key);
+  }
+  let errors = new Map();
 
   /** Show `config` in the controls; `force` also overwrites the control being edited (after an error). */
   function update(config, force = false) {
@@ -144,169 +127,33 @@ export function buildForm(root, schema, onChange) {
     }
     for (const field of fields.values()) {
       const own = field.kinds && field.kinds.get(getPath(config, field.kindPath));
-      field.el.hidden = field.el.classList.contains("classroom-hidden") || Boolean(field.kinds && !own);
-      if (own) field.describe(own.description || "");
-      field.set(getPath(config, field.path), force);
+      field.shown = !(hidden.has(field.path) || hidden.has(field.section) || Boolean(field.kinds && !own));
+      field.el.hidden = !field.shown;
+      if (own) field.describe(own.description || "", own.title);
+      const value = getPath(config, field.path);
+      field.set(value, force);
+      paintMessage(field, value);
     }
+    lastConfig = config;
   }
-  return { update, fields };
-}
+  let lastConfig = null;
 
-function buildField(path, prop0, onChange) {
-  const ui = prop0.ui || {};
-  if (ui.widget === "hidden") return null;
-  const { prop, nullable } = unwrap(prop0);
-  const id = `f-${path.replace(/\./g, "-")}`;
-  const wrap = document.createElement("div");
-  wrap.className = "field";
-  wrap.dataset.key = path;
-  const label = document.createElement("label");
-  label.htmlFor = id;
-  label.textContent = prop0.title || path;
-  wrap.append(label);
-  if (ui.rebuild) {
-    // true, or a sentence saying when (the target's kind: "when the data's dimension changes").
-    const mark = document.createElement("span");
-    mark.className = "rebuild-mark";
-    mark.textContent = "↻";
-    const when = typeof ui.rebuild === "string" ? ` ${ui.rebuild}` : "";
-    mark.title = `Changing this builds new networks${when} (training restarts)`;
-    label.append(" ", mark);
+  function paintMessage(field, value) {
+    const error = errors.get(field.path);
+    if (error) field.message("error", error);
+    else field.message("warning", field.warnFor(value));
   }
-  const help = document.createElement("span");
-  help.className = "help";
-  help.id = `${id}-help`;
-  const testid = testidFor(path);
-  let set;
-  let widget = ui.widget || "number";
-  if (prop.enum) widget = "select";
-  if (prop.type === "boolean") widget = "checkbox";
-  if (prop.type === "array") widget = "vector";
 
-  const commit = (value) => onChange(path, value);
-
-  if (widget === "select") {
-    const select = document.createElement("select");
-    select.id = id;
-    select.dataset.testid = testid;
-    for (const v of prop.enum) {
-      const opt = document.createElement("option");
-      opt.value = String(v);
-      opt.textContent = String(v);
-      select.append(opt);
-    }
-    const numeric = prop.type === "integer" || prop.type === "number";
-    select.addEventListener("change", () => commit(numeric ? Number(select.value) : select.value));
-    set = (v) => {
-      select.value = String(v);
-    };
-    wrap.append(select);
-  } else if (widget === "checkbox") {
-    const box = document.createElement("input");
-    box.type = "checkbox";
-    box.id = id;
-    box.dataset.testid = testid;
-    box.addEventListener("change", () => commit(box.checked));
-    set = (v) => {
-      box.checked = Boolean(v);
-    };
-    wrap.classList.add("field-checkbox");
-    label.before(box);
-  } else if (widget === "vector") {
-    const input = document.createElement("input");
-    input.type = "text";
-    input.id = id;
-    input.dataset.testid = testid;
-    input.placeholder = nullable ? "default" : "comma-separated numbers";
-    // `editing`: typed into but not committed yet; the server's updates must not clobber that.
-    let editing = false;
-    input.addEventListener("input", () => {
-      editing = true;
-    });
-    input.addEventListener("change", () => {
-      editing = false;
-      const text = input.value.trim();
-      if (!text && nullable) return commit(null);
-      // Send what was typed; the server names the field and the reason if it is wrong.
-      commit(text.split(/[\s,]+/).filter(Boolean).map((t) => (Number.isNaN(Number(t)) ? t : Number(t))));
-    });
-    set = (v, force) => {
-      if (force || !editing) input.value = Array.isArray(v) ? v.join(", ") : "";
-    };
-    wrap.append(input);
-  } else {
-    // number, slider, log-slider: a number box (the exact value; carries the testid) and, for
-    // sliders, a range beside it. A log-slider moves in log10 space.
-    const number = document.createElement("input");
-    number.type = "number";
-    number.id = id;
-    number.dataset.testid = testid;
-    number.step = prop.type === "integer" ? "1" : "any";
-    const lo = lowerBound(prop);
-    if (lo !== undefined) number.min = String(lo);
-    if (prop.maximum !== undefined) number.max = String(prop.maximum);
-    const parse = (text) => {
-      const n = Number(text);
-      return text.trim() === "" || Number.isNaN(n) ? text : n;
-    };
-    let editing = false; // typed into but not committed: the server's updates must not clobber it
-    number.addEventListener("input", () => {
-      editing = true;
-    });
-    number.addEventListener("change", () => {
-      editing = false;
-      commit(parse(number.value));
-    });
-    let range = null;
-    let toRange = (v) => v;
-    let fromRange = (v) => v;
-    if (widget === "slider" || widget === "log-slider") {
-      range = document.createElement("input");
-      range.type = "range";
-      range.dataset.testid = `${testid}-slider`;
-      range.setAttribute("aria-label", `${prop0.title || path} slider`);
-      if (widget === "log-slider") {
-        const max = ui.max ?? prop.maximum ?? 1;
-        const min = ui.min ?? (lo > 0 ? lo : max * 1e-4);
-        range.min = String(Math.log10(min));
-        range.max = String(Math.log10(max));
-        range.step = "0.01";
-        toRange = (v) => Math.log10(v);
-        const integer = prop.type === "integer";
-        fromRange = (r) => {
-          const v = 10 ** r;
-          // Round to 2 significant digits so the slider yields values people would type.
-          return integer ? Math.round(v) : Number(v.toPrecision(2));
-        };
-      } else {
-        range.min = String(lo ?? 0);
-        range.max = String(prop.maximum ?? 100);
-        range.step = String(ui.step ?? (prop.type === "integer" ? 1 : "any"));
-      }
-      range.addEventListener("input", () => {
-        number.value = formatNumber(fromRange(Number(range.value)));
-      });
-      range.addEventListener("change", () => commit(fromRange(Number(range.value))));
-    }
-    set = (v, force) => {
-      if (force || !editing) number.value = v == null ? "" : formatNumber(v);
-      if (range && typeof v === "number" && document.activeElement !== range) range.value = String(toRange(v));
-    };
-    const row = document.createElement("div");
-    row.className = "number-row";
-    if (range) row.append(range);
-    row.append(number);
-    wrap.append(row);
+  /** Refusals to show beside their fields (path -> sentence); an empty map clears them. */
+  function showErrors(map) {
+    errors = new Map(map);
+    for (const field of fields.values()) paintMessage(field, lastConfig ? getPath(lastConfig, field.path) : undefined);
   }
-  const control = wrap.querySelector("[data-testid]");
-  control.setAttribute("aria-describedby", help.id);
-  wrap.append(help);
-  // A field several kinds share (the std of a ring and of a grid) says what it means for the kind shown.
-  const describe = (text) => {
-    label.title = text;
-    help.textContent = text;
-    control.title = text;
-  };
-  describe(prop0.description || "");
-  return { path, el: wrap, set, describe, rebuild: Boolean(ui.rebuild) };
+
+  /** Whether `path` has a visible field (an error about it can be shown beside it). */
+  function shows(path) {
+    const field = fields.get(path);
+    return Boolean(field && field.shown);
+  }
+  return { update, showErrors, shows, fields, sections };
 }

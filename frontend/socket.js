@@ -8,7 +8,8 @@ const BACKOFF_MS = [500, 1000, 2000, 4000, 8000]; // then stays at 8 s
 
 export class LabSocket {
   /**
-   * handlers: onReady(msg), onMessage(msg), onFrame(frame), onState(state, detail)
+   * handlers: onReady(msg), onMessage(msg), onFrame(frame), onState(state, detail), and optionally
+   *   allow(msg) -> false to drop a message the page may not send (a viewer's controls)
    *   state: "connecting" | "open" | "reconnecting" | "full" | "closed"
    * hello(resume): the fields of the first message (with `resume`, also those of a new session,
    * which the server starts from them when the token has expired).
@@ -106,6 +107,7 @@ export class LabSocket {
   }
 
   send(msg) {
+    if (this.handlers.allow && !this.handlers.allow(msg)) return;
     if (this.ws && this.ready && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
     else if (this.queue.length < 50) this.queue.push(msg);
   }

@@ -1,9 +1,10 @@
 // The URL hash holds the whole experiment, so a link reproduces it (TensorFlow Playground style):
-//   #p=<preset>&seed=<n>&c=<config diff>&cv=<schema version>&v=<view diff>&hide=<keys>
+//   #p=<preset>&seed=<n>&c=<config diff>&cv=<schema version>&v=<view diff>&hide=<keys>&b=<B patch>&cmp=<name>
 // c and v are base64url JSON; c holds only what differs from the schema's defaults (a section of
 // another kind: from that kind's), v only what differs from the view's defaults, so links stay
 // short; cv is the config schema's version c was written for (absent: 1, links from before it
 // existed). hide lists control keys (dotted config paths or section names) a classroom link hides.
+// b (base64url JSON) is a comparison's B as a patch over A's config, cmp its built-in name if any.
 
 // How the page draws (its own choices). The numbers a frame carries (samples, grid, fps) are the
 // server's: their defaults and bounds come from GET /api/schema's `x-view` (viewDefaults).
@@ -14,6 +15,7 @@ const PAGE_VIEW = Object.freeze({
   // Locked axes: the window a teacher fixed ([xmin, xmax] in the 1D view, [xmin, xmax, ymin, ymax] in
   // the 2D one), or null: the views frame the target and the generated samples themselves.
   lock: null,
+  logy: false,
 });
 const MAIN_VIEWS = ["auto", "2d", "1d", "dirac"];
 // Characters a link may have and still be shared: RFC 9110 asks servers for at least 8,000, and
@@ -123,7 +125,8 @@ function b64urlDecode(text) {
  */
 export function readHash(hash, schema) {
   const params = new URLSearchParams((hash || "").replace(/^#/, ""));
-  const out = { config: null, preset: params.get("p"), view: viewDefaults(schema), hide: new Set(), error: null };
+  const out = { config: null, preset: params.get("p"), view: viewDefaults(schema), hide: new Set(), error: null,
+    compare: null };
   try {
     if (params.has("c")) {
       out.config = b64urlDecode(params.get("c"));
@@ -134,6 +137,10 @@ export function readHash(hash, schema) {
     if (params.has("seed")) {
       const seed = Number(params.get("seed"));
       out.config = { ...(out.config || {}), seed: Number.isInteger(seed) ? seed : params.get("seed") };
+    }
+    if (params.has("b")) {
+      const patch = b64urlDecode(params.get("b"));
+      out.compare = { patch: isPlainObject(patch) ? patch : {}, name: params.get("cmp") || null };
     }
     if (params.has("v")) {
       const { view, problems } = mergeView(b64urlDecode(params.get("v")), schema);
@@ -163,6 +170,7 @@ export function mergeView(v, schema) {
     if (why) problems.push(`lock ${JSON.stringify(given.lock)} ${why}, so the axes fit the data`);
     else view.lock = given.lock.slice();
   }
+  if (typeof given.logy === "boolean") view.logy = given.logy;
   for (const [key, on] of Object.entries(isPlainObject(given.layers) ? given.layers : {})) {
     if (key in view.layers && typeof on === "boolean") view.layers[key] = on;
   }
@@ -189,7 +197,7 @@ export function lockProblem(lock, rule) {
 
 /** The hash of an experiment (config: the full resolved config; defaults: schemaDefaults(schema);
  * defaultView: viewDefaults(schema)). */
-export function buildHash({ config, defaults, defaultView, preset, view, hide }) {
+export function buildHash({ config, defaults, defaultView, preset, view, hide, compare = null }) {
   const params = new URLSearchParams();
   if (preset) params.set("p", preset);
   // A section of another kind than the default is diffed against that kind's own defaults: the
@@ -210,5 +218,9 @@ export function buildHash({ config, defaults, defaultView, preset, view, hide })
   const viewDiff = deepDiff(view, defaultView);
   if (Object.keys(viewDiff).length) params.set("v", b64urlEncode(viewDiff));
   if (hide && hide.size) params.set("hide", [...hide].join(","));
+  if (compare) {
+    params.set("b", b64urlEncode(compare.patch || {}));
+    if (compare.name) params.set("cmp", compare.name);
+  }
   return "#" + params.toString();
 }

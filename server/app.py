@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import torch
 from fastapi import FastAPI
 
+from server.classroom.hub import Classroom
 from server.sessions.manager import SessionManager
 from server.settings import Settings
 from server.sweeps.service import SweepService
@@ -39,12 +40,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             for t in tasks:
                 t.cancel()
+            app.state.classroom.close_all()
             await app.state.manager.close_all()
             await asyncio.to_thread(app.state.sweeps.close)  # joins threads, lets the sweep workers exit
 
     app = FastAPI(title="ToyGAN Lab", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.manager = SessionManager(settings)
+    app.state.classroom = Classroom(settings.max_viewers, settings.resume_grace_s)
     app.state.lag = LagProbe()
     app.state.guard = Guard(settings)
     app.add_middleware(HostCheck, guard=app.state.guard)  # DNS rebinding: a loopback lab answers its own names

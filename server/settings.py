@@ -34,6 +34,9 @@ class Settings(BaseSettings):
                               json_schema_extra={"doc_default": "16 per core (4 to 256)"},
                               description="Connected sessions at once; past it a new socket is closed "
                               "with 1013 'server full'")
+    max_viewers: int = Field(500, ge=0, le=100_000, description="Viewers watching broadcasts at once (all "
+                             "broadcasts together; a viewer holds no seat); past it a viewer's socket is "
+                             "closed with 1013 'too many viewers'")
     threads: int = Field(1, ge=1, le=256, description="torch intra-op threads, set once at start-up "
                          "(tiny models run fastest on 1; sessions run in parallel instead)")
     workers: int = Field(default_factory=default_workers, ge=0, le=256,

@@ -1,4 +1,4 @@
-"""DESIGN.md's layering: gan_core is usable alone, so it imports no web or async code."""
+"""The layering (docs/architecture.md): gan_core is usable alone, so it imports no web or async code."""
 
 import ast
 import pathlib

@@ -1,4 +1,5 @@
 // Shared drawing helpers for the canvas views: sizing, data->pixel transforms, axes, colour map.
+import { COLORS } from "../palette.js";
 
 // Diverging, colour-blind-safe map for D (ColorBrewer PuOr): purple = "looks generated" (D -> 0),
 // near white = undecided (D = 0.5), orange = "looks real" (D -> 1).
@@ -8,19 +9,8 @@ const PUOR = [
   [254, 224, 182], [253, 184, 99], [224, 130, 20], [179, 88, 6], [127, 59, 8],
 ];
 
-export const COLORS = Object.freeze({
-  real: "#111111", // filled dark dots
-  fake: "#ffffff", // hollow white dots with a dark outline: told apart by luminance, not hue
-  fakeStroke: "#0b3c5d",
-  arrow: "#006d77",
-  manifold: "rgba(60, 60, 60, 0.45)",
-  dCurve: "#b35806",
-  dStar: "#542788",
-  realDensity: "rgba(17, 17, 17, 0.18)",
-  fakeDensity: "#0072b2",
-  axis: "#555",
-  grid: "rgba(0,0,0,0.07)",
-});
+// The colours live in ../palette.js (the guide's legend names them too).
+export { COLORS };
 
 /** 256-entry RGBA lookup table for t in [0, 1] (t = 0.5 is the undecided white). */
 export function divergingLut(alpha = 255) {

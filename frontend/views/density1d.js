@@ -33,7 +33,18 @@ export class Density1DView {
     const win = this.framer.step(now);
     this.frameWindow = win.slice();
     const [xmin, xmax] = win;
-    const box = { left: 46, top: 26, width: Math.max(50, w - 46 - 48), height: Math.max(50, h - 26 - 42) };
+    const layers = view.layers;
+    const items = [
+      ["real density", "#333", []],
+      ["generated density", COLORS.fakeDensity, []],
+      [header.d_kind === "score" ? "critic D(x)" : "D(x)", COLORS.dCurve, []],
+    ];
+    if (layers.dstar) items.push(dStarLegend(header, arrays.d_optimal));
+    const width = Math.max(50, w - 46 - 48);
+    // The legend wraps on a narrow screen; the plot starts below its rows.
+    const rows = legendRows(ctx, items, width);
+    const boxTop = 12 + 15 * rows.length;
+    const box = { left: 46, top: boxTop, width, height: Math.max(50, h - boxTop - 42) };
     let top = 1e-6;
     for (const name of ["density_real", "density_fake"]) {
       if (arrays[name]) for (const v of arrays[name].data) if (Number.isFinite(v) && v > top) top = v;
@@ -49,7 +60,6 @@ export class Density1DView {
     ctx.beginPath();
     ctx.rect(box.left, box.top, box.width, box.height);
     ctx.clip();
-    const layers = view.layers;
     if (arrays.density_x) {
       const xs = arrays.density_x.data;
       if (layers.real && arrays.density_real) area(ctx, T, xs, arrays.density_real.data, COLORS.realDensity, "#333");
@@ -82,13 +92,21 @@ export class Density1DView {
     for (const v of [range.lo, range.mid, range.hi]) {
       ctx.fillText(Number(v.toPrecision(2)).toString(), box.left + box.width + 4, DT.py(v));
     }
-    legend(ctx, box, [
-      ["real density", "#333", []],
-      ["generated density", COLORS.fakeDensity, []],
-      [header.d_kind === "score" ? "critic D(x)" : "D(x)", COLORS.dCurve, []],
-      ["D*(x)", COLORS.dStar, [6, 4]],
-    ]);
+    legend(ctx, box, rows);
   }
+}
+
+/**
+ * The D* legend entry, named from the frame's d_optimal_kind (docs/protocol.md): which optimum the
+ * dashed curve is, or why none is drawn (critic losses have no such optimum; some targets have no
+ * density). The curve breaks where the server masked D* (NaN: too few samples to know q there).
+ */
+export function dStarLegend(header, dOptimal) {
+  const kind = header.d_optimal_kind;
+  if (!dOptimal || !kind) return ["no D* for this loss or target", COLORS.dStar, [1, 3]];
+  const formula = kind === "(1-eps) p/(p+q)" ? "(1−ε) p/(p+q)" : kind;
+  const gaps = dOptimal.data.some((v) => !Number.isFinite(v));
+  return [`D* = ${formula}${gaps ? " (gaps: too few samples to know it)" : ""}`, COLORS.dStar, [6, 4]];
 }
 
 function path(ctx, T, xs, ys) {
@@ -137,12 +155,34 @@ function rug(ctx, T, data, y, len, color) {
   ctx.stroke();
 }
 
-function legend(ctx, box, items) {
-  ctx.font = "11px system-ui, sans-serif";
+const LEGEND_FONT = "11px system-ui, sans-serif";
+
+/** items split into rows that fit `width` pixels (each row: [[text, color, dash], ...]). */
+function legendRows(ctx, items, width) {
+  ctx.font = LEGEND_FONT;
+  const rows = [[]];
+  let used = 0;
+  for (const item of items) {
+    const w = 30 + ctx.measureText(item[0]).width;
+    if (used + w > width && rows[rows.length - 1].length) {
+      rows.push([]);
+      used = 0;
+    }
+    rows[rows.length - 1].push(item);
+    used += w;
+  }
+  return rows;
+}
+
+function legend(ctx, box, rows) {
+  rows.forEach((row, i) => legendRow(ctx, box.left, box.top - 13 - 15 * (rows.length - 1 - i), row));
+}
+
+function legendRow(ctx, x0, y, items) {
+  ctx.font = LEGEND_FONT;
   ctx.textBaseline = "middle";
   ctx.textAlign = "left";
-  let x = box.left;
-  const y = box.top - 13;
+  let x = x0;
   for (const [text, color, dash] of items) {
     ctx.save();
     ctx.strokeStyle = color;

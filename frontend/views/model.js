@@ -1,22 +1,39 @@
-// Model overview: noise -> G -> samples -> D -> loss, with the current architecture and
-// objective. In slow motion the stage being run is highlighted.
+// Model overview: noise -> G -> samples -> D -> loss, each box a way into its settings (a click
+// opens that section of the form) showing its key setting. In slow motion the stage being run is
+// highlighted.
 
 const STAGES = ["noise", "generator", "samples", "discriminator", "loss"];
+// The form section each box opens, and what its button says to a screen reader.
+const SECTION = { noise: "noise", generator: "generator", samples: "target", discriminator: "discriminator", loss: "objective" };
+const NAMES = { noise: "noise z", generator: "generator G", samples: "the data", discriminator: "discriminator D", loss: "the loss" };
 
-function describeNet(net, kind) {
+/** The key setting of a network, short enough for a box: "MLP 2×64", "a line", "a point θ". */
+function keyOfNet(net) {
   if (!net) return "";
-  if (net.kind === "affine") return "affine: x = A z + b";
-  if (net.kind === "point") return "a single point θ";
-  if (net.kind === "linear") return `linear: D(x) = ψ·x${net.bias ? " + c" : ""}`;
+  if (net.kind === "affine") return "a line: A z + b";
+  if (net.kind === "point") return "a point θ";
+  if (net.kind === "linear") return "a slope: ψ·x";
+  return `MLP ${net.depth}×${net.width}`;
+}
+
+/** All of a network's settings, for the box's tooltip. */
+function describeNet(net, kind) {
+  if (!net || net.kind !== "mlp") return keyOfNet(net);
   const extras = [];
   if (kind === "d" && net.spectral_norm) extras.push("spectral norm");
   if (net.batch_norm) extras.push("batch norm");
   if (net.dropout > 0) extras.push(`dropout ${net.dropout}`);
-  return `MLP ${net.depth}×${net.width} ${net.activation.replace(/_/g, " ")}${extras.length ? ", " + extras.join(", ") : ""}`;
+  return `MLP: ${net.depth} hidden layers of ${net.width}, ${net.activation.replace(/_/g, " ")}${extras.length ? ", " + extras.join(", ") : ""}`;
+}
+
+function targetWords(t) {
+  if (t.name === "ring" || t.name === "grid") return `${t.name} of ${t.name === "grid" ? t.modes * t.modes : t.modes}`;
+  return t.name.replace(/-/g, " ");
 }
 
 export class ModelView {
-  constructor(root) {
+  /** onOpen(section): a box was clicked; open that section of the settings. */
+  constructor(root, onOpen = () => {}) {
     this.root = root;
     root.classList.add("model-diagram");
     root.replaceChildren();
@@ -29,9 +46,13 @@ export class ModelView {
         arrow.setAttribute("aria-hidden", "true");
         root.append(arrow);
       }
-      const box = document.createElement("div");
+      const box = document.createElement("button");
+      box.type = "button";
       box.className = `model-box model-${stage}`;
       box.dataset.testid = `model-${stage}`;
+      box.dataset.section = SECTION[stage];
+      box.setAttribute("aria-label", `Settings of ${NAMES[stage]}`);
+      box.addEventListener("click", () => onOpen(SECTION[stage]));
       const title = document.createElement("strong");
       const detail = document.createElement("small");
       box.append(title, detail);
@@ -42,18 +63,21 @@ export class ModelView {
 
   update(config) {
     if (!config) return;
-    const set = (stage, title, detail) => {
-      this.boxes[stage].title.textContent = title;
-      this.boxes[stage].detail.textContent = detail;
+    const set = (stage, title, detail, full) => {
+      const b = this.boxes[stage];
+      b.title.textContent = title;
+      b.detail.textContent = detail;
+      b.box.title = `${full || detail}. Click for its settings.`;
     };
-    set("noise", "noise z", `${config.noise.dim}-d ${config.noise.distribution}`);
-    set("generator", "G", describeNet(config.generator, "g"));
-    set("samples", "samples", `${config.training.batch_size} real + fake, target ${config.target.name}`);
-    set("discriminator", "D", describeNet(config.discriminator, "d"));
-    const regs = Object.entries(config.regularizers || {}).filter(([k, v]) => v > 0 && k !== "instance_noise_anneal").map(([k]) => k.replace(/_/g, " "));
+    const n = config.noise;
+    set("noise", "noise z", `${n.dim}-d ${n.distribution}`, `${n.dim} random numbers per sample, ${n.distribution}`);
+    set("generator", "G", keyOfNet(config.generator), describeNet(config.generator, "g"));
     const t = config.training;
-    const steps = `k_D=${t.k_d}, k_G=${t.k_g}${t.unroll ? `, unroll ${t.unroll}` : ""}, ${t.update}`;
-    set("loss", "loss", `${config.objective.name}; ${regs.length ? regs.join(", ") + "; " : ""}${steps}`);
+    set("samples", "samples", targetWords(config.target), `target ${config.target.name}; batches of ${t.batch_size} real and ${t.batch_size} generated`);
+    set("discriminator", "D", keyOfNet(config.discriminator), describeNet(config.discriminator, "d"));
+    const regs = Object.entries(config.regularizers || {}).filter(([k, v]) => v > 0 && k !== "instance_noise_anneal").map(([k]) => k.replace(/_/g, " "));
+    const steps = `${t.k_d} D step${t.k_d > 1 ? "s" : ""} per G step${t.k_g > 1 ? ` (${t.k_g} G steps)` : ""}${t.unroll ? `, unroll ${t.unroll}` : ""}, ${t.update}`;
+    set("loss", "loss", config.objective.name, `${config.objective.name}${regs.length ? "; " + regs.join(", ") : ""}; ${steps}`);
   }
 
   /** Highlight the stages of one slow-motion phase (none: clear). */

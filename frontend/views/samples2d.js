@@ -59,9 +59,13 @@ export class Samples2DView {
     if (layers.manifold && arrays.manifold) drawManifold(ctx, T, arrays.manifold);
     const path = trail && trail.xs.length > 1 ? trail : null;
     if (path) drawTrail(ctx, T, path);
-    if (layers.real && arrays.real) drawPoints(ctx, T, arrays.real.data, COLORS.real, null, 2.2);
     if (layers.arrows && arrays.fake_grad && arrays.fake) drawArrows(ctx, T, arrays.fake.data, arrays.fake_grad.data);
     if (layers.fake && arrays.fake) drawPoints(ctx, T, arrays.fake.data, COLORS.fake, COLORS.fakeStroke, 2.6);
+    if (layers.real && arrays.real) {
+      // Real data on top, rimmed: a clump of generated samples must not hide the data under it.
+      drawPoints(ctx, T, arrays.real.data, COLORS.realRim, null, 3.1);
+      drawPoints(ctx, T, arrays.real.data, COLORS.real, null, 2.2);
+    }
     ctx.restore();
     const win = [T.x0, T.x1, T.y0, T.y1];
     this.frameWindow = win;

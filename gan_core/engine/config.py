@@ -28,6 +28,7 @@ from pydantic import Field, ValidationError, model_validator
 from gan_core.engine.config_sections import (
     MAX_DRAWN_POINTS,
     MAX_PAIRWISE,
+    PANELS,
     AdamConfig,
     DiscriminatorConfig,
     GeneratorConfig,
@@ -40,6 +41,7 @@ from gan_core.engine.config_sections import (
     RegularizerConfig,
     Strict,
     TrainingConfig,
+    section_field,
     ui,
 )
 from gan_core.engine.config_targets import RingConfig, TargetConfig
@@ -63,19 +65,25 @@ class ExperimentConfig(Strict):
 
     # Instances, not factories, as defaults: the JSON schema then states each section's default,
     # which the page diffs links against.
-    target: TargetConfig = RingConfig()
-    generator: GeneratorConfig = MLPGeneratorConfig()
-    discriminator: DiscriminatorConfig = MLPDiscriminatorConfig()
-    noise: NoiseConfig = NoiseConfig()
-    objective: ObjectiveConfig = LossConfig()
-    regularizers: RegularizerConfig = RegularizerConfig()
-    optimizer_g: OptimizerConfig = AdamConfig()
-    optimizer_d: OptimizerConfig = AdamConfig()
-    training: TrainingConfig = TrainingConfig()
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="Random seed: same config + seed = same run",
-                      json_schema_extra=ui("training", "number"))
-    device: Literal["cpu", "cuda"] = Field("cpu", description="Where tensors live ('cuda' only if available)",
-                                           json_schema_extra=ui("training", "hidden"))
+    target: TargetConfig = section_field(RingConfig(), "Target", "data", "The real data", True)
+    generator: GeneratorConfig = section_field(MLPGeneratorConfig(), "Generator G", "networks",
+                                               "Turns noise z into samples")
+    discriminator: DiscriminatorConfig = section_field(MLPDiscriminatorConfig(), "Discriminator D", "networks",
+                                                       "Scores a sample: real or generated?")
+    noise: NoiseConfig = section_field(NoiseConfig(), "Noise z", "networks", "The generator's random input")
+    objective: ObjectiveConfig = section_field(LossConfig(), "Loss", "loss", "What D and G each try to do", True)
+    regularizers: RegularizerConfig = section_field(RegularizerConfig(), "Stabilizers", "loss",
+                                                    "Additions to the loss that calm the game down (0: off)")
+    optimizer_g: OptimizerConfig = section_field(AdamConfig(), "G's optimizer", "optimisers",
+                                                 "How the generator steps", True)
+    optimizer_d: OptimizerConfig = section_field(AdamConfig(), "D's optimizer", "optimisers",
+                                                 "How the discriminator steps", True)
+    training: TrainingConfig = section_field(TrainingConfig(), "Training schedule", "training",
+                                             "What one iteration does", True)
+    seed: int = Field(0, title="Random seed", ge=0, le=2**31 - 1, description="Same config + same seed = the "
+                      "same run, sample for sample", json_schema_extra=ui("training", "number"))
+    device: Literal["cpu", "cuda"] = Field("cpu", title="Device", description="Where tensors live ('cuda' only "
+                                           "if available)", json_schema_extra=ui("training", "hidden"))
 
     @model_validator(mode="before")
     @classmethod
@@ -410,12 +418,13 @@ def _mark_rebuild(schema: dict[str, Any]) -> None:
 def experiment_schema() -> dict[str, Any]:
     """The JSON schema the browser builds its form from: each union section is a `oneOf` with a
     `discriminator` whose mapping lists the kinds in the form's order; UI hints, rebuild marks,
-    the schema version and each target's dimension ride along."""
+    the schema version, the form's panels (x-panels) and each target's dimension ride along."""
     schema = ExperimentConfig.model_json_schema()
     for section, u in UNIONS.items():
         mapping = schema["properties"][section]["discriminator"]["mapping"]
         schema["properties"][section]["discriminator"]["mapping"] = {k: mapping[k] for k in u.kinds}
     _mark_rebuild(schema)
     schema["x-schema-version"] = SCHEMA_VERSION
+    schema["x-panels"] = [{"key": k, "title": t} for k, t in PANELS]
     schema["x-target-dims"] = dict(TARGET_DIMS)
     return schema

@@ -25,15 +25,18 @@ Weight = Annotated[float, Field(ge=0, le=1e6)]
 
 
 def _target_name(default: str) -> Any:
-    return Field(default, description="Target distribution", json_schema_extra=ui("target", "select"))
+    return Field(default, title="Target", description="The real data the generator must learn to imitate",
+                 json_schema_extra=ui("target", "select"))
 
 
 def _std(default: float, description: str) -> Any:
-    return Field(default, gt=0, le=5, description=description, json_schema_extra=ui("target", "log-slider"))
+    return Field(default, title="Spread (std)", gt=0, le=5, description=description,
+                 json_schema_extra=ui("target", "log-slider"))
 
 
 def _weights(max_length: int) -> Any:
-    return Field(None, max_length=max_length, description="Mixture weights (any positive numbers, normalised); "
+    return Field(None, title="Weights", max_length=max_length,
+                 description="Mixture weights (any positive numbers, normalised); "
                  "null means uniform", json_schema_extra=ui("target", "hidden"))
 
 
@@ -48,18 +51,20 @@ def _check_weights(weights: list[float] | None, components: int, name: str) -> N
 
 class Gaussian1DConfig(Strict):
     name: Literal["gaussian-1d"] = _target_name("gaussian-1d")
-    mean: list[Coord] | None = Field(None, min_length=1, max_length=1, description="Mean (1 value); null means 0",
+    mean: list[Coord] | None = Field(None, title="Centre", min_length=1, max_length=1,
+                                     description="Where the bell is centred (1 value); empty means 0",
                                      json_schema_extra=ui("target", "vector"))
     std: float = _std(0.5, "Standard deviation")
 
 
 class Mixture1DConfig(Strict):
     name: Literal["mixture-1d"] = _target_name("mixture-1d")
-    means: list[Coord] = Field([-2.0, 2.0], min_length=1, max_length=MAX_MIXTURE_COMPONENTS,
-                               description="Component means", json_schema_extra=ui("target", "vector"))
+    means: list[Coord] = Field([-2.0, 2.0], title="Hump centres", min_length=1, max_length=MAX_MIXTURE_COMPONENTS,
+                               description="Where each hump is centred, comma-separated",
+                               json_schema_extra=ui("target", "vector"))
     stds: list[Annotated[float, Field(le=COORD_LIMIT)]] = Field(
-        [0.5, 0.5], min_length=1, max_length=MAX_MIXTURE_COMPONENTS, description="Component stds (one per mean)",
-        json_schema_extra=ui("target", "vector"))
+        [0.5, 0.5], title="Hump widths (std)", min_length=1, max_length=MAX_MIXTURE_COMPONENTS,
+        description="How wide each hump is (one std per centre)", json_schema_extra=ui("target", "vector"))
     weights: list[Weight] | None = _weights(MAX_MIXTURE_COMPONENTS)
 
     @model_validator(mode="after")
@@ -75,8 +80,10 @@ class Mixture1DConfig(Strict):
 
 class Uniform1DConfig(Strict):
     name: Literal["uniform-1d"] = _target_name("uniform-1d")
-    low: float = Field(-1.0, ge=-100, le=100, description="Lower end", json_schema_extra=ui("target", "number"))
-    high: float = Field(1.0, ge=-100, le=100, description="Upper end", json_schema_extra=ui("target", "number"))
+    low: float = Field(-1.0, title="From", ge=-100, le=100, description="Lower end",
+                      json_schema_extra=ui("target", "number"))
+    high: float = Field(1.0, title="To", ge=-100, le=100, description="Upper end",
+                       json_schema_extra=ui("target", "number"))
 
     @model_validator(mode="after")
     def _check(self) -> Uniform1DConfig:
@@ -87,11 +94,13 @@ class Uniform1DConfig(Strict):
 
 class Gaussian2DConfig(Strict):
     name: Literal["gaussian-2d"] = _target_name("gaussian-2d")
-    mean: list[Coord] | None = Field(None, min_length=2, max_length=2, description="Mean (2 values); null means "
-                                     "the origin", json_schema_extra=ui("target", "vector"))
+    mean: list[Coord] | None = Field(None, title="Centre", min_length=2, max_length=2,
+                                     description="Where the cloud is centred (x, y); empty means the origin",
+                                     json_schema_extra=ui("target", "vector"))
     std: float = _std(0.5, "Standard deviation of each coordinate (when cov is null)")
     cov: list[Annotated[list[Coord], Field(max_length=2)]] | None = Field(
-        None, max_length=2, description="Covariance (2x2, symmetric positive definite); null means std^2 * I",
+        None, title="Covariance", max_length=2,
+        description="Covariance (2x2, symmetric positive definite); null means std^2 * I",
         json_schema_extra=ui("target", "hidden"))
 
     @model_validator(mode="after")
@@ -107,9 +116,10 @@ class Gaussian2DConfig(Strict):
 
 class RingConfig(Strict):
     name: Literal["ring"] = _target_name("ring")
-    modes: int = Field(8, ge=1, le=32, description="Number of Gaussians on the ring",
+    modes: int = Field(8, title="Modes", ge=1, le=32, description="Number of Gaussians (modes) on the ring",
                        json_schema_extra=ui("target", "slider", step=1))
-    radius: float = Field(2.0, gt=0, le=10, description="Ring radius", json_schema_extra=ui("target", "slider", step=0.1))
+    radius: float = Field(2.0, title="Ring radius", gt=0, le=10, description="Distance of every mode from the centre",
+                          json_schema_extra=ui("target", "slider", step=0.1))
     std: float = _std(0.02, "Std of each Gaussian")
     weights: list[Weight] | None = _weights(32)
 
@@ -122,9 +132,9 @@ class RingConfig(Strict):
 class GridConfig(Strict):
     # The 5x5 grid of the literature (VEEGAN, PacGAN): spacing 2, std 0.05.
     name: Literal["grid"] = _target_name("grid")
-    modes: int = Field(5, ge=1, le=32, description="Gaussians per side of the square grid",
+    modes: int = Field(5, title="Modes per side", ge=1, le=32, description="Gaussians per side of the square grid",
                        json_schema_extra=ui("target", "slider", step=1))
-    spacing: float = Field(2.0, gt=0, le=10, description="Distance between neighbouring centres",
+    spacing: float = Field(2.0, title="Spacing", gt=0, le=10, description="Distance between neighbouring centres",
                            json_schema_extra=ui("target", "slider", step=0.1))
     std: float = _std(0.05, "Std of each Gaussian")
     weights: list[Weight] | None = _weights(32 * 32)
@@ -143,7 +153,7 @@ class CurveConfig(Strict):
 class DrawnConfig(Strict):
     name: Literal["drawn"] = _target_name("drawn")
     points: list[Annotated[list[float], Field(max_length=2)]] = Field(
-        max_length=MAX_DRAWN_POINTS, description="The points [x, y] a person drew",
+        title="Drawn points", max_length=MAX_DRAWN_POINTS, description="The points [x, y] a person drew",
         json_schema_extra=ui("target", "hidden"))
     std: float = _std(0.05, "Std of the jitter around each drawn point")
 
@@ -221,9 +231,11 @@ class DataConfig(Strict):
 
 class DiracConfig(Strict):
     name: Literal["dirac"] = _target_name("dirac")
-    dim: Literal[1, 2] = Field(1, description="Dimension of the point", json_schema_extra=ui("target", "select"))
-    mean: list[Coord] | None = Field(None, min_length=1, max_length=2, description="The point (one value per "
-                                     "dimension); null means the origin", json_schema_extra=ui("target", "vector"))
+    dim: Literal[1, 2] = Field(1, title="Dimensions", description="1: a point on a line; 2: a point in the plane",
+                               json_schema_extra=ui("target", "select"))
+    mean: list[Coord] | None = Field(None, title="Where the point is", min_length=1, max_length=2,
+                                     description="The point (one value per dimension); empty means the origin",
+                                     json_schema_extra=ui("target", "vector"))
 
     @model_validator(mode="after")
     def _check(self) -> DiracConfig:

@@ -28,3 +28,13 @@ def thin(points: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
     step = len(points) / limit
     picked = [points[int(i * step)] for i in range(limit - 1)]
     return [*picked, points[-1]]
+
+
+def thin_keep_tail(points: list[dict[str, Any]], limit: int, tail: int) -> list[dict[str, Any]]:
+    """At most `limit` points: the newest `tail` whole (consecutive iterations: the Dirac game's
+    orbit is drawn from them), the older ones thinned evenly."""
+    tail = min(tail, limit)
+    if len(points) <= limit:
+        return list(points)
+    head = points[: len(points) - tail]
+    return [*thin(head, limit - tail), *points[len(points) - tail:]] if limit > tail else list(points[-tail:])

@@ -300,8 +300,9 @@ def _norm(grads) -> float:
     return float(torch.sqrt(sum((g * g).sum() for g in grads if g is not None)))
 
 
-def evaluate(t: Observed, n: int) -> dict[str, float]:
-    """metrics.summary() on n samples generated now, with the gradient norms of both players' losses.
+def evaluate(t: Observed, n: int, divergences: bool = False) -> dict[str, float]:
+    """metrics.summary() on n samples generated now, with the gradient norms of both players' losses;
+    with `divergences`, also kl_grid / js_grid (the real side's KDE grid is built for this call).
 
     Draws come from a generator of its own and the networks are read in eval mode, so the run is
     not disturbed. grad_norm_d / grad_norm_g: L2 norm over all parameters of dL_D/dphi and dL_G/dtheta
@@ -330,5 +331,7 @@ def evaluate(t: Observed, n: int) -> dict[str, float]:
     finally:
         t.G.train(modes[0])
         t.D.train(modes[1])
-    return metrics.summary(_np(fake), _np(real), target, d_real, d_fake, grad_norm_g=_norm(grad_g),
-                           grad_norm_d=_norm(grad_d), dirac=_dirac(t))
+    real_np = _np(real)
+    grid = metrics.kde_grid(real_np, target.bounds, target.dim) if divergences else None
+    return metrics.summary(_np(fake), real_np, target, d_real, d_fake, grad_norm_g=_norm(grad_g),
+                           grad_norm_d=_norm(grad_d), dirac=_dirac(t), divergences=grid)

@@ -397,9 +397,10 @@ class Trainer:
             self.timeline.record_metrics(self.iteration, snap.metrics)
         return snap
 
-    def evaluate(self, n: int = 2048) -> dict[str, float]:
-        """metrics.summary() on n fresh samples; merged into the latest history entry."""
-        out = evaluate(self, n)
+    def evaluate(self, n: int = 2048, divergences: bool = False) -> dict[str, float]:
+        """metrics.summary() on n fresh samples (with kl_grid / js_grid if `divergences`); merged
+        into the latest history entry."""
+        out = evaluate(self, n, divergences)
         if self.history and self.history[-1]["iteration"] == self.iteration:
             self.history[-1].update(out)
         return out

@@ -13,6 +13,7 @@ described in gan_core.science.presets.
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,10 @@ from gan_core.engine.trainer import Trainer
 from gan_core.science.presets import get_preset, list_presets
 
 Run = tuple[str, int]  # (preset name, seed)
+# A Dirac game has settled once its distance to the equilibrium is below this share of the start.
+SETTLED = 0.05
+# A one-mode run has arrived once its sample distance (W1) is below this share of the first one.
+ARRIVED = 0.1
 
 
 def per_eval(m: dict[str, float], target: Any) -> dict[str, float]:
@@ -47,6 +52,10 @@ def per_run(evals: list[dict[str, float]], target: Any) -> dict[str, float]:
     out: dict[str, float] = {}
     if first.get("sample_distance", 0) > 0:
         out["sample_distance_ratio"] = last["sample_distance"] / first["sample_distance"]
+        # The first evaluation's iteration at which W1 has fallen to ARRIVED of the start (inf: never).
+        arrived = [e.get("iteration", math.nan) for e in evals
+                   if e["sample_distance"] <= ARRIVED * first["sample_distance"]]
+        out["arrival_iteration"] = float(arrived[0]) if arrived else math.inf
     c = np.asarray(target.centers, dtype=np.float64)
     if len(c) > 1 and "fake_mean_x" in last:
         # The mode nearest to the generated mean, at each evaluation after the first: a collapsed
@@ -63,7 +72,11 @@ def per_run(evals: list[dict[str, float]], target: Any) -> dict[str, float]:
         out["dirac_min_ratio"] = float(d[len(d) // 2:].min() / d0)  # over the second half of the run
         out["dirac_final_ratio"] = float(d[-1] / d0)
         x = np.array([e["fake_mean_x"] for e in evals]) - float(c[0][0])
-        out["crossings"] = float((np.sign(x[1:]) * np.sign(x[:-1]) < 0).sum())  # passes through the target
+        crossed = np.sign(x[1:]) * np.sign(x[:-1]) < 0  # passes of theta (its x) through the target
+        out["crossings"] = float(crossed.sum())
+        # ... while still farther than SETTLED x the start from the equilibrium: an inward spiral
+        # crosses while it is still visibly turning; a critically damped path never crosses.
+        out["crossings_before_settling"] = float((crossed & (d[:-1] > SETTLED * d0)).sum())
     return out
 
 
@@ -71,16 +84,24 @@ def run_preset(name: str, seed: int, steps: int | None = None, n_eval: int = 204
     """Train preset `name` headless on `seed`; returns {"final", "evals", "run"} metric dicts.
 
     Evaluations are taken before the first step and every `eval_every` iterations (the preset's,
-    else steps // 10); "final" is the last one (after `steps`), with the derived metrics.
+    else steps // 10); "final" is the last one (after `steps`: by default the preset's claims_steps,
+    else its steps), with the derived metrics. Each
+    carries its `iteration` and, except on a Dirac target (a point has no density), the
+    kl_grid / js_grid the page's curves show.
     """
     p = get_preset(name)
-    steps = p.steps if steps is None else int(steps)
+    steps = p.claim_budget if steps is None else int(steps)
     every = max(1, p.eval_every or steps // 10)
     t = Trainer(p.experiment(seed))
-    evals = [per_eval(t.evaluate(n_eval), t.target)]
+    grid = t.config.target.name != "dirac"
+
+    def evaluation() -> dict[str, float]:
+        return {**per_eval(t.evaluate(n_eval, divergences=grid), t.target), "iteration": float(t.iteration)}
+
+    evals = [evaluation()]
     while t.iteration < steps and t.status == "ok":
         t.step(min(every, steps - t.iteration))
-        evals.append(per_eval(t.evaluate(n_eval), t.target))
+        evals.append(evaluation())
     return {"final": evals[-1], "evals": evals, "run": per_run(evals, t.target), "status": t.status}
 
 
@@ -156,7 +177,7 @@ def _cost(name: str) -> float:
     """A preset run's rough cost: steps x (1 + unrolled D steps) x D steps x batch size."""
     p = get_preset(name)
     t = p.config.get("training", {})
-    return p.steps * (1 + t.get("unroll", 0)) * t.get("k_d", 1) * t.get("batch_size", 256)
+    return p.claim_budget * (1 + t.get("unroll", 0)) * t.get("k_d", 1) * t.get("batch_size", 256)
 
 
 def _one(run: Run) -> tuple[Run, dict[str, Any]]:

@@ -14,8 +14,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from gan_core.engine import saved
-from gan_core.engine.config import ConfigError
+from gan_core.engine.config import ConfigError, apply_patch
 from gan_core.engine.trainer import Trainer
+from gan_core.science.comparisons import get_comparison
 from server.sessions import presets
 from server.wire import protocol as p
 
@@ -32,11 +33,15 @@ def handle(s: Session, msg: Any) -> None:
 
 
 def play(s: Session, msg: p.Play) -> None:
-    if s.trainer.status != "ok":
-        s.post_error(f"the run diverged ({s.trainer.status_message}); reset to start again", None)
+    if s.state() == "diverged":
+        s.post_error(f"the run diverged ({s.runs.status_message()}); reset to start again", None)
         s.post_status()
         return
-    s.play()
+    if msg.until is not None and msg.until <= s.trainer.iteration:
+        s.post_error(f"until: the run is already at iteration {s.trainer.iteration}; play on without "
+                     "'until', or ask for a later one", "until")
+        return
+    s.play(msg.until)
 
 
 def pause(s: Session, msg: p.Pause) -> None:
@@ -55,7 +60,7 @@ def reset(s: Session, msg: p.Reset) -> None:
 
 
 def configure(s: Session, msg: p.Configure) -> None:
-    s.apply(msg.patch)
+    s.apply(msg.patch, slot=msg.slot)
 
 
 def draw(s: Session, msg: p.Draw) -> None:
@@ -83,6 +88,10 @@ def set_view(s: Session, msg: p.SetView) -> None:
     s.set_view(view, msg.fps)
 
 
+def speed(s: Session, msg: p.Speed) -> None:
+    s.set_speed(msg.its)
+
+
 def ping(s: Session, msg: p.Ping) -> None:
     s.post({"type": "pong"})
 
@@ -104,20 +113,61 @@ def import_(s: Session, msg: p.Import) -> None:
     s.replace_trainer(trainer, label if label in presets.names() else None, stop=True, cause="import")
 
 
+def _one_experiment(s: Session, kind: str) -> None:
+    # The timeline is A's alone; B would not follow a seek, so the two would stop being comparable.
+    if s.runs.comparing:
+        raise ConfigError(f"type: {kind} works on one experiment; stop comparing first", "type")
+
+
 def seek(s: Session, msg: p.Seek) -> None:
+    _one_experiment(s, "seek")
     s.seek(msg.iteration, msg.exact)
 
 
 def branch(s: Session, msg: p.Branch) -> None:
+    _one_experiment(s, "branch")
     s.branch(msg.patch, msg.label)
 
 
 def switch_branch(s: Session, msg: p.SwitchBranch) -> None:
+    _one_experiment(s, "switch_branch")
     s.switch_branch(msg.branch)
+
+
+def compare(s: Session, msg: p.Compare) -> None:
+    """Start, change or stop a comparison (docs/protocol.md): `name` loads a built-in one, `patch`
+    makes B from A's config (with `name` too: labelled as that comparison), neither copies A."""
+    if msg.stop:
+        s.stop_compare()
+        return
+    if msg.name is not None:
+        try:
+            c = get_comparison(msg.name)
+        except KeyError as exc:
+            raise ConfigError(f"name: {exc.args[0]}", "name") from None
+        if msg.patch is None:
+            a_cfg, b_cfg = c.experiments()
+            s.compare(Trainer(b_cfg), c.name, a=Trainer(a_cfg), preset=c.a)
+            return
+    b_cfg = s.trainer.config if msg.patch is None else _patched(s, msg.patch)
+    s.compare(Trainer(b_cfg), msg.name)
+
+
+def _patched(s: Session, patch: dict) -> object:
+    try:
+        return apply_patch(s.trainer.config, patch)
+    except ConfigError as exc:
+        raise ConfigError(f"patch.{exc.message}", f"patch.{exc.field}" if exc.field else "patch") from None
+
+
+def front_only(s: Session, msg: p.Broadcast | p.Fork) -> None:
+    # The server's front answers these (server.classroom); one that reaches a session is misrouted.
+    s.post_error(f"{msg.type}: not handled by a session", "type")
 
 
 HANDLERS = {
     p.Play: play, p.Pause: pause, p.Step: step, p.Reset: reset, p.Configure: configure, p.Draw: draw,
     p.Preset: preset, p.SetView: set_view, p.Ping: ping, p.Hello: hello, p.Export: export, p.Import: import_,
-    p.Seek: seek, p.Branch: branch, p.SwitchBranch: switch_branch,
+    p.Seek: seek, p.Branch: branch, p.SwitchBranch: switch_branch, p.Speed: speed, p.Compare: compare,
+    p.Broadcast: front_only, p.Fork: front_only,
 }

@@ -23,9 +23,12 @@ Channel protocol, all tuples (pickled over a Pipe, passed as they are over a thr
                   ("raw", sid, json_text)  [an import, parsed here]
                   ("attach", sid, resumed, set_view | None, token)   ("detach", sid)   ("idle_pause", sid)
                   ("end", sid)   ("taken", sid)  [the front sent the last frame]   ("stop",)
+                  ("ask", sid, request_id, "watch" | "fork")  [a broadcast starts; a viewer forks]
+                  ("adopt", sid, token, fork_state)  [a new session from a fork's state]
   host -> front   ("ready", None)  [warmed up]   ("post", sid, dict)   ("text", sid, json_text)
-                  ("frame", sid, bytes)
+                  ("frame", sid, bytes, slot)
                   ("close", sid, code, reason)   ("gone", sid)  [it crashed or could not start]
+                  ("reply", sid, request_id, dict)  [the answer to "ask"]
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from gan_core.engine.snapshot import SnapshotOptions
 from gan_core.engine.trainer import Trainer
 from server.sessions import budget
 from server.sessions.pacer import Pacer
+from server.sessions.runs import Runs
 from server.sessions.session import Session
 from server.settings import Settings
 
@@ -130,9 +134,9 @@ class ChannelSink:
         """A reply already serialized here (an export: megabytes the front then only forwards)."""
         self._send(("text", self.sid, text))
 
-    def offer_frame(self, data: bytes) -> None:
+    def offer_frame(self, data: bytes, slot: str = "A") -> None:
         self.in_flight = True
-        self._send(("frame", self.sid, data))
+        self._send(("frame", self.sid, data, slot))
 
     def frame_pending(self) -> bool:
         return self.in_flight
@@ -176,15 +180,31 @@ class Host:
             budget.check(cfg, SnapshotOptions(), self.settings, self.memory_used())
             trainer = Trainer(cfg)
         except (ConfigError, MemoryError) as exc:  # MemoryError: over this worker's address-space cap
-            message = exc.message if isinstance(exc, ConfigError) else "memory: this worker cannot hold it"
-            self.send(("post", sid, {"type": "error", "message": message, "field": getattr(exc, "field", None)}))
-            self.send(("close", sid, CLOSE_COULD_NOT_START, "could not start"))
-            self.send(("gone", sid))
-            return
+            return self._could_not_start(sid, exc)
         s = Session(trainer, self.settings, self.pacer, preset, sid=sid, token=token)
         s.others_bytes = lambda: self.memory_used(but=sid)
         self.sessions[sid] = s
         self.sinks[sid] = ChannelSink(self.send, sid)
+
+    def _adopt(self, sid: str, token: str, state: dict[str, Any]) -> None:
+        """A session that goes on from another's state (Session.fork_state), bit for bit."""
+        try:
+            runs = Runs.restore(state["runs"])
+            budget.check(runs.trainer.config, SnapshotOptions(), self.settings, self.memory_used())
+        except (ConfigError, MemoryError) as exc:
+            return self._could_not_start(sid, exc)
+        s = Session(runs.trainer, self.settings, self.pacer, state["preset"], sid=sid, token=token)
+        s.others_bytes = lambda: self.memory_used(but=sid)
+        s.adopt(runs)
+        s.set_view(state["view"], state["fps"])
+        self.sessions[sid] = s
+        self.sinks[sid] = ChannelSink(self.send, sid)
+
+    def _could_not_start(self, sid: str, exc: ConfigError | MemoryError) -> None:
+        message = exc.message if isinstance(exc, ConfigError) else "memory: this worker cannot hold it"
+        self.send(("post", sid, {"type": "error", "message": message, "field": getattr(exc, "field", None)}))
+        self.send(("close", sid, CLOSE_COULD_NOT_START, "could not start"))
+        self.send(("gone", sid))
 
     def handle(self, msg: tuple) -> bool:
         """One message from the front; False on "stop"."""
@@ -193,6 +213,9 @@ class Host:
             return False
         if kind == "create":
             self._create(*msg[1:])
+            return True
+        if kind == "adopt":
+            self._adopt(*msg[1:])
             return True
         sid = msg[1]
         s, sink = self.sessions.get(sid), self.sinks.get(sid)
@@ -209,6 +232,14 @@ class Host:
             s.idle_pause()
         elif kind == "taken":
             sink.in_flight = False
+        elif kind == "ask":
+            _, _, rid, what = msg
+            try:
+                answer = s.watch_state() if what == "watch" else s.fork_state()
+            except Exception as exc:  # the asker is told, and this session goes on
+                log.exception("session %s: %s failed", sid, what)
+                answer = {"error": f"{what}: internal error ({exc})"}
+            self.send(("reply", sid, rid, answer))
         elif kind == "end":
             self._drop(sid)
         return True
@@ -246,9 +277,11 @@ class Host:
             self.warm_up()
             self.send(("ready", None))
             while True:
-                busy = any(s.wants_turn for s in self.sessions.values())
-                # Idle: sleep on the channel (nothing else can make work); busy: only look at it.
-                if not self._read(0 if busy else IDLE_WAIT_S):
+                # Sleep on the channel until the soonest session needs a turn (a message wakes it at
+                # once): 0 while any trains flat out, up to IDLE_WAIT_S when all are paused, and in
+                # between when the busiest only waits for its own speed cap or next frame.
+                wait = min((s.wait_s() for s in self.sessions.values()), default=IDLE_WAIT_S)
+                if not self._read(min(wait, IDLE_WAIT_S)):
                     break
                 self.trimmer.poll()
                 for sid, s in list(self.sessions.items()):

@@ -55,6 +55,14 @@ class SessionManager:
         self._sessions[s.token] = s
         return s
 
+    def adopt(self, state: dict[str, Any]) -> SessionProxy:
+        """A new session from a fork's state (Session.fork_state), on the pool's least busy host."""
+        if self.pool is None:
+            raise RuntimeError("SessionManager.start() first (the app does it at start-up)")
+        s = self.pool.adopt(state)
+        self._sessions[s.token] = s
+        return s
+
     @property
     def workers(self) -> dict[str, Any]:
         """The session hosts: worker processes, or the one host thread of `workers=0` (in_process)."""

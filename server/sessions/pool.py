@@ -111,6 +111,14 @@ class Pool:
         self.send(w, ("create", s.id, s.token, cfg.model_dump(mode="json"), preset))
         return s
 
+    def adopt(self, state: dict[str, Any]) -> SessionProxy:
+        """A new session that goes on from another's state (a fork); the host restores it."""
+        w = self.place()
+        s = SessionProxy(self, w, state.get("preset"))
+        self._sessions[w][s.id] = s
+        self.send(w, ("adopt", s.id, s.token, state))
+        return s
+
     def forget(self, s: SessionProxy) -> None:
         self._sessions[s.host].pop(s.id, None)
 

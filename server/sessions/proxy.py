@@ -6,6 +6,8 @@ the host thread of `workers=0`.
 
 from __future__ import annotations
 
+import concurrent.futures
+import itertools
 import secrets
 import threading
 import time
@@ -21,12 +23,27 @@ class Sink(Protocol):
     on_frame_sent: Any
 
     def post(self, msg: dict[str, Any] | str) -> None: ...
-    def offer_frame(self, data: bytes) -> None: ...
+    def offer_frame(self, data: bytes, slot: str = "A") -> None: ...
     def request_close(self, code: int, reason: str) -> None: ...
 
 
 def new_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+class Audience(Protocol):
+    """Who else watches the session (server.classroom's Broadcast): every reply and frame its owner
+    gets (from the pool's reader thread), and the owner's coming and going (from the event loop,
+    or the reader thread when a host stops)."""
+
+    def post(self, msg: dict[str, Any]) -> None: ...
+    def offer_frame(self, data: bytes, slot: str) -> None: ...
+    def owner_detached(self) -> None: ...
+    def owner_gone(self, reason: str) -> None: ...
+
+
+class SessionGone(RuntimeError):
+    """An `ask` whose session ended (or whose host stopped) before it answered."""
 
 
 class SessionProxy:
@@ -42,6 +59,9 @@ class SessionProxy:
         self.ended = False
         self._sink_lock = threading.Lock()  # the event loop and the pool's reader thread both look
         self._sink: Sink | None = None
+        self.audience: Audience | None = None  # a broadcast of this session, while there is one
+        self._asks: dict[int, concurrent.futures.Future] = {}  # request id -> its answer
+        self._ask_ids = itertools.count(1)
 
     def _send(self, *msg: Any) -> None:
         self.pool.send(self.host, msg)
@@ -59,6 +79,36 @@ class SessionProxy:
         return self._sink is not None
 
     # ---- the event loop ------------------------------------------------------------------------------
+
+    def ask(self, what: str) -> concurrent.futures.Future:
+        """The host's answer to "watch" (a broadcast's starting state) or "fork" (a copy's state);
+        fails with SessionGone if the session ends first."""
+        fut: concurrent.futures.Future = concurrent.futures.Future()
+        rid = next(self._ask_ids)
+        with self._sink_lock:
+            self._asks[rid] = fut
+        if self.ended or not self.pool.send(self.host, ("ask", self.id, rid, what)):
+            self._fail_asks()
+        return fut
+
+    def post_to_owner(self, msg: dict[str, Any]) -> None:
+        """A message from the front (a broadcast's code and viewer count) to the attached owner."""
+        sink = self._sink
+        if sink is not None:
+            sink.post(msg)
+
+    def _fail_asks(self) -> None:
+        with self._sink_lock:
+            asks, self._asks = self._asks, {}
+        for fut in asks.values():
+            if not fut.done():
+                fut.set_exception(SessionGone("the session ended"))
+
+    def _gone(self, reason: str) -> None:
+        self._fail_asks()
+        audience, self.audience = self.audience, None
+        if audience is not None:
+            audience.owner_gone(reason)
 
     def submit(self, msg: Any) -> None:
         """A client message (a server.wire.protocol model) for the session's handlers."""
@@ -98,6 +148,8 @@ class SessionProxy:
             self._sink = None
         self.detached_at = time.monotonic()
         self._send("detach", self.id)
+        if self.audience is not None:
+            self.audience.owner_detached()
 
     def idle_pause(self) -> None:
         self._send("idle_pause", self.id)
@@ -111,6 +163,7 @@ class SessionProxy:
             sink.request_close(code, reason)
         self._send("end", self.id)
         self.pool.forget(self)
+        self._gone(reason)
 
     # ---- the pool's reader thread -------------------------------------------------------------------
 
@@ -120,21 +173,35 @@ class SessionProxy:
         if kind == "gone":
             self.ended = True
             self.pool.forget(self)
+            self._gone("the session stopped")
             return
-        sink = self._sink
+        sink, audience = self._sink, self.audience
         if kind == "post":
             if msg[2].get("type") == "status":
                 self.running = msg[2].get("state") == "running"
             if sink is not None:
                 sink.post(msg[2])
-        elif kind == "text":  # a big reply serialized on the host (an export)
+            if audience is not None:
+                audience.post(msg[2])
+        elif kind == "text":  # a big reply serialized on the host (an export): the owner's only
             if sink is not None:
                 sink.post(msg[2])
         elif kind == "frame":
+            slot = msg[3] if len(msg) > 3 else "A"
             if sink is not None:
-                sink.offer_frame(msg[2])
+                if slot == "A":
+                    sink.offer_frame(msg[2])
+                else:
+                    sink.offer_frame(msg[2], slot=slot)
             else:  # nobody will send it: let the host go on when a socket comes back
                 self._send("taken", self.id)
+            if audience is not None:  # encoded once, on the host; fanned out on the front
+                audience.offer_frame(msg[2], slot)
+        elif kind == "reply":
+            with self._sink_lock:
+                fut = self._asks.pop(msg[2], None)
+            if fut is not None and not fut.done():
+                fut.set_result(msg[3])
         elif kind == "close" and sink is not None:
             sink.request_close(msg[2], msg[3])
 
@@ -148,3 +215,4 @@ class SessionProxy:
                        "field": None})
             sink.request_close(CLOSE_INTERNAL, "worker stopped")
         self.pool.forget(self)
+        self._gone("the server's worker stopped")

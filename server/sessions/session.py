@@ -24,9 +24,12 @@ from typing import TYPE_CHECKING, Any
 from gan_core.engine.config import SCHEMA_VERSION, apply_patch
 from gan_core.engine.snapshot import SnapshotOptions
 from gan_core.plain_json import json_safe
-from server.sessions import budget, handlers
+from server.sessions import budget, handlers, presets
 from server.sessions.meter import Meter
 from server.sessions.rewind import Rewind
+from server.sessions.runs import Runs
+from server.sessions.sharing import Sharing
+from server.sessions.throttle import Throttle
 from server.sessions.turns import Turns
 from server.wire.protocol import PROTOCOL_VERSION
 
@@ -41,9 +44,9 @@ log = logging.getLogger(__name__)
 MAX_PENDING_STEPS = 1000  # step requests add up to this many iterations at most (a held key)
 
 
-class Session(Turns, Rewind):
+class Session(Sharing, Turns, Rewind):
     """One lab session (see the module docstring); its turns are Turns', its timeline operations
-    Rewind's."""
+    Rewind's, its comparison and what a broadcast or a fork takes from it Sharing's."""
 
     def __init__(self, trainer: Trainer, settings: Settings, pacer: Pacer, preset: str | None = None,
                  sid: str = "", token: str = ""):
@@ -51,9 +54,10 @@ class Session(Turns, Rewind):
         self.token = token
         self.settings = settings
         self.pacer = pacer  # shared by every session of every host: they train alike
-        self._trainer = trainer
+        self._runs = Runs(trainer)  # A, and B while comparing
         trainer.timeline.set_budget(trainer, settings.timeline_budget_bytes)
-        self._preset = preset
+        self._preset = preset  # the preset the run started from (its origin, kept when edited)
+        self._modified = presets.modified(preset, trainer.config)  # its config is no longer the preset's
         self._view = SnapshotOptions()
         self._fps = settings.default_fps
         self._running = False
@@ -62,7 +66,6 @@ class Session(Turns, Rewind):
         self._dirty = True  # something changed that the client has not seen in a frame yet
         self._was_running = False  # running when its page went away: goes on when it comes back
         self._sink: Any = None  # where replies and frames go (a host's ChannelSink); None: detached
-        self._hist_cursor = 0  # the last history iteration a frame carried
         self._metrics_t = -math.inf  # when the last fresh metrics / D surface were computed
         self._surface_t = -math.inf
         self._next_frame_t = -math.inf  # monotonic deadline of the next regular frame
@@ -86,16 +89,42 @@ class Session(Turns, Rewind):
         self._replay_to: int | None = None  # an exact seek replaying towards this iteration, in turns
         self._seek: dict[str, Any] | None = None  # what the last seek asked and got (the timeline message)
         self._timeline_sent = (-1, 0.0)  # (timeline version, monotonic time) of the last timeline message
+        self._throttle = Throttle(presets.speed(preset))  # the it/s cap and the iteration to stop at
 
     # ---- what it is (read-only: change it through the operations below) ------------------------
 
     @property
     def trainer(self) -> Trainer:
-        return self._trainer
+        """A's trainer (the only one unless comparing)."""
+        return self._runs.trainer
+
+    @property
+    def _trainer(self) -> Trainer:
+        # The timeline's operations (Rewind) and the curves work on A.
+        return self._runs.trainer
+
+    @property
+    def _hist_cursor(self) -> int:
+        """The last history iteration A's frames carried (Rewind moves it after a seek)."""
+        return self._runs.a.hist_cursor
+
+    @_hist_cursor.setter
+    def _hist_cursor(self, iteration: int) -> None:
+        self._runs.a.hist_cursor = iteration
+
+    @property
+    def runs(self) -> Runs:
+        return self._runs
 
     @property
     def preset(self) -> str | None:
         return self._preset
+
+    @property
+    def modified(self) -> bool:
+        """Whether the config differs from the preset's (seed aside): the page then says "modified
+        from <preset>" and marks the preset's story as describing the original."""
+        return self._modified
 
     @property
     def view(self) -> SnapshotOptions:
@@ -114,6 +143,10 @@ class Session(Turns, Rewind):
         return self._pending
 
     @property
+    def speed(self) -> float | None:
+        return self._throttle.its
+
+    @property
     def config_rev(self) -> int:
         return self._config_rev
 
@@ -122,7 +155,7 @@ class Session(Turns, Rewind):
         return self._sink is not None
 
     def state(self) -> str:
-        if self._trainer.status != "ok":
+        if not self._runs.ok:
             return "diverged"
         return "running" if self._running else "paused"
 
@@ -147,7 +180,7 @@ class Session(Turns, Rewind):
         self.post_timeline()
         if view is not None:
             self.handle(view)
-        if self._was_running and self._trainer.status == "ok":
+        if self._was_running and self._runs.ok:
             self._running = True
         self._was_running = False
         self.post_status()
@@ -178,17 +211,20 @@ class Session(Turns, Rewind):
 
     # ---- operations (server.sessions.handlers) --------------------------------------------------
 
-    def play(self) -> None:
+    def play(self, until: int | None = None) -> None:
+        """Train continuously; with `until`, pause exactly when the iteration reaches it."""
         self._running = True
         self._pending = 0
         self._parts = None
         self._replay_to = None
+        self._throttle.start(until)
         self.post_status()
 
     def pause(self) -> None:
         self._running = False
         self._pending = 0
         self._parts = None
+        self._throttle.stop()
         self.post_status()
         self._dirty = True  # one final frame at the exact iteration where it stopped
 
@@ -211,7 +247,7 @@ class Session(Turns, Rewind):
 
     def reset(self, seed: int | None) -> None:
         self._replay_to = None
-        self._trainer.reset(seed)
+        self._runs.reset(seed)
         self._changed(rebuilt=True, cause="reset")
 
     def check_cost(self, cfg: Any, view: SnapshotOptions | None = None, field_prefix: str = "") -> None:
@@ -219,14 +255,14 @@ class Session(Turns, Rewind):
         is over this server's budget or would not fit the host's memory."""
         budget.check(cfg, view or self._view, self.settings, self.others_bytes(), field_prefix)
 
-    def apply(self, patch: dict[str, Any], clear_preset: bool = False) -> None:
+    def apply(self, patch: dict[str, Any], clear_preset: bool = False, slot: str = "A") -> None:
         """A live change (validated as a whole and within budget; ConfigError names the field and
         changes nothing). At a past iteration of the run it starts a new branch of the timeline there
         (gan_core's trainer)."""
-        self.check_cost(apply_patch(self._trainer.config, patch))
+        self.check_cost(apply_patch(self._runs.run(slot).trainer.config, patch))
         self._replay_to = None
         target, kind = self._trainer.target, self._trainer.config.target.name
-        rebuilt = self._trainer.apply(patch)
+        rebuilt = self._runs.apply(patch, slot)
         if clear_preset or self._trainer.config.target.name != kind:
             self._preset = None  # a preset's story is about its own target: another kind is not it
         if self._trainer.target is not target:
@@ -235,11 +271,16 @@ class Session(Turns, Rewind):
 
     def replace_trainer(self, trainer: Trainer, preset: str | None, stop: bool = False, cause: str = "preset") -> None:
         """Another run (a preset, an import): built whole (and its cost checked) by the caller, so a
-        failure changed nothing."""
+        failure changed nothing. It is one experiment, so a comparison ends."""
         trainer.timeline.set_budget(trainer, self.settings.timeline_budget_bytes)
-        self._trainer = trainer
+        if self._runs.comparing:
+            self.post({"type": "notice", "message": "The comparison ended: one experiment was loaded."})
+        self._runs = Runs(trainer)
         self._preset = preset
         self._replay_to = None
+        self._throttle.stop()  # the old run's stop iteration means nothing to this one
+        if preset is not None:  # a preset plays at its own speed (presets.json), or uncapped
+            self._throttle.set_speed(presets.speed(preset))
         if stop:
             self._running = False
         self._forget_window()
@@ -249,6 +290,11 @@ class Session(Turns, Rewind):
         # The page's window framed the old target: the new one's first frame covers its own box, and
         # the page sends the window it frames next (SnapshotOptions.window).
         self._view = replace(self._view, window=None)
+
+    def set_speed(self, its: float | None) -> None:
+        """Cap training at `its` iterations per second while playing (None: as fast as it goes)."""
+        self._throttle.set_speed(its)
+        self.post_status()
 
     def set_view(self, view: SnapshotOptions, fps: float | None = None) -> None:
         """What frames carry (already checked against the target) and, if given, their rate cap."""
@@ -279,22 +325,32 @@ class Session(Turns, Rewind):
         self.post({"type": "error", "message": message, "field": field})
 
     def post_ready(self, resumed: bool) -> None:
-        self.post({"type": "ready", "session": self.id, "token": self.token,
-                   "config": self._trainer.config.model_dump(mode="json"), "protocol": PROTOCOL_VERSION,
-                   "schema_version": SCHEMA_VERSION, "preset": self._preset, "resumed": resumed,
-                   "config_rev": self._config_rev, "iteration": self._trainer.iteration})
+        self.post({"type": "ready", "session": self.id, "token": self.token, "role": "owner",
+                   "config": self.trainer.config.model_dump(mode="json"), "protocol": PROTOCOL_VERSION,
+                   "schema_version": SCHEMA_VERSION, "preset": self._preset, "modified": self._modified,
+                   "resumed": resumed,
+                   "config_rev": self._config_rev, "iteration": self.trainer.iteration,
+                   "compare": self._runs.describe()})
 
-    def post_status(self, rebuilt: bool = False, cause: str | None = None) -> None:
-        t = self._trainer
-        self.post({"type": "status", "state": self.state(), "iteration": t.iteration, "its": self._its,
-                   "message": t.status_message, "rebuilt": rebuilt, "config_rev": self._config_rev,
-                   "cause": cause, "replay_to": self._replay_to})
+    def status_message(self, rebuilt: bool = False, cause: str | None = None,
+                       until_reached: bool = False) -> dict[str, Any]:
+        return {"type": "status", "state": self.state(), "iteration": self._runs.iteration, "its": self._its,
+                "message": self._runs.status_message(), "rebuilt": rebuilt, "config_rev": self._config_rev,
+                "cause": cause, "replay_to": self._replay_to, "speed": self._throttle.its,
+                "until": self._throttle.until, "until_reached": until_reached}
+
+    def post_status(self, rebuilt: bool = False, cause: str | None = None, until_reached: bool = False) -> None:
+        self.post(self.status_message(rebuilt, cause, until_reached))
         self._status_t = time.monotonic()
 
+    def config_message(self, rebuilt: bool, cause: str = "configure") -> dict[str, Any]:
+        return {"type": "config", "config": self.trainer.config.model_dump(mode="json"), "rebuilt": rebuilt,
+                "config_rev": self._config_rev, "preset": self._preset, "modified": self._modified, "cause": cause,
+                "iteration": self.trainer.iteration, "compare": self._runs.describe()}
+
     def post_config(self, rebuilt: bool, cause: str = "configure") -> None:
-        self.post({"type": "config", "config": self._trainer.config.model_dump(mode="json"), "rebuilt": rebuilt,
-                   "config_rev": self._config_rev, "preset": self._preset, "cause": cause,
-                   "iteration": self._trainer.iteration})
+        self.post(self.config_message(rebuilt, cause))
+
 
     def _changed(self, rebuilt: bool, cause: str = "configure") -> None:
         """After an applied change: tell the client, and show it in the very next frame. A rebuild is
@@ -303,6 +359,7 @@ class Session(Turns, Rewind):
         self._memory = None
         self._seed_iteration_time()
         self._seek = None
+        self._modified = presets.modified(self._preset, self._trainer.config)
         if rebuilt:
             self._run += 1
             self._hist_cursor = self._trainer.iteration  # a new run: its history starts again

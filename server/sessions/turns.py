@@ -26,13 +26,13 @@ or one frame overruns `watchdog_ms`.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import replace
 from typing import Any
 
-from gan_core.engine import cost, history
+from gan_core.engine import cost
 from gan_core.engine.snapshot import GRID_2D_MAX
-from server.wire.frames import encode_frame
 from server.wire.protocol import ProtocolError, parse_message
 
 log = logging.getLogger(__name__)
@@ -107,6 +107,19 @@ class Turns:
             self.post_error("internal error: the session stopped; reload", None)
             return False
 
+    def wait_s(self) -> float:
+        """Seconds until this session needs a turn (0: now; inf: not until a message comes)."""
+        if (self._inbox or self._pending > 0 or self._parts is not None or self._replay_to is not None
+                or (self._dirty and self.attached)):
+            return 0.0
+        if not self._running:
+            return math.inf
+        wait = self._throttle.wait_s()
+        sink = self._sink
+        if wait > 0 and sink is not None and not sink.frame_pending():  # (a taken frame wakes the host)
+            wait = min(wait, max(0.0, self._next_frame_t - time.monotonic()))
+        return wait
+
     def take_turn(self) -> None:
         """One turn of computing (the host's loop gives the turns)."""
         if self._parts is not None:
@@ -115,7 +128,11 @@ class Turns:
             self._pace()
             self._replay_quantum()
         elif self._running or self._pending > 0:
-            self._pace()
+            held = self._running and self._throttle.wait_s() > 0  # its own speed cap holds it back
+            if held:
+                self._turn_t = None  # a wait on its own cap is not a scheduling cycle for the pacer
+            else:
+                self._pace()
             # A session whose frame and iteration together are more than a turn does one of them a
             # turn, in alternation (a change is always shown at once): its neighbours then wait at
             # most for the larger of the two, not for their sum.
@@ -125,7 +142,7 @@ class Turns:
             if self._frame_due() and (self._dirty or not (heavy and self._framed_last)):
                 self.frame()
                 framed = True
-            if not (heavy and framed):
+            if not held and not (heavy and framed):
                 self._quantum()
             self._framed_last = framed
             self._after_quantum()
@@ -139,9 +156,9 @@ class Turns:
         k = min(n, max(1, int(self.pacer.budget_s / per)))
         start = time.perf_counter()
         for _ in range(k):
-            self._trainer.step_part(part)
+            self._runs.step_part(part)
         self._iter_s = 0.8 * self._iter_s + 0.2 * 2 * (time.perf_counter() - start) / k
-        self._parts = (part, n - k) if n > k and self._trainer.status == "ok" else None
+        self._parts = (part, n - k) if n > k and self._runs.ok else None
         if self._parts is None:
             self.post_timeline_if_changed()
             self.post_status()
@@ -177,20 +194,24 @@ class Turns:
 
     def _quantum(self) -> None:
         """Train within this turn's budget, in one Trainer.step call (or not at all this turn)."""
-        t = self._trainer
+        runs = self._runs
         if self._running:
             self._credit_s += self.pacer.budget_s
-            n = int(self._credit_s / self._iter_s)
+            wanted = int(self._credit_s / self._iter_s)
+            n = self._throttle.allow(wanted, runs.iteration)
+            if n < wanted:  # the cap or `until`, not the CPU, held it back: no credit to hoard
+                self._credit_s = min(self._credit_s, self._iter_s)
             if n < 1:
                 return
         else:  # an explicit step request finishes promptly, whatever the load
             n = min(self._pending, max(1, int(self.pacer.budget_s / self._iter_s)))
-        before = t.iteration
+        before = runs.iteration
         start, cpu = time.perf_counter(), self.meter.start()
-        t.step(n)
+        runs.step(n)  # a comparison's two in lock-step: an iteration costs both
         took, cpu = time.perf_counter() - start, self.meter.spent(cpu)
-        done = t.iteration - before
+        done = runs.iteration - before
         if done > 0:
+            self._throttle.spend(done)
             self._iter_s = 0.8 * self._iter_s + 0.2 * (took / done)
             if self.meter.overran(cpu / done):
                 self._trained += done
@@ -209,9 +230,14 @@ class Turns:
         if now - t0 >= 0.5:
             self._its = (self._trained - n0) / (now - t0)
             self._its_mark = (now, self._trained)
-        if self._trainer.status != "ok":
+        if not self._runs.ok:
             self._running, self._pending = False, 0
             self.post_status()
+            self._dirty = True
+        elif self._running and self._throttle.reached(self._trainer.iteration):
+            self._running = False  # exactly at `until`: a frame of that iteration, and say why
+            self._throttle.stop()
+            self.post_status(until_reached=True)
             self._dirty = True
         elif not self._running and self._pending == 0:  # a step request finished
             self.post_status()
@@ -244,29 +270,32 @@ class Turns:
         fresh_metrics = (self._dirty and not past) or now - self._metrics_t >= every
         metrics = self._view.metrics and (fresh_metrics or t.probe_cache.metrics is not None)
         grid = self._view.grid
-        if t.target.dim == 2:
+        if t.target.dim == 2:  # (A and B share the target)
             # A 1D grid of 512 must not fail a 2D target the person switched to since.
             grid = min(grid, GRID_2D_MAX, st.loaded_grid if self.pacer.loaded else GRID_2D_MAX)
         fresh_surface = self._dirty or now - self._surface_t >= 1.0 / st.surface_fps
         opts = replace(self._view, grid=grid, metrics=metrics, reuse_surface=not fresh_surface,
                        reuse_metrics=not fresh_metrics)
+        tl = t.timeline
+        extra = {"state": self.state(), "its": self._its, "config_rev": self._config_rev, "run": self._run,
+                 "branch": tl.current.id, "extent": tl.extent, "start": tl.start}
+        comparing = self._runs.comparing
         cpu = self.meter.start()
-        snap = t.snapshot(opts)
+        for slot, run in self._runs.each():
+            # A comparison's frames say their slot; the socket keeps one mailbox per slot.
+            data, snap = run.frame(opts, {**extra, "slot": slot} if comparing else extra)
+            if slot == "A":
+                sink.offer_frame(data)
+                if snap.metrics_iteration == snap.iteration:
+                    self._metrics_t = now
+                if snap.surface_iteration == snap.iteration:
+                    self._surface_t = now
+            else:
+                sink.offer_frame(data, slot=slot)
         cpu = self.meter.spent(cpu)
         self._frame_s = 0.8 * self._frame_s + 0.2 * cpu
         if self.meter.overran(cpu):
             self._overrun("one frame", cpu)
-        if snap.metrics_iteration == t.iteration:
-            self._metrics_t = now
-        if snap.surface_iteration == t.iteration:
-            self._surface_t = now
-        new = history.since(t.history, self._hist_cursor)
-        if new:
-            self._hist_cursor = new[-1]["iteration"]
-        tl = t.timeline
-        extra = {"state": self.state(), "its": self._its, "config_rev": self._config_rev, "run": self._run,
-                 "branch": tl.current.id, "extent": tl.extent, "start": tl.start}
-        sink.offer_frame(encode_frame(snap, new, extra))
         if now >= self._next_frame_t:
             # A steady clock: a frame a little late keeps the phase (the next comes sooner), so the
             # rate is the cap on average; one late by a whole period or more starts a new phase.

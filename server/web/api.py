@@ -1,4 +1,4 @@
-"""REST routes: /healthz, /api/version, /api/schema, /api/presets."""
+"""REST routes: /healthz, /api/version, /api/schema, /api/presets, /api/comparisons."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 
 from gan_core.engine.config import SCHEMA_VERSION, experiment_schema
 from gan_core.engine.snapshot import view_schema
+from gan_core.science.comparisons import list_comparisons
 from server.sessions import presets
 from server.wire.protocol import FPS_RANGE, PROTOCOL_VERSION
 
@@ -32,7 +33,8 @@ def build_router() -> APIRouter:
         st = request.app.state
         return {"status": "ok", "sessions": st.manager.attached, "detached": st.manager.detached,
                 "max_sessions": st.settings.max_sessions, "threads": threading.active_count(),
-                "workers": st.manager.workers, "loop_lag_ms": st.lag.summary(window)}
+                "workers": st.manager.workers, "loop_lag_ms": st.lag.summary(window),
+                "broadcasts": st.classroom.broadcasts, "viewers": st.classroom.viewers}
 
     @r.get("/api/version")
     def api_version() -> dict[str, Any]:
@@ -50,5 +52,10 @@ def build_router() -> APIRouter:
     @r.get("/api/presets")
     def api_presets() -> list[dict[str, Any]]:
         return presets.listing()
+
+    @r.get("/api/comparisons")
+    def api_comparisons() -> list[dict[str, Any]]:
+        return [{"name": c.name, "title": c.title, "a": c.a, "b": c.b, "story": c.story, "why_not": c.why_not}
+                for c in list_comparisons()]
 
     return r

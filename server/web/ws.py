@@ -1,4 +1,5 @@
-"""The `/ws` endpoint: origin check, hello (new session or resume), then limits and parsing.
+"""The `/ws` endpoint: origin check, hello (new session, resume, or watching a broadcast), then
+limits and parsing.
 
 Everything a client sends passes a token-bucket rate limit, a size check by type (before any
 parsing), a byte budget for big messages and the pydantic protocol before it reaches its
@@ -6,7 +7,9 @@ session's host; each failure gets an `error` reply naming the field and the conn
 What is parsed here is bounded (SMALL_MESSAGE_BYTES, or max_message_bytes for a hello, configure
 or draw: a few ms); an import, up to max_import_bytes, goes to the session's host unparsed, so
 the event loop never parses megabytes. A socket must say hello within `hello_timeout_s` of
-connecting, whatever else it sends, or it is closed with 1008 'no hello'.
+connecting, whatever else it sends, or it is closed with 1008 'no hello'. A socket is an owner
+(it has a session) or a viewer (it watches a broadcast, server.classroom): a viewer may only ping
+and fork; everything else would change the teacher's experiment and is refused, naming `type`.
 """
 
 from __future__ import annotations
@@ -14,14 +17,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gan_core.engine.config import ConfigError, parse_config
 from gan_core.engine.snapshot import SnapshotOptions
+from server.classroom.hub import Classroom, Viewer
 from server.sessions import budget, presets
 from server.sessions.manager import CLOSE_POLICY, CLOSE_SERVER_FULL, SessionManager
-from server.sessions.proxy import SessionProxy
+from server.sessions.proxy import SessionGone, SessionProxy
 from server.settings import Settings
 from server.sweeps.service import SweepService
 from server.web.bridge import Bridge
@@ -31,6 +36,7 @@ from server.wire import protocol as p
 log = logging.getLogger(__name__)
 
 CLOSE_TIMEOUT_S = 5.0  # how long a requested close may wait for the sender (the pump) to send it
+FORK_TIMEOUT_S = 30.0  # the teacher's host answers within a turn; this only bounds a stuck one
 
 
 class TokenBucket:
@@ -52,10 +58,11 @@ class TokenBucket:
 
 
 def _new_session(manager: SessionManager, hello: p.Hello, settings: Settings) -> SessionProxy:
-    if hello.preset is not None and hello.config is not None:
-        raise ConfigError("hello: give a preset or a config, not both", "preset")
+    """hello's preset alone runs that preset; a config runs that config, labelled with hello's preset
+    (if any) as its origin, so a link to an edited preset says "modified from" it."""
     if hello.preset is not None:
-        cfg = presets.config(hello.preset, field="preset")
+        base = presets.config(hello.preset, field="preset")  # an unknown origin is refused, named
+        cfg = base if hello.config is None else parse_config(hello.config)
     else:
         cfg = parse_config(hello.config)
     # What this session would cost, with the view its page starts with (hello.view is checked on the
@@ -64,11 +71,21 @@ def _new_session(manager: SessionManager, hello: p.Hello, settings: Settings) ->
     return manager.open(cfg, hello.preset)
 
 
+def base_url(ws: WebSocket) -> str:
+    """The page's address as this socket's client reached it (the host it opened the lab on)."""
+    scheme = "https" if ws.url.scheme == "wss" else "http"
+    path = ws.url.path.rsplit("/", 1)[0] + "/"
+    return f"{scheme}://{ws.headers.get('host', 'localhost')}{path}"
+
+
 class Connection:
-    def __init__(self, ws: WebSocket, settings: Settings, manager: SessionManager, sweeps: SweepService):
+    def __init__(self, ws: WebSocket, settings: Settings, manager: SessionManager, sweeps: SweepService,
+                 classroom: Classroom):
         self.ws, self.settings, self.manager, self.sweeps = ws, settings, manager, sweeps
+        self.classroom = classroom
         self.bridge = Bridge(asyncio.get_running_loop(), settings.reply_buffer_bytes)
         self.session: SessionProxy | None = None
+        self.viewer: Viewer | None = None  # set while this socket watches a broadcast
         self.bucket = TokenBucket(settings.rate_per_s, settings.rate_burst)
         # Bytes of messages over SMALL_MESSAGE_BYTES: what the event loop parses (an import, parsed
         # on the host, may overdraw it: the next big message then waits for the refill).
@@ -103,6 +120,64 @@ class Connection:
             return
         self._start(s, resumed=False)
 
+    def _watch(self, hello: p.Hello) -> None:
+        if hello.preset is not None or hello.config is not None or hello.resume is not None:
+            self.error("watch: a hello that watches takes no preset, config or resume", "watch")
+            return
+        b = self.classroom.find(hello.watch or "")
+        if b is None or b.state == "ended":
+            self.error("watch: no broadcast has that code (check it, or ask for a new one); "
+                       "send hello again", "watch")
+            return
+        if self.classroom.full():
+            self.error(f"too many viewers: all {self.settings.max_viewers} places are taken; try again soon", None)
+            self.bridge.request_close(CLOSE_SERVER_FULL, "too many viewers")
+            return
+        self.viewer = b.join(self.bridge)
+
+    async def _as_viewer(self, msg: Any) -> None:
+        if isinstance(msg, p.Ping):
+            self.bridge.post({"type": "pong"})
+        elif isinstance(msg, p.Fork):
+            await self._fork()
+        else:
+            self.error(f"type: {msg.type!r} would change the teacher's experiment, and viewers watch it "
+                       "read-only; make your own copy (fork) to try your own ideas", "type")
+
+    async def _fork(self) -> None:
+        """The viewer's own session, from the teacher's state now (answered by `ready`, role owner)."""
+        v = self.viewer
+        assert v is not None
+        try:
+            state = await asyncio.wait_for(asyncio.wrap_future(v.broadcast.proxy.ask("fork")), FORK_TIMEOUT_S)
+        except (SessionGone, TimeoutError) as exc:
+            self.error(f"fork: the teacher's session could not be copied ({exc or 'no answer'})", "type")
+            return
+        if "error" in state:
+            self.error(f"fork: {state['error']}", "type")
+            return
+        if self.viewer is None:  # closed meanwhile
+            return
+        if not self.manager.has_seat():
+            self.error(f"fork: server full: all {self.settings.max_sessions} seats are taken; keep watching "
+                       "and try again soon", None)
+            return
+        # No await from here to attaching: the seat count stays exact.
+        v.broadcast.leave(v)
+        self.viewer = None
+        self._start(self.manager.adopt(state), resumed=False)
+
+    def _broadcast(self, msg: p.Broadcast) -> None:
+        s = self.session
+        assert s is not None
+        if msg.stop:
+            b = s.audience
+            if b is not None:
+                b.end("The teacher stopped the broadcast.")
+            self.bridge.post({"type": "broadcast", "state": "ended", "code": None, "url": None, "viewers": 0})
+            return
+        self.bridge.post(self.classroom.start(s, base_url(self.ws)).owner_message())
+
     def _start(self, s: SessionProxy, resumed: bool) -> None:
         # No await between opening a session and attaching it: the seat count stays exact.
         self.session = s
@@ -126,7 +201,10 @@ class Connection:
         if kind is not None and not self.bytes.allow(p.utf8_size(text), overdraw=kind == "import"):
             return self._limited(f"more than {self.settings.rate_bytes_per_s} bytes/s of large messages")
         if kind == "import" and len(text) > p.SMALL_MESSAGE_BYTES:
-            if self.session is None:
+            if self.viewer is not None:
+                self.error("type: 'import' would change the teacher's experiment, and viewers watch it "
+                           "read-only; make your own copy (fork) to try your own ideas", "type")
+            elif self.session is None:
                 self.error("type: send hello first", "type")
             else:
                 self.session.submit_raw(text)  # parsed and validated on the session's host
@@ -141,9 +219,15 @@ class Connection:
         if kind is not None and msg.type != kind:  # {"type": "draw", ..., "type": "configure"}
             self.error(f"type: the message names type {kind!r} first and {msg.type!r} last", "type")
             return
+        if self.viewer is not None:
+            await self._as_viewer(msg)
+            return
         if self.session is None:
             if not isinstance(msg, p.Hello):
                 self.error("type: send hello first", "type")
+                return
+            if msg.watch is not None:
+                self._watch(msg)
                 return
             if msg.view is not None:
                 self._view = p.SetView(type="set_view", **msg.view.model_dump())
@@ -151,8 +235,12 @@ class Connection:
             return
         if isinstance(msg, p.SweepRequest | p.SweepCancel):
             await self.on_sweep(msg)
-            return
-        self.session.submit(msg)
+        elif isinstance(msg, p.Broadcast):
+            self._broadcast(msg)
+        elif isinstance(msg, p.Fork):
+            self.error("fork: this page owns its session already (fork is how a viewer gets its own)", "type")
+        else:
+            self.session.submit(msg)
 
     async def on_sweep(self, msg: p.SweepRequest | p.SweepCancel) -> None:
         """Sweeps belong to this connection (its cap, its cancel); they run in the sweep service. Checking a
@@ -177,7 +265,7 @@ class Connection:
         try:
             while not pump.done():
                 try:
-                    async with asyncio.timeout_at(hello_by if self.session is None else None):
+                    async with asyncio.timeout_at(hello_by if self.session is None and self.viewer is None else None):
                         event = await ws.receive()
                 except TimeoutError:
                     self.bridge.request_close(CLOSE_POLICY, "no hello")
@@ -195,6 +283,8 @@ class Connection:
             log.debug("websocket receive ended: %s", exc)
         finally:
             self.sweeps.drop(self)
+            if self.viewer is not None:
+                self.viewer.broadcast.leave(self.viewer)
             if self.session is not None:
                 self.manager.detach(self.session, self.bridge)
             # No await here: a cancelled handler must finish at once (the server is stopping).
@@ -205,11 +295,12 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     settings: Settings = ws.app.state.settings
     manager: SessionManager = ws.app.state.manager
     guard: Guard = ws.app.state.guard
+    classroom: Classroom = ws.app.state.classroom
     await ws.accept()
     if not guard.origin_ok(ws.headers.get("origin"), ws.headers.get("host")):
         log.warning("refused websocket from origin %s", ws.headers.get("origin"))
         await ws.send_json(p.error("origin not allowed (see --allowed-origin)", None))
         await ws.close(code=CLOSE_POLICY, reason="bad origin")
         return
-    await Connection(ws, settings, manager, ws.app.state.sweeps).serve()
+    await Connection(ws, settings, manager, ws.app.state.sweeps, classroom).serve()
 

@@ -79,8 +79,9 @@ def orbit(history: list[dict[str, float]]) -> dict[str, Any] | None:
     return {"from": int(points[0]["iteration"]), **{k: [e.get(k) for e in points] for k in keys}}
 
 
-def decode_frame(buf: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Inverse of encode_frame: (header, {name: float32 array}); raises FrameError on a malformed frame."""
+def read_header(buf: bytes) -> dict[str, Any]:
+    """Only a frame's JSON header (a broadcast keeps its viewers' curves from it, arrays unread);
+    raises FrameError on a malformed frame."""
     if len(buf) < 8 or buf[:4] != MAGIC:
         raise FrameError("not a TGF1 frame")
     (hlen,) = struct.unpack_from("<I", buf, 4)
@@ -89,6 +90,13 @@ def decode_frame(buf: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     header = json.loads(buf[8:8 + hlen].decode())
     if header.get("v") != FRAME_VERSION:
         raise FrameError(f"unsupported frame version {header.get('v')}")
+    return header
+
+
+def decode_frame(buf: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Inverse of encode_frame: (header, {name: float32 array}); raises FrameError on a malformed frame."""
+    header = read_header(buf)
+    (hlen,) = struct.unpack_from("<I", buf, 4)
     start = 8 + hlen + (-(8 + hlen) % 4)
     arrays = {}
     for e in header["arrays"]:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from gan_core.engine.config import MAX_DRAWN_POINTS
 from gan_core.engine.snapshot import VIEW_LIMITS
+from gan_core.science.presets import SPEED_RANGE
 
 PROTOCOL_VERSION = 1
 FPS_RANGE = (1, 60)  # frames/s a client may ask for (set_view.fps)
@@ -75,10 +76,13 @@ class Hello(_Msg):
     config: dict[str, Any] | None = None
     resume: str | None = Field(None, max_length=200)
     view: ViewOptions | None = None
+    watch: str | None = Field(None, max_length=40, description="a broadcast's join code: watch it, read-only")
 
 
 class Play(_Msg):
     type: Literal["play"]
+    # Pause when the iteration reaches this (exactly; a preset's budget). Absent: play until paused.
+    until: int | None = Field(None, ge=1, le=2**31 - 1, description="iteration to pause at")
 
 
 class Pause(_Msg):
@@ -99,6 +103,9 @@ class Reset(_Msg):
 class Configure(_Msg):
     type: Literal["configure"]
     patch: dict[str, Any]
+    # Which experiment of a comparison (A is the only one otherwise); the target and the seed are
+    # shared, so a change to either applies to both.
+    slot: Literal["A", "B"] = "A"
 
 
 class Preset(_Msg):
@@ -151,6 +158,13 @@ class SwitchBranch(_Msg):
     branch: int = Field(ge=0, le=MAX_ITERATION)
 
 
+class Speed(_Msg):
+    """The session's cap on iterations per second while it plays (null: as fast as it goes)."""
+
+    type: Literal["speed"]
+    its: float | None = Field(ge=SPEED_RANGE[0], le=SPEED_RANGE[1], description="iterations/s cap, or null")
+
+
 class SweepRequest(_Msg):
     """Start a stability map (docs/sweeps.md): the `toygan sweep` options, the grid items as the CLI's."""
 
@@ -166,20 +180,43 @@ class SweepCancel(_Msg):
 
     type: Literal["sweep_cancel"]
     id: str | None = Field(None, max_length=64)
+class Broadcast(_Msg):
+    """The owner shares the session with a class (answered with its join code and link), or stops."""
+
+    type: Literal["broadcast"]
+    stop: bool = False
+
+
+class Fork(_Msg):
+    """A viewer takes its own session from the watched one's current state."""
+
+    type: Literal["fork"]
+
+
+class Compare(_Msg):
+    """Two experiments side by side, A and B, trained in lock-step (see docs/protocol.md)."""
+
+    type: Literal["compare"]
+    name: str | None = Field(None, max_length=200, description="a built-in comparison (GET /api/comparisons)")
+    patch: dict[str, Any] | None = Field(None, description="B is A's config with this patch")
+    stop: bool = False
 
 
 ClientMessage = Annotated[
     Hello | Play | Pause | Step | Reset | Configure | Preset | SetView | Draw | Export | Import | Ping
-    | Seek | Branch | SwitchBranch | SweepRequest | SweepCancel,
+    | Seek | Branch | SwitchBranch | Speed | SweepRequest | SweepCancel | Broadcast | Fork | Compare,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 # Messages for the session (server.sessions.handlers has one handler each) ...
 MESSAGE_TYPES = ("hello", "play", "pause", "step", "reset", "configure", "preset", "set_view", "draw",
-                 "export", "import", "ping", "seek", "branch", "switch_branch")
+                 "export", "import", "ping", "seek", "branch", "switch_branch", "speed", "broadcast", "fork",
+                 "compare")
 # ... and the sweep messages, which the web edge gives to the sweep service (server.sweeps), not the session.
 SWEEP_TYPES = ("sweep", "sweep_cancel")
 ALL_TYPES = MESSAGE_TYPES + SWEEP_TYPES
+# What a viewer may send once it watches: nothing that changes the teacher's experiment or its frames.
+VIEWER_TYPES = ("ping", "fork")
 
 
 def _first_error(exc: ValidationError) -> ProtocolError:
@@ -207,7 +244,7 @@ def utf8_size(text: str) -> int:
 
 def size_limits(max_message_bytes: int, max_import_bytes: int) -> dict[str, int]:
     """The most bytes a message of each type may have."""
-    limits = dict.fromkeys(MESSAGE_TYPES, SMALL_MESSAGE_BYTES)
+    limits = dict.fromkeys(ALL_TYPES, SMALL_MESSAGE_BYTES)
     limits.update(dict.fromkeys(BIG_TYPES, max_message_bytes))
     limits["import"] = max(max_import_bytes, max_message_bytes)
     return limits

@@ -1,4 +1,4 @@
-"""Headless CLI: the DESIGN.md contract (`run ... --json`, `--set`, `presets`) and clear bad-input errors."""
+"""Headless CLI: the CLI contract (`run ... --json`, `--set`, `presets`; README) and clear bad-input errors."""
 
 import json
 import subprocess

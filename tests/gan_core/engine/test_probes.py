@@ -139,8 +139,11 @@ def test_snapshot_metrics_carry_kl_and_js_for_the_page(target):
         assert (s.metrics["kl_grid"], s.metrics["js_grid"]) == (want["kl_grid"], want["js_grid"])
         assert 0 < s.metrics["js_grid"] <= math.log(2)
     assert {"modes_captured_strict", "off_mode_fraction"} <= set(s.metrics)
-    # ... while Trainer.evaluate (claims, the study: hundreds of calls) does not pay for them
+    # ... while Trainer.evaluate (the study: hundreds of calls) pays for them only when asked
+    # (the claims runner asks: a preset may claim the JS the page shows).
     assert "kl_grid" not in t.evaluate(256)
+    m = t.evaluate(256, divergences=True)
+    assert 0 < m["js_grid"] <= math.log(2) and m["kl_grid"] > 0
 
 
 def test_the_surface_and_d_star_cover_the_window_asked_for_not_the_targets_box():

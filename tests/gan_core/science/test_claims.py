@@ -5,7 +5,15 @@ import math
 import pytest
 
 from gan_core.cli import main
-from gan_core.science.claims import ClaimResult, check_preset, claim_value, describe, holds, runs_needed
+from gan_core.science.claims import (
+    ClaimResult,
+    check_preset,
+    claim_value,
+    describe,
+    holds,
+    per_run,
+    runs_needed,
+)
 from gan_core.science.presets import get_preset
 
 
@@ -73,13 +81,45 @@ def test_pass_rate_is_kept_when_more_seeds_are_measured():
 
 
 def test_check_preset_reports_values_and_verdict():
-    good = {("dirac-r1", 0): run(whole={"dirac_final_ratio": 0.01})}
-    bad = {("dirac-r1", 0): run(whole={"dirac_final_ratio": 0.2})}
-    [r] = check_preset("dirac-r1", good)
-    assert r.ok and r.values == (0.01,)
-    [r] = check_preset("dirac-r1", bad)
-    assert not r.ok
-    assert "FAILS" in describe(r) and "0.2" in describe(r) and "dirac_final_ratio" in describe(r)
+    good = {("dirac-r1", 0): run(whole={"dirac_final_ratio": 0.01, "crossings_before_settling": 3.0})}
+    bad = {("dirac-r1", 0): run(whole={"dirac_final_ratio": 0.2, "crossings_before_settling": 0.0})}
+    settle, spiral = check_preset("dirac-r1", good)
+    assert settle.ok and settle.values == (0.01,) and spiral.ok and spiral.values == (3.0,)
+    for r in check_preset("dirac-r1", bad):
+        assert not r.ok and "FAILS" in describe(r) and r.claim["metric"] in describe(r)
+    assert "0.2" in describe(check_preset("dirac-r1", bad)[0])
+
+
+def dirac_evals(theta, psi):
+    return [{"distance_to_equilibrium": math.hypot(t, p), "fake_mean_x": t, "sample_distance": abs(t)}
+            for t, p in zip(theta, psi, strict=True)]
+
+
+def test_a_spiral_crosses_before_it_settles_and_a_critically_damped_path_does_not():
+    target = type("T", (), {"centers": [[0.0]]})()
+    k = range(60)
+    spiral = dirac_evals([0.9 ** i * math.cos(0.5 * i) for i in k], [0.9 ** i * math.sin(0.5 * i) for i in k])
+    creep = dirac_evals([0.9 ** i for i in k], [0.5 * 0.9 ** i for i in k])
+    r = per_run(spiral, target)
+    # theta = 0.9^i cos(i/2) changes sign near i = 3, 9, 16, 22, 28 while the distance 0.9^i is
+    # above SETTLED (0.9^28 = 0.052); the later ones (i = 35, ...) are wiggles after it settled.
+    assert r["crossings_before_settling"] == 5 and r["crossings"] > 5
+    assert per_run(creep, target)["crossings_before_settling"] == 0  # gamma = 1 before issue 13
+
+
+def test_arrival_is_the_first_evaluation_within_a_tenth_of_the_start():
+    target = type("T", (), {"centers": [[8.0]]})()
+    evals = [{"sample_distance": d, "iteration": float(i * 50)} for i, d in enumerate([8.0, 6.0, 0.9, 0.7, 1.0])]
+    assert per_run(evals, target)["arrival_iteration"] == 150.0  # 0.7 <= 0.8; 0.9 is not
+    stalled = [{"sample_distance": d, "iteration": float(i)} for i, d in enumerate([8.0, 7.9, 7.8])]
+    assert per_run(stalled, target)["arrival_iteration"] == math.inf
+    assert not holds({"metric": "arrival_iteration", "op": "<=", "value": 450}, math.inf)
+
+
+def test_claims_judge_a_long_preset_on_its_claims_steps():
+    p = get_preset("grid-wgan-gp")
+    assert p.claims_steps and p.claim_budget == p.claims_steps < p.steps
+    assert get_preset("gaussian-1d").claim_budget == get_preset("gaussian-1d").steps
 
 
 def test_cli_trains_and_checks_a_cheap_preset(capsys):

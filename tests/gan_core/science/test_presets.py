@@ -6,7 +6,7 @@ import pytest
 
 from gan_core.engine.trainer import Trainer
 from gan_core.science.claims import run_preset
-from gan_core.science.presets import OPS, get_preset, list_presets, preset_config
+from gan_core.science.presets import OPS, SPEED_RANGE, get_preset, list_presets, parse_preset, preset_config
 
 CONTRACT = ["gaussian-1d", "bimodal-averaging", "bimodal-collapse", "bimodal-mlp", "ring-collapse", "ring-unrolled",
             "ring-wgan-gp", "grid-wgan-gp", "saturating-stall", "dirac-simultaneous", "dirac-alternating", "dirac-r1",
@@ -48,7 +48,12 @@ def test_preset_loads_and_trains(name):
 def test_run_preset_reports_final_evals_and_run_metrics():
     r = run_preset("dirac-simultaneous", seed=0, steps=5)
     assert len(r["evals"]) == 6  # before the first step, then every step
+    assert [e["iteration"] for e in r["evals"]] == [0, 1, 2, 3, 4, 5]
     assert r["run"]["dirac_increasing_fraction"] == 1.0
+    assert "crossings_before_settling" in r["run"] and "js_grid" not in r["final"]  # a point has no density
+    r = run_preset("bimodal-averaging", seed=0, steps=4, n_eval=256)
+    assert 0 < r["final"]["js_grid"] <= math.log(2)  # the JS curve the page shows, claimable
+    assert "arrival_iteration" in r["run"]
 
 
 @pytest.mark.parametrize("name", [p.name for p in list_presets()])
@@ -60,3 +65,21 @@ def test_every_claim_names_a_metric_the_runs_produce(name):
     for c in get_preset(name).claims:
         source = r["run"] if c.get("at") == "run" else r["final"]
         assert c["metric"] in source, f"{name}: claim on unknown metric {c['metric']!r}"
+
+
+def test_speed_is_optional_and_checked():
+    entry = {"name": "x", "title": "X", "description": "d", "view": "1d", "config": {}, "steps": 10}
+    assert parse_preset(entry).speed is None
+    assert parse_preset({**entry, "speed": 60}).speed == 60
+    for bad in (0, -5, 20000, "fast", True):
+        with pytest.raises(ValueError, match="preset x: speed must be a number of iterations per second"):
+            parse_preset({**entry, "speed": bad})
+
+
+def test_fast_presets_play_slowly_enough_to_watch():
+    # The Dirac games train at ~1000 it/s: uncapped, their whole budget is gone in under a second.
+    for p in list_presets():
+        if p.view == "dirac" or p.config.get("target", {}).get("name") == "dirac":
+            assert p.speed is not None and p.steps / p.speed >= 3, (p.name, p.steps, p.speed)
+        if p.speed is not None:
+            assert SPEED_RANGE[0] <= p.speed <= SPEED_RANGE[1]

@@ -105,6 +105,33 @@ def test_preset_replaces_the_run_and_unknown_names_are_refused():
     assert s.trainer is not first and cfg["config"]["target"]["name"] == "dirac"
 
 
+def test_a_change_marks_the_preset_modified_until_it_is_undone():
+    # Issue 13: an edited preset must stop claiming to be that preset. The label stays (the
+    # origin the page names), `modified` says the config is no longer the preset's.
+    s, sink = session()
+    send(s, '{"type": "preset", "name": "gaussian-1d"}')
+    assert replies(sink, "config")[-1]["modified"] is False and not s.modified
+    lr = s.trainer.config.optimizer_d.lr
+    send(s, '{"type": "configure", "patch": {"optimizer_d": {"lr": 0.002}}}')
+    cfg = replies(sink, "config")[-1]
+    assert cfg["preset"] == "gaussian-1d" and cfg["modified"] is True and s.modified
+    send(s, '{"type": "reset", "seed": 4}')  # another seed: the same preset still holds
+    assert replies(sink, "config")[-1]["modified"] is True
+    send(s, json.dumps({"type": "configure", "patch": {"optimizer_d": {"lr": lr}}}))
+    assert replies(sink, "config")[-1]["modified"] is False  # back to the preset's settings
+    send(s, '{"type": "reset", "seed": 9}')
+    assert replies(sink, "config")[-1]["modified"] is False  # the seed is not a setting it describes
+    s.attach(sink, resumed=True)
+    assert replies(sink, "ready")[-1]["modified"] is False and replies(sink, "ready")[-1]["preset"] == "gaussian-1d"
+
+
+def test_without_a_preset_nothing_is_modified():
+    s, sink = session()
+    send(s, '{"type": "configure", "patch": {"optimizer_d": {"lr": 0.002}}}')
+    cfg = replies(sink, "config")[-1]
+    assert cfg["preset"] is None and cfg["modified"] is False
+
+
 def test_set_view_is_checked_against_the_target():
     s, sink = session({**SMALL, "target": {"name": "ring"}})
     send(s, '{"type": "set_view", "samples": 100, "grid": 16, "fps": 5}')
@@ -197,3 +224,25 @@ def test_every_message_type_has_a_handler():
 
     handled = {cls.model_fields["type"].annotation.__args__[0] for cls in handlers.HANDLERS}
     assert handled == set(MESSAGE_TYPES)
+
+
+def test_play_until_speed_and_their_errors():
+    s, sink = session()
+    send(s, '{"type": "speed", "its": 30}')
+    assert s.speed == 30 and sink.posts[-1]["speed"] == 30
+    send(s, '{"type": "play", "until": 3}')
+    assert s.running and sink.posts[-1]["until"] == 3
+    send(s, '{"type": "pause"}')
+    s.trainer.step(5)
+    send(s, '{"type": "play", "until": 5}')  # already there: refused by name, nothing runs
+    err = replies(sink, "error")[-1]
+    assert err["field"] == "until" and "already at iteration 5" in err["message"] and not s.running
+    send(s, '{"type": "speed", "its": null}')
+    assert s.speed is None
+
+
+def test_a_session_started_from_a_preset_plays_at_its_speed():
+    from server.sessions import presets
+
+    s, _ = session(presets.config("dirac-r1"), preset="dirac-r1")
+    assert s.speed == 60

@@ -158,3 +158,62 @@ def test_a_crash_in_a_turn_ends_that_session_only_and_says_so(monkeypatch):
     monkeypatch.setattr(s.trainer, "step", broken)
     assert s.poll() is False  # the host drops it
     assert sink.posts[-1]["type"] == "error" and "reload" in sink.posts[-1]["message"]
+
+
+def run_until_paused(s, limit_s=60.0):
+    deadline = time.monotonic() + limit_s
+    while s.running and time.monotonic() < deadline:
+        assert s.poll()
+    assert not s.running, "still running"
+
+
+def test_play_until_pauses_exactly_there_and_says_so():
+    s, sink = session(SMALL)
+    s.play(until=37)
+    run_until_paused(s)
+    assert s.trainer.iteration == 37
+    status = [m for m in sink.posts if m["type"] == "status"][-1]
+    assert status["state"] == "paused" and status["until_reached"] is True and status["iteration"] == 37
+    while s.wants_turn:
+        assert s.poll()
+    assert sink.frames[-1][0]["iteration"] == 37  # the frame of the iteration it stopped at
+    s.play()  # "continue": no stop this time
+    for _ in range(50):
+        s.poll()
+    assert s.running and s.trainer.iteration > 37
+
+
+def test_a_speed_cap_holds_training_back_and_lets_the_host_sleep():
+    s, sink = session(SMALL)
+    s.set_view(s.view, fps=1)  # frames once a second: between them only the cap decides
+    s.set_speed(2.0)
+    assert sink.posts[-1]["type"] == "status" and sink.posts[-1]["speed"] == 2.0
+    start = time.monotonic()
+    s.play()
+    while time.monotonic() - start < 0.3:
+        s.poll()
+    elapsed = time.monotonic() - start
+    # An upper bound only (a loaded machine trains less, never more): 2 it/s plus the first one.
+    assert 1 <= s.trainer.iteration <= 2 * elapsed + 2
+    assert 0 < s.wait_s() <= 1 / 2  # the host may sleep instead of spinning on it
+    s.set_speed(None)
+    assert s.wait_s() == 0.0
+    s.pause()
+    s.poll()
+    assert s.wait_s() == float("inf")
+
+
+def test_a_preset_brings_its_speed_and_other_runs_keep_the_cap():
+    s, sink = session(SMALL)
+    assert s.speed is None
+    from server.sessions import presets
+
+    s.play(until=400)
+    s.replace_trainer(Trainer(presets.config("dirac-alternating")), "dirac-alternating")
+    status = [m for m in sink.posts if m["type"] == "status"][-1]  # (the run's history and timeline follow it)
+    assert s.speed == 60 and status["speed"] == 60
+    assert status["until"] is None  # the old run's stop iteration is gone with it
+    s.replace_trainer(Trainer(SMALL), None)  # an import: the person's cap stays
+    assert s.speed == 60
+    s.replace_trainer(Trainer(presets.config("ring-collapse")), "ring-collapse")
+    assert s.speed is None

@@ -26,8 +26,13 @@ def test_presets_are_gan_cores_in_teaching_order():
     want = list_presets()
     assert [p["name"] for p in got] == [q.name for q in want]
     first = got[0]
-    assert set(first) == {"name", "title", "description", "view", "config"}
+    assert set(first) == {"name", "title", "description", "view", "steps", "speed", "config"}
     assert first["title"] == want[0].title and first["view"] == want[0].view and first["config"] == want[0].config
+    # steps: the full run the description tells of (the page states the wait left for it)
+    by_name = {p["name"]: p for p in got}
+    for q in want:
+        assert (by_name[q.name]["steps"], by_name[q.name]["speed"]) == (q.steps, q.speed)
+    assert by_name["dirac-alternating"]["speed"] == 60 and by_name["ring-collapse"]["speed"] is None
 
 
 def test_schema_carries_the_view_bounds_and_the_servers_frame_cap():

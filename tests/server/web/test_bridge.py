@@ -83,3 +83,21 @@ def test_a_close_sends_what_was_posted_before_it_and_drops_the_frame():
 
     sent = run(scenario)
     assert sent == [("text", {"type": "error", "message": "server full", "field": None}), ("close", 1013, "server full")]
+
+
+def test_a_comparison_has_a_mailbox_per_slot_and_the_loops_own_calls_need_no_thread_hop():
+    taken = []
+
+    async def scenario(bridge):
+        bridge.on_frame_sent = lambda: taken.append(1)
+        bridge.offer_frame_local(b"B1", "B")  # a broadcast's fan-out, on the loop itself
+        bridge.offer_frame_local(b"A1")
+        bridge.offer_frame(b"A2")  # overwrites A's unsent frame, not B's
+        bridge.post_local('{"type":"status","n":1}')  # JSON text goes out as it is
+        await asyncio.sleep(0.05)
+        bridge.request_close_local(1000, "broadcast ended")
+
+    sent = run(scenario)
+    assert sent == [("text", {"type": "status", "n": 1}), ("bytes", b"A2"), ("bytes", b"B1"),
+                    ("close", 1000, "broadcast ended")]
+    assert taken == [1]  # both slots' frames are one frame's worth for the host

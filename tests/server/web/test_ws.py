@@ -289,6 +289,22 @@ def test_presets_by_hello_and_by_message(client):
         assert cfg["config"]["target"]["name"] == last["config"]["target"]["name"]
 
 
+def test_hello_with_a_preset_and_a_config_runs_the_config_modified_from_the_preset(client):
+    # A link to an edited preset (the page's hash keeps the preset as the origin) says so.
+    base = next(q for q in client.get("/api/presets").json() if q["name"] == "gaussian-1d")["config"]
+    edited = {**base, "optimizer_g": {"lr": 0.003}}
+    with client.websocket_connect("/ws") as ws:
+        ready = hello(ws, preset="gaussian-1d", config=edited)
+        assert ready["preset"] == "gaussian-1d" and ready["modified"] is True
+        assert ready["config"]["optimizer_g"]["lr"] == 0.003
+    with client.websocket_connect("/ws") as ws:
+        ready = hello(ws, preset="gaussian-1d", config=base)
+        assert ready["preset"] == "gaussian-1d" and ready["modified"] is False
+    with client.websocket_connect("/ws") as ws:
+        ws.send_json({"type": "hello", "preset": "nope", "config": base})
+        assert recv(ws, "error")["field"] == "preset"  # an unknown origin is named, not kept
+
+
 def _v1_link_config(name):
     """The config the page sends for a v1 link: its `c=` diff, marked as schema version 1."""
     q = parse_qs(json.loads((V1 / "links.json").read_text())[name]["hash"].lstrip("#"))

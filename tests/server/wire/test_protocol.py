@@ -12,9 +12,11 @@ GOOD = {
     "export": '{"type":"export","weights":false}', "import": '{"type":"import","data":{"config":{}}}',
     "ping": '{"type":"ping"}', "seek": '{"type":"seek","iteration":812,"exact":false}',
     "branch": '{"type":"branch","patch":{"optimizer_g":{"lr":0.002}},"label":"faster G"}',
-    "switch_branch": '{"type":"switch_branch","branch":0}',
+    "switch_branch": '{"type":"switch_branch","branch":0}', "speed": '{"type":"speed","its":60}',
     "sweep": '{"type":"sweep","preset":"dirac-r1","grid":["regularizers.r1=0,1"],"seeds":2,"steps":100}',
     "sweep_cancel": '{"type":"sweep_cancel","id":"abc"}',
+    "broadcast": '{"type":"broadcast","stop":true}', "fork": '{"type":"fork"}',
+    "compare": '{"type":"compare","name":"x","patch":{"training":{"unroll":5}}}',
 }
 
 
@@ -57,9 +59,25 @@ def test_every_message_type_parses():
     ('{"type": "sweep", "preset": "dirac-r1", "grid": ["a=1", "b=1", "c=1"]}', "grid", "at most 2"),
     ('{"type": "sweep", "preset": "dirac-r1", "grid": ["a=1"], "seeds": 0}', "seeds", "greater than or equal to 1"),
     ('{"type": "sweep", "grid": ["a=1"]}', "preset", "missing"),
+    ('{"type": "hello", "watch": 12345}', "watch", "valid string"),
+    ('{"type": "configure", "patch": {}, "slot": "C"}', "slot", "'A' or 'B'"),
+    ('{"type": "broadcast", "stop": "yes"}', "stop", "valid boolean"),
+    ('{"type": "fork", "code": "x"}', "code", "unknown field"),
+    ('{"type": "compare", "patch": [1]}', "patch", "should be an object"),
+    ('{"type": "play", "until": 0}', "until", "greater than or equal to 1"),
+    ('{"type": "play", "until": 2.5}', "until", "valid integer"),
+    ('{"type": "speed"}', "its", "missing"),
+    ('{"type": "speed", "its": 0}', "its", "greater than or equal to 1"),
+    ('{"type": "speed", "its": 1e9}', "its", "less than or equal to 10000"),
 ])
 def test_bad_messages_name_the_field_and_reason(text, field, words):
     with pytest.raises(ProtocolError) as exc:
         parse_message(text)
     assert exc.value.field == field
     assert words in exc.value.message
+
+
+def test_play_until_and_speed_null():
+    assert parse_message('{"type":"play","until":500}').until == 500
+    assert parse_message('{"type":"play"}').until is None
+    assert parse_message('{"type":"speed","its":null}').its is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -97,7 +98,15 @@ def test_each_preset_loads_with_its_explanation(lab_page, open_lab, lab_url):
         want_target = p["config"].get("target", {}).get("name", "ring")
         wait_config(page, f"c.target.name === {json.dumps(want_target)}")
         assert page.input_value("[data-testid=target]") == want_target
-        assert page.inner_text("[data-testid=preset-description]").strip() == p["description"].strip()
+        # Consecutive presets may share a target, so the config check above can pass on the previous
+        # preset's config: wait for this preset's own text (up to 60 s on a loaded machine).
+        shown, deadline = "", time.monotonic() + 60
+        while time.monotonic() < deadline:
+            shown = page.inner_text("[data-testid=preset-description]").strip()
+            if shown == p["description"].strip():
+                break
+            page.wait_for_timeout(100)
+        assert shown == p["description"].strip()
         page.click("[data-testid=step]")
         page.wait_for_function("window.__toygan.frame && window.__toygan.renderCount > 0", timeout=60000)
         view = p.get("view") or ("dirac" if want_target == "dirac" else

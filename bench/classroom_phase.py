@@ -124,6 +124,9 @@ async def classroom_phase(port: int, counts: list[int], seconds: float, cpu: Any
                           healthz: Any) -> None:
     window = Window()
     stop = asyncio.Event()
+    # The viewers' own stop: Python 3.11's wait_for can swallow a cancel that lands as recv()
+    # completes, and with 300 viewers at 30 frames/s one of them does; a set event ends them all.
+    viewers_done = asyncio.Event()
     teacher = Teacher(port, window)
     tasks = [asyncio.create_task(teacher.run(stop))]
     await asyncio.wait_for(teacher.started.wait(), 30)
@@ -137,7 +140,7 @@ async def classroom_phase(port: int, counts: list[int], seconds: float, cpu: Any
     for n in counts:
         fresh = [Viewer(port, teacher.code, window) for _ in range(n - len(viewers))]
         for i, v in enumerate(fresh):
-            tasks.append(asyncio.create_task(v.run(stop)))
+            tasks.append(asyncio.create_task(v.run(viewers_done)))
             if i % 20 == 19:
                 await asyncio.sleep(0.05)  # a class arrives over a moment, not in one packet
         viewers += fresh
@@ -154,6 +157,7 @@ async def classroom_phase(port: int, counts: list[int], seconds: float, cpu: Any
         h = healthz(port, window=seconds)
         results.append((n, its, fps, rss, use, errors, joined_s, h))
     stop_viewers = [t for t in tasks[1:]]
+    viewers_done.set()
     for t in stop_viewers:
         t.cancel()
     await asyncio.gather(*stop_viewers, return_exceptions=True)

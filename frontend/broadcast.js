@@ -3,6 +3,7 @@
 // lab (labelled, every control that would change the experiment off, "make my own copy" = fork).
 // State lives here, owned by App (app.classroom); the DOM is drawn from it, never read back.
 import { drawQr } from "./qr.js";
+import { el } from "./dom.js";
 
 const $ = (id) => document.getElementById(id);
 const ALLOWED_FOR_VIEWERS = new Set(["ping", "fork"]); // what a viewer's page may send once it watches
@@ -22,17 +23,6 @@ export function joinUrl(code, loc = window.location) {
 export function isLoopback(hostname) {
   const h = hostname.replace(/^\[|\]$/g, "");
   return h === "localhost" || h === "::1" || /^127\./.test(h);
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "testid") node.dataset.testid = v;
-    else if (k === "class") node.className = v;
-    else node.setAttribute(k, v);
-  }
-  node.append(...children);
-  return node;
 }
 
 export class Classroom {

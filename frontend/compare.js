@@ -4,6 +4,7 @@
 // which experiment the form edits, B's differences in words, the comparison's story) and the panes'
 // labels; A stays App's own. Its state is part of App's store (app.compare); the DOM is drawn from it.
 import { History } from "./history.js";
+import { el } from "./dom.js";
 import { differences } from "./compare-words.js";
 import { deepDiff } from "./urlhash.js";
 import { PointTrail } from "./views/trail.js";
@@ -16,17 +17,6 @@ const $ = (id) => document.getElementById(id);
 const CUSTOM_STORY = "A is your experiment and B a copy of it with the changes listed above: the same data, the same "
   + "seed, the same steps. Pick “Edit B” and change one setting to see what it does; a change that builds new "
   + "networks restarts both, so they stay comparable iteration by iteration.";
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "testid") node.dataset.testid = v;
-    else if (k === "class") node.className = v;
-    else node.setAttribute(k, v);
-  }
-  node.append(...children);
-  return node;
-}
 
 export class Compare {
   /** comparisons: GET /api/comparisons; initial: the URL hash's {patch, name} (asked for once ready), or null. */

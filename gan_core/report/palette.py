@@ -7,9 +7,9 @@ must be made here too.
 
 from __future__ import annotations
 
-REAL = "#111111"  # real samples: dark filled dots
-FAKE = "#ffffff"  # generated samples: hollow white dots ...
-FAKE_STROKE = "#0b3c5d"  # ... with a dark outline
+REAL = "#111111"  # real samples: dark filled dots (drawn over the generated ones)
+FAKE = "#56b4e9"  # generated samples: Okabe-Ito sky-blue dots ...
+FAKE_STROKE = "#0072b2"  # ... with a darker rim of the same hue
 D_CURVE = "#b35806"  # D(x) in 1D
 D_STAR = "#542788"  # D*(x)
 REAL_DENSITY = "rgba(17, 17, 17, 0.18)"  # the real density's filled area (its outline: REAL_DENSITY_LINE)

@@ -95,13 +95,13 @@ def test_the_live_chart_plots_js_on_a_density_target_and_only_distance_on_a_dira
     wait_preset(page, "bimodal-averaging")
     page.evaluate("window.__toygan.socket.send({type: 'step', n: 200})")
     page.wait_for_function(f"(document.querySelector('[data-testid=view-metrics]').data || [])"
-                           f".some((t) => t.name === {json.dumps(labels['js'])})", timeout=20000)
+                           f".some((t) => t.name === {json.dumps(labels['js'])})", timeout=60000)
     assert {labels["modes"], labels["modesStrict"], labels["js"]} <= set(chart_names(page))
     wait_preset(page, "dirac-r1")
     page.evaluate("window.__toygan.socket.send({type: 'step', n: 50})")
     page.wait_for_function(f"(() => {{ const d = document.querySelector('[data-testid=view-metrics]').data || [];"
                            f" return d.length === 1 && d[0].name === {json.dumps(labels['equilibrium'])}; }})()",
-                           timeout=20000)
+                           timeout=60000)
     assert page.errors == []
 
 

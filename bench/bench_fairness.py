@@ -1,8 +1,9 @@
 """A neighbour's frame rate beside the most expensive session the budget accepts, on one session host,
 counted per second of the host's CPU (time.thread_time): what a host with a core of its own would
-give, whatever else loads this machine. The real-server test (tests/server/test_live_limits.py)
-counts a neighbour's frames per second of the real host process's CPU, through the sockets; this
-shows the scheduling alone.
+give, whatever else loads this machine, and says whether issue 14's goal (>= 20 frames/s) is met.
+The real-server test (tests/server/test_live_limits.py) asserts, through the sockets, only what
+cannot flake on a loaded machine (the neighbour's frames never stop, its pongs come, it keeps a
+share of the host); this measures the rate, the scheduling alone.
 
 Drives a Host's round-robin loop in this thread (turns, then Host.settle), with sinks that take
 every frame at once. Prints, for the neighbour alone and beside the attacker, frames and iterations
@@ -29,6 +30,8 @@ from server.sessions.session import Session
 from server.settings import Settings
 from server.wire.protocol import Play, SetView
 from tests.server.most_expensive import most_expensive
+
+GOAL_FPS = 20.0  # issue 14: what a neighbour keeps beside the most expensive accepted session
 
 
 class Taker:
@@ -87,10 +90,14 @@ def main() -> None:
         results[name] = out = run(attacker, args.cpu_seconds)
         print(f"{name:>20} (per CPU-second of the host): " + ", ".join(f"{k} {v:.1f}" for k, v in out.items()))
     a, b = results["alone"], results["beside the attacker"]
+    fps = min(30.0, b["neighbour frames/s"])
     print(f"neighbour beside / alone: frames {b['neighbour frames/s'] / a['neighbour frames/s']:.2f}, "
           f"iterations {b['neighbour it/s'] / a['neighbour it/s']:.2f}; on a core of its own the neighbour gets "
-          f"{min(30.0, b['neighbour frames/s']):.0f} frames/s (its cap 30; the goal 20), waiting at most "
-          f"{b['gap max ms']:.0f} ms (p95 {b['gap p95 ms']:.0f} ms) between two frames")
+          f"{fps:.0f} frames/s (its cap 30), waiting at most {b['gap max ms']:.0f} ms (p95 {b['gap p95 ms']:.0f} ms) "
+          "between two frames")
+    # Issue 14's goal is judged here, not in a test: a rate is a speed of the machine that runs it.
+    print(f"goal (issue 14): a neighbour keeps >= {GOAL_FPS:g} frames/s beside the most expensive accepted session: "
+          f"{'met' if fps >= GOAL_FPS else 'NOT met'} ({fps:.1f})")
 
 
 if __name__ == "__main__":

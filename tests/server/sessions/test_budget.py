@@ -123,8 +123,9 @@ def test_the_host_refuses_a_session_its_memory_cannot_hold():
 
 def test_slow_motion_parts_run_in_quanta_not_all_at_once():
     s, sink = session()
-    s.handle(parse_message('{"type": "step", "n": 1000, "part": "d"}'))
-    assert 0 < 1000 - s.pending_parts[1] < 1000  # some ran in this turn, the rest waits
+    # 60 updates: a turn's budget (quantum_ms, 4 ms) holds a few (before: all of them, at once).
+    s.handle(parse_message('{"type": "step", "n": 60, "part": "d"}'))
+    assert 0 < 60 - s.pending_parts[1] < 60  # some ran in this turn, the rest waits
     turns = 0
     while s.wants_turn:
         s.poll()

@@ -2,6 +2,8 @@
 speak the same protocol as on the host thread of workers=0; a host that stops, process or thread,
 ends its sessions clearly and is replaced."""
 
+import os
+import signal
 import threading
 import time
 
@@ -92,23 +94,49 @@ def test_export_then_import_round_trips_through_a_worker(wclient):
         assert header["iteration"] == 5
 
 
-def test_a_dead_worker_ends_its_sessions_clearly_and_is_replaced():
-    with make_client(workers=1, max_sessions=4) as c:
-        wait_ready(c, 1)
-        pool = c.app.state.manager.pool
-        with c.websocket_connect("/ws") as ws:
-            hello(ws, config=SMALL)
-            recv(ws, "frame")
-            pool.runners[0].kill()
-            err = recv(ws, "error")
-            assert "worker stopped" in err["message"]
-            with pytest.raises(WebSocketDisconnect) as closed:
-                recv(ws, "never")
-            assert closed.value.code == 1011
-        wait_ready(c, 1)  # a new process took its place
-        with c.websocket_connect("/ws") as ws:
-            hello(ws, config=SMALL)
-            assert recv(ws, "frame")[0]["iteration"] == 0
+def test_sending_to_a_worker_that_does_not_read_returns_at_once(wclient):
+    """A pipe write to a busy worker never blocks the caller (the front's event loop, issue 14): a
+    worker that reads nothing (stopped with SIGSTOP here) still leaves Pool.send returning at once,
+    and the worker, going on, still serves its sessions. Its address space is capped (host.limit_memory)."""
+    pool = wclient.app.state.manager.pool
+    pid = pool.runners[0].pid
+    with open(f"/proc/{pid}/limits") as f:
+        assert next(line for line in f if line.startswith("Max address space")).split()[3] != "unlimited"
+    os.kill(pid, signal.SIGSTOP)  # as busy as a worker can be: it reads nothing
+    try:
+        done = threading.Event()
+
+        def hand_over():
+            for _ in range(8):  # 8 MB: far more than a pipe's buffer (64 KiB)
+                pool.send(0, ("raw", "no-such-session", "x" * 2**20))
+            done.set()
+
+        threading.Thread(target=hand_over, daemon=True).start()
+        assert done.wait(5), "Pool.send blocked on a worker that was not reading"
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    with wclient.websocket_connect("/ws") as ws:
+        hello(ws, config=SMALL)
+        ws.send_json({"type": "ping"})
+        recv(ws, "pong")
+
+
+def test_a_dead_worker_ends_its_sessions_clearly_and_is_replaced(wclient):
+    """(Last of the tests on the module's worker: it kills it.)"""
+    pool = wclient.app.state.manager.pool
+    with wclient.websocket_connect("/ws") as ws:
+        hello(ws, config=SMALL)
+        recv(ws, "frame")
+        pool.runners[0].kill()
+        err = recv(ws, "error")
+        assert "worker stopped" in err["message"]
+        with pytest.raises(WebSocketDisconnect) as closed:
+            recv(ws, "never")
+        assert closed.value.code == 1011
+    wait_ready(wclient, 1)  # a new process took its place
+    with wclient.websocket_connect("/ws") as ws:
+        hello(ws, config=SMALL)
+        assert recv(ws, "frame")[0]["iteration"] == 0
 
 
 def test_a_crashed_host_thread_ends_its_sessions_and_is_replaced(monkeypatch):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from gan_core.engine import cost
 from gan_core.engine.config import ConfigError, deep_merge, parse_config
 from gan_core.engine.snapshot import SnapshotOptions
 from server.sessions import budget
@@ -43,28 +44,32 @@ def _shrink(cfg: dict, view: dict, field: str) -> None:
     cfg[section][key] = False if isinstance(v, bool) else (0.0 if isinstance(v, float) else max(floor, v // 2))
 
 
-def most_expensive(st: Settings) -> tuple[dict, dict, float]:
-    """(config, view, estimated ms of a turn) of about the costliest session `st` accepts."""
-    cfg, view = copy.deepcopy(ATTACKER), dict(HEAVY_VIEW)
+def _shrink_until_accepted(cfg: dict, view: dict, st: Settings) -> None:
+    """Halve (or switch off) what the budget names as costing most, until it accepts."""
     for _ in range(200):
         err = _accepted(cfg, view, st)
         if err is None:
-            break
+            return
         assert err.field, err.message
         _shrink(cfg, view, err.field)
-    else:
-        raise AssertionError("no accepted config found")
-    # Grow the batch back while the budget still accepts it.
-    lo, hi = cfg["training"]["batch_size"], 4096
+    raise AssertionError("no accepted config found")
+
+
+def _grow_back(cfg: dict, view: dict, st: Settings, section: str, key: str, top: int) -> None:
+    """cfg[section][key] as large as the budget still accepts, at most `top` (a bisection)."""
+    lo, hi = cfg[section][key], top
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        trial = deep_merge(cfg, {"training": {"batch_size": mid}})
-        lo, hi = (mid, hi) if _accepted(trial, view, st) is None else (lo, mid - 1)
-    cfg["training"]["batch_size"] = lo
-    from gan_core.engine import cost
+        lo, hi = (mid, hi) if _accepted(deep_merge(cfg, {section: {key: mid}}), view, st) is None else (lo, mid - 1)
+    cfg[section][key] = lo
 
-    w = cost.workload(parse_config(cfg))
-    return cfg, view, budget.turn_ms(w, SnapshotOptions(**view))
+
+def most_expensive(st: Settings) -> tuple[dict, dict, float]:
+    """(config, view, estimated ms of a turn) of about the costliest session `st` accepts."""
+    cfg, view = copy.deepcopy(ATTACKER), dict(HEAVY_VIEW)
+    _shrink_until_accepted(cfg, view, st)
+    _grow_back(cfg, view, st, "training", "batch_size", 4096)
+    return cfg, view, budget.turn_ms(cost.workload(parse_config(cfg)), SnapshotOptions(**view))
 
 
 def largest_model(st: Settings) -> dict:
@@ -75,18 +80,7 @@ def largest_model(st: Settings) -> dict:
     cfg = {"generator": {"width": 512, "depth": 6}, "discriminator": {"width": 512, "depth": 6},
            "noise": {"dim": 256}, "training": {"batch_size": 1}}
     view: dict = {}
-    for _ in range(50):
-        err = _accepted(cfg, view, st)
-        if err is None:
-            break
-        assert err.field, err.message
-        _shrink(cfg, view, err.field)
-    else:
-        raise AssertionError("no accepted config found")
+    _shrink_until_accepted(cfg, view, st)
     for net in ("generator", "discriminator"):
-        lo, hi = cfg[net]["width"], 512
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            lo, hi = (mid, hi) if _accepted(deep_merge(cfg, {net: {"width": mid}}), view, st) is None else (lo, mid - 1)
-        cfg[net]["width"] = lo
+        _grow_back(cfg, view, st, net, "width", 512)
     return cfg

@@ -12,33 +12,21 @@ import pytest
 
 from gan_core.engine.config import parse_config
 from gan_core.engine.snapshot import SnapshotOptions
-from gan_core.engine.trainer import Trainer
 from server.sessions import budget
 from server.sessions.channel import thread_pipe
 from server.sessions.host import Host
-from server.sessions.pacer import Pacer
 from server.sessions.session import Session
 from server.sessions.turns import MAX_INBOX
 from server.settings import Settings
 from server.wire.protocol import parse_message
 from tests.server.conftest import SMALL
-from tests.server.sessions.test_session import Sink
+from tests.server.sessions.test_handlers import session
 
 # The attacker: the largest config the schema allows.
 ATTACKER = {"generator": {"width": 512, "depth": 6}, "discriminator": {"width": 512, "depth": 6},
             "noise": {"dim": 256}, "training": {"batch_size": 4096, "k_d": 50, "k_g": 50, "unroll": 20},
             "objective": {"name": "wgan-gp"}, "regularizers": {"r1": 1.0, "dragan": 1.0, "consensus": 1.0}}
 HEAVY_VIEW = {"samples": 4096, "grid": 128, "manifold": 64, "optimal_d": True}
-
-
-def session(config=SMALL, **settings):
-    st = Settings(workers=0, **settings)
-    s = Session(Trainer(config), st, Pacer(st.quantum_ms / 1000, st.shared_fps), sid="s1", token="t1")
-    sink = Sink()
-    s.attach(sink)
-    assert s.poll()
-    sink.posts.clear()
-    return s, sink
 
 
 def send(s: Session, msg: dict) -> None:

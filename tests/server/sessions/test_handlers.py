@@ -19,8 +19,9 @@ from tests.server.conftest import SMALL
 from tests.server.sessions.test_session import Sink
 
 
-def session(config=SMALL, preset=None):
-    st = Settings(workers=0)
+def session(config=SMALL, preset=None, **settings):
+    """A session on no host (its turns given by the test), its sink attached and the first frame taken."""
+    st = Settings(workers=0, **settings)
     s = Session(Trainer(config), st, Pacer(st.quantum_ms / 1000, st.shared_fps), preset)
     sink = Sink()
     s.attach(sink)

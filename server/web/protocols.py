@@ -27,6 +27,14 @@ def _later(loop: asyncio.AbstractEventLoop, delay: float, fn: Any) -> asyncio.Ti
     return loop.call_later(delay, fn)
 
 
+def _cancel(proto: Any, attr: str) -> None:
+    """Cancel the timer a protocol keeps in `attr` (if armed) and forget it."""
+    timer = getattr(proto, attr, None)
+    if timer is not None:
+        timer.cancel()
+    setattr(proto, attr, None)
+
+
 def http_protocol(header_timeout_s: float) -> type[asyncio.Protocol]:
     """uvicorn's HTTP protocol whose connections must deliver each request head in time."""
 
@@ -40,10 +48,7 @@ def http_protocol(header_timeout_s: float) -> type[asyncio.Protocol]:
             self._head_timer = _later(self.loop, header_timeout_s, self._head_late)
 
         def _disarm(self) -> None:
-            timer = getattr(self, "_head_timer", None)
-            if timer is not None:
-                timer.cancel()
-                self._head_timer = None
+            _cancel(self, "_head_timer")
 
         def _head_late(self) -> None:
             self._head_timer = None
@@ -86,10 +91,7 @@ def ws_protocol(send_stall_s: float) -> type[asyncio.Protocol]:
             super().resume_writing()
 
         def _cancel_stall(self) -> None:
-            timer = getattr(self, "_stall_timer", None)
-            if timer is not None:
-                timer.cancel()
-            self._stall_timer = None
+            _cancel(self, "_stall_timer")
 
         def _stalled(self) -> None:
             self._stall_timer = None

@@ -215,6 +215,7 @@ export class App {
         break;
       case "error":
         if (msg.field === "resume") forgetResumeToken(); // that session is gone; `ready` brings a new token
+        this.rewind.onError();
         if (this.ownData.pending && String(msg.field || "").startsWith("target")) {
           this.ownData.refused(msg.message || "error"); // said beside the data panel, naming the row
           if (this.config) this.form.update(this.config, true);

@@ -16,6 +16,10 @@ export class Rewind {
     this.iteration = 0; // where the run is
     this.scrub = null; // the iteration being dragged to, or null
     this.replayTo = null; // an exact seek's replay in progress (its target), or null
+    // An exact seek sent whose answer has not come yet (its iteration), or null. Until it comes,
+    // answers to the drag's earlier preview seeks (same socket, so they come first) must not read
+    // as "the seek is done": the run is still on its way to this iteration.
+    this.awaiting = null;
     this.note = ""; // what the last seek got, in words ("no checkpoint at 812: ...")
     this.lastSent = -Infinity;
     this.timer = null;
@@ -24,6 +28,7 @@ export class Rewind {
   // ---- server -> store ---------------------------------------------------------------------
 
   onTimeline(msg) {
+    if (this.awaiting !== null && msg.seek && msg.seek.asked_exact) this.awaiting = null;
     const before = this.info;
     if (before && msg.run === before.run && msg.branch !== before.branch
         && !(before.branches || []).some((b) => b.id === msg.branch)) {
@@ -32,14 +37,14 @@ export class Rewind {
     }
     this.info = msg;
     this.iteration = msg.iteration;
-    this.replayTo = msg.replay_to ?? null;
+    this.replayTo = this.awaiting ?? msg.replay_to ?? null;
     this.note = (msg.seek && msg.seek.message) || (msg.enabled ? "" : msg.note || "");
     this.app.history.setBranches(msg.branches || [], msg.branch);
     this.app.requestRender();
   }
 
   onStatus(msg) {
-    this.replayTo = msg.replay_to ?? null;
+    this.replayTo = this.awaiting ?? msg.replay_to ?? null;
     if (typeof msg.iteration === "number") this.iteration = msg.iteration;
   }
 
@@ -98,6 +103,7 @@ export class Rewind {
   }
 
   seek(iteration, exact = true) {
+    if (exact) this.awaiting = this.replayTo = iteration;
     this.app.socket.send({ type: "seek", iteration, exact });
     this.app.requestRender();
   }
@@ -105,6 +111,13 @@ export class Rewind {
   /** Back to the newest iteration of this branch. */
   latest() {
     if (this.info) this.seek(this.info.extent);
+  }
+
+  /** The server refused a message: an exact seek still awaited will get no answer. */
+  onError() {
+    if (this.awaiting === null) return;
+    this.awaiting = this.replayTo = null;
+    this.app.requestRender();
   }
 
   switchTo(branch) {

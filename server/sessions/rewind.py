@@ -50,7 +50,8 @@ class Rewind:
             note = f"replaying from the checkpoint at {at} to {target}"
         else:
             note = f"no checkpoint at {target}: showing the nearest earlier one, {at}"
-        self._seek = {"asked": iteration, "at": at, "target": target, "exact": at == target, "message": note}
+        self._seek = {"asked": iteration, "asked_exact": exact, "at": at, "target": target,
+                      "exact": at == target, "message": note}
         self._moved()
 
     def branch(self, patch: dict[str, Any] | None, label: str | None) -> None:

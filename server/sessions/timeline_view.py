@@ -17,7 +17,7 @@ from server.wire.frames import ORBIT_KEYS
 
 def timeline_message(t: Trainer, run: int, replay_to: int | None = None,
                      seek: dict[str, Any] | None = None) -> dict[str, Any]:
-    """`seek`: what the last seek asked and got ({"asked", "at", "exact", "message"}), or None."""
+    """`seek`: what the last seek asked and got ({"asked", "asked_exact", "at", "target", "exact", "message"}), or None."""
     return {"type": "timeline", "run": run, "iteration": t.iteration, **t.timeline.describe(),
             "replay_to": replay_to, "seek": seek}
 

@@ -66,6 +66,7 @@ def test_seek_without_exact_shows_the_nearest_earlier_checkpoint_and_says_so():
     assert not s.running and s.trainer.iteration == tl["seek"]["at"] < 125
     assert tl["seek"]["message"] == f"no checkpoint at 125: showing the nearest earlier one, {tl['seek']['at']}"
     assert tl["extent"] == 200 and tl["iteration"] == tl["seek"]["at"] and tl["replay_to"] is None
+    assert tl["seek"]["asked_exact"] is False  # a preview: the page waits on for its exact seek
     settle(s)
     header = sink.frames[-1][0]
     assert header["iteration"] == tl["seek"]["at"] and header["surface_iteration"] == header["iteration"]
@@ -98,6 +99,7 @@ def test_an_exact_seek_replays_in_turns_and_lands_on_the_iteration():
     done = last(sink, "timeline")
     assert s.trainer.iteration == 137 and done["replay_to"] is None
     assert done["seek"]["exact"] and done["seek"]["at"] == 137 and done["seek"]["message"] == ""
+    assert first["seek"]["asked_exact"] and done["seek"]["asked_exact"]
     assert sink.frames[-1][0]["iteration"] == 137
     # Play from there retraces the original (rewind): at 300 it is where it was.
     send(s, {"type": "step", "n": 163})

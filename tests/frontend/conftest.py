@@ -8,6 +8,7 @@ TOYGAN_LAB_URL=http://host:port/ points the tests at an already running lab inst
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -21,7 +22,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-SERVER_START_S = 40  # uvicorn + torch import on a busy 2-core machine
+SERVER_START_S = 120  # uvicorn + the workers' torch import: 10 s idle, ~40 s on a busy 2-core machine
 
 
 def _free_port() -> int:
@@ -31,9 +32,12 @@ def _free_port() -> int:
 
 
 def _healthy(url: str) -> bool:
+    """/healthz answers and every worker process is warm: a page opened before then waits for a
+    worker's torch import (30 s and more on a loaded machine) inside its own 30 s wait."""
     try:
         with urllib.request.urlopen(url + "healthz", timeout=2) as r:
-            return r.status == 200
+            workers = json.load(r)["workers"]
+            return workers["ready"] == workers["configured"]
     except OSError:
         return False
 

@@ -195,9 +195,11 @@ def test_a_neighbour_keeps_its_frames_and_pongs_beside_the_most_expensive_accept
     issue's 20 frames/s in bench/bench_fairness.py, never asserted in a test."""
     port, pid = lab
     cfg, view, est = most_expensive(Settings(workers=1))
+    # Windows in host CPU-seconds (~40 frames alone, ~35 beside: enough for a ratio judged against a
+    # tenth), capped by the wall clock where other jobs leave the host a sliver of a core.
     clock = _host_clock(pid)
-    alone = _run(_neighbour(port, clock, None, cpu_window_s=1.0, wall_limit_s=15))
-    beside = _run(_neighbour(port, clock, (cfg, view), cpu_window_s=2.0, wall_limit_s=25))
+    alone = _run(_neighbour(port, clock, None, cpu_window_s=0.5, wall_limit_s=8))
+    beside = _run(_neighbour(port, clock, (cfg, view), cpu_window_s=1.5, wall_limit_s=15))
     ratio = beside["frames per cpu"] / max(alone["frames per cpu"], 1e-9)
     sys.stdout.write(
         f"\nattacker: {json.dumps(cfg)} view {json.dumps(view)}; estimated {est:.1f} ms a turn\n"

@@ -1,0 +1,75 @@
+// App's methods for the Map panel (the stability map): its form, starting and stopping a sweep,
+// hovering and opening a square. sweep.js has the rules; mappanel.js draws the panel. Mixed into
+// App's prototype (app.js): `this` is the App, the one store.
+import { EXAMPLES, cellPatch, representativeSeed, settingName, sweepRequest } from "./sweep.js";
+
+export const MapActions = {
+  toggleMap(open = !this.sweep.open) {
+    this.sweep.open = open;
+    if (open && !this.sweep.axes.length && this.preset) this.sweep.form.preset = this.preset;
+    this.paint("map");
+    this.requestRender(); // the main view changed width
+  },
+
+  sweepForm(patch) {
+    Object.assign(this.sweep.form, patch);
+    this.sweep.message = "";
+    this.paint("map");
+  },
+
+  sweepFormAxis(i, { path, values }) {
+    const f = this.sweep.form;
+    if (path !== undefined) f.paths = f.paths.map((x, k) => (k === i ? path : x));
+    if (values !== undefined) f.values = f.values.map((x, k) => (k === i ? values : x));
+    this.sweepForm({});
+  },
+
+  sweepExample(name) {
+    const e = EXAMPLES[name];
+    this.sweepForm({ preset: e.preset, paths: [...e.paths], values: [...e.values], seeds: e.seeds, steps: e.steps });
+  },
+
+  startSweep() {
+    let msg;
+    try {
+      msg = sweepRequest(this.sweep.form);
+    } catch (err) {
+      this.sweep.message = err.message;
+      this.paint("map");
+      return;
+    }
+    this.sweep.state = "starting";
+    this.sweep.message = "";
+    this.socket.send(msg);
+    this.paint("map");
+  },
+
+  cancelSweep() {
+    this.socket.send(this.sweep.id ? { type: "sweep_cancel", id: this.sweep.id } : { type: "sweep_cancel" });
+  },
+
+  hoverCell(index) {
+    if (index === this.sweep.hover) return;
+    this.sweep.hover = index;
+    this.paint("map");
+  },
+
+  /** Open a finished square's run in the lab: its preset, its settings and the seed that ended like the square. */
+  openCell(index) {
+    const cell = this.sweep.cells[index];
+    if (!cell) {
+      this.status.notice("That square is still training.");
+      return;
+    }
+    const seed = representativeSeed(cell);
+    this.clearTraces();
+    this.preset = this.sweep.preset;
+    this.paint("preset");
+    this.socket.send({ type: "preset", name: this.sweep.preset });
+    this.socket.send({ type: "configure", patch: cellPatch(cell, seed) });
+    this.socket.send({ type: "reset", seed });
+    this.socket.send({ type: "play" });
+    const what = Object.entries(cell.params).map(([k, v]) => `${settingName(k)} = ${v}`).join(", ");
+    this.status.notice(`In the lab now: ${what}, seed ${seed} (${cell.outcome} on the map).`);
+  },
+};

@@ -17,7 +17,7 @@ export function presetWait(app) {
   if (!entry || !entry.steps || !app.running || !app.its || app.iteration >= entry.steps) return "";
   const minutes = (entry.steps - app.iteration) / app.its / 60;
   const left = minutes < 1 ? "< 1 min" : `≈ ${Math.round(minutes)} min`; // at the measured it/s
-  // Short: it sits in the header beside the counter, on a phone too.
+  // Short: it sits beside the preset's budget, on a phone too.
   return `${entry.steps.toLocaleString("en")} its: ${left} left`;
 }
 

@@ -45,13 +45,14 @@ function valueAxis(values, log, title, extra = {}) {
   if (!r) return { axis: { ...base, range: [0, 1] }, note: "" };
   const notes = [];
   if (r.clippedAbove) notes.push(`▲ a spike up to ${shortNumber(r.max)} is cut off`);
-  if (r.clippedBelow) notes.push(`▼ down to ${shortNumber(r.min)} is cut off`);
+  if (r.clippedBelow) notes.push(`▼ a dip down to ${shortNumber(r.min)} is cut off`);
+  // One line each: side by side they ran past a laptop's narrow chart (a test measures the box).
   return { axis: { ...base, type: "linear", range: [r.lo, r.hi], tickmode: "array", tickvals: r.ticks },
-    note: notes.join("; "), clipped: r.clippedAbove || r.clippedBelow };
+    note: notes.join("<br>"), clipped: r.clippedAbove || r.clippedBelow };
 }
 
 function noteAnnotation(text) {
-  return { text, xref: "paper", yref: "paper", x: 0.01, y: 0.99, xanchor: "left", yanchor: "top", showarrow: false,
+  return { text, xref: "paper", yref: "paper", x: 0.01, y: 0.99, xanchor: "left", yanchor: "top", align: "left", showarrow: false,
     font: { size: 10, color: "#8a3b00" }, bgcolor: "rgba(255,255,255,0.85)" };
 }
 

@@ -83,17 +83,32 @@ def test_a_spike_is_clipped_with_a_note_on_the_chart(lab_page, open_lab, lab_url
     open_lab(page, lab_url)
     page.evaluate("window.__toygan.socket.send({type: 'step', n: 200})")
     page.wait_for_function("window.__toygan.history.losses.iteration.at(-1) >= 200", timeout=60000)
-    # A loss spike the size a divergence makes, in the middle of a calm run.
+    # A loss spike the size a divergence makes at the end of a calm run, and a dip beside it (the
+    # curves are smoothed: at the end each leaves no tail that would count as the run's usual range).
     # (history.losses is a copy joined from the branch's ancestors: the spike goes into the branch's own series)
     page.evaluate("""(() => { const h = window.__toygan.history; const L = h.branches.get(h.branch).losses;
-      const i = Math.floor(L.d_loss.length / 2);
-      for (let k = 0; k < 3; k++) L.d_loss[i + k] = 500; window.__toygan.history.version++;
-      window.__toygan.requestRender(); })()""")
+      const i = L.d_loss.length - 3;
+      for (let k = 0; k < 3; k++) { L.d_loss[i + k] = 500; L.g_loss[i + k] = -500; }
+      window.__toygan.history.version++; window.__toygan.requestRender(); })()""")
     page.wait_for_timeout(800)
     loss = layout_of(page, "view-losses")
-    assert loss["y"]["range"][1] < 100, loss["y"]["range"]
-    assert any("cut off" in n for n in loss["notes"]), loss["notes"]
+    assert loss["y"]["range"][1] < 100 and loss["y"]["range"][0] > -100, loss["y"]["range"]
+    assert any("spike" in n and "dip" in n for n in loss["notes"]), loss["notes"]
     assert page.evaluate("window.__toygan.curves.clipped.loss") is True
+    # The note is read whole: its box lies inside the chart's plot area on a laptop, a projector, a phone.
+    for width, height in [(1280, 800), (1920, 1080), (390, 844)]:
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(900)  # the resized chart redrawn (at most every 500 ms)
+        boxes = page.evaluate("""(() => {
+          const div = document.querySelector('[data-testid=view-losses]');
+          const box = (e) => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+          const note = [...div.querySelectorAll('.annotation')].find((a) => a.textContent.includes('cut off'));
+          return { note: note && box(note), plot: box(div.querySelector('.nsewdrag')) };
+        })()""")
+        note, plot = boxes["note"], boxes["plot"]
+        assert note, width
+        assert plot[0] - 1 <= note[0] and note[2] <= plot[2] + 1 and plot[1] - 1 <= note[1] and note[3] <= plot[3] + 1, (
+            width, boxes)
 
 
 def test_the_png_names_the_experiment_and_iteration_and_has_no_blank_margin(lab_page, open_lab, lab_url):

@@ -70,7 +70,7 @@ export const Rendering = {
     // The timeline first: its text may wrap to another line and shrink the curves' cells, which
     // plotly then draws at their new size (not the old one, cut off at the bottom).
     this.timelineView.render(this.history);
-    if (this.compare.active) this.compare.curves.update(this.history, this.compare.history, this.view.logx);
+    if (this.compare.active) this.compare.curves.update(this.history, this.compare.history, this.view.logx, this.isDirac());
     else this.curves.update(this.history, this.view, this.rewind.marked, this.isDirac());
   },
 

@@ -4,10 +4,10 @@
 // trail), and optionally D* as an inset. bench/bench_render.py measured this against Plotly.react.
 // The plot frames the target and the generated samples (framing.js); samples still outside get an
 // arrow with their count at the edge.
-import { COLORS, divergingLut, drawAxes, drawEmpty, fitCanvas, lutCss, makeTransform } from "./canvas-util.js";
+import { COLORS, divergingLut, drawAxes, drawEmpty, fitCanvas, makeTransform } from "./canvas-util.js";
 import { countOff, drawOffView, Framer, lockFor, offView } from "./framing.js";
+import { drawLegend, plotLayout } from "./legend2d.js";
 
-const LEGEND_W = 84; // px reserved right of the plot for the colour bar
 const ARROW_FRACTION = 0.06; // the 95th-percentile arrow is this fraction of the plot width
 
 export class Samples2DView {
@@ -38,8 +38,9 @@ export class Samples2DView {
       this.framer.update(header, arrays.fake && arrays.fake.data, 2, lockFor(view.lock, 2), now);
     }
     const [xmin, xmax, ymin, ymax] = this.framer.step(now);
-    // A square plot area with equal axis scales, so rings look round.
-    const side = Math.max(50, Math.min(w - LEGEND_W - 44, h - 36));
+    // A square plot area with equal axis scales, so rings look round; the legend beside it, or under
+    // it where the canvas is tall and narrow (legend2d.js).
+    const { side, under } = plotLayout(w, h);
     const box = { left: 40, top: 8, width: side, height: side };
     const span = Math.max(xmax - xmin, ymax - ymin);
     const cx = (xmin + xmax) / 2;
@@ -74,10 +75,11 @@ export class Samples2DView {
     this.offView = { fake: countOff(fakeOff), real: countOff(realOff) };
     drawOffView(ctx, T, fakeOff, realOff, { offFake: COLORS.fakeStroke, offReal: COLORS.real });
     drawAxes(ctx, T);
-    const legendBottom = this.drawLegend(ctx, box, range, header.d_kind, layers, {
-      optimal: Boolean(arrays.d_optimal), path: Boolean(path) });
-    // D* goes beside the plot, under the legend, so it never hides samples.
-    if (layers.dstar && arrays.d_optimal) this.drawInset(ctx, T, arrays, w, h, legendBottom);
+    const legendBottom = drawLegend(ctx, this.lut, box, range, header.d_kind, layers, {
+      optimal: Boolean(arrays.d_optimal), path: Boolean(path) }, under);
+    // D* goes beside the plot, under the legend, so it never hides samples (with the legend under the
+    // plot there is no room beside it: D*'s contour on the plot stays).
+    if (!under && layers.dstar && arrays.d_optimal) this.drawInset(ctx, T, arrays, w, h, legendBottom);
   }
 
   drawSurface(ctx, T, arrays, surf, range, target) {
@@ -138,50 +140,6 @@ export class Samples2DView {
     ctx.textBaseline = "bottom";
     ctx.fillText("optimal D*", ib.left, ib.top - 2);
   }
-
-  /** has: {optimal, path}: whether D* and the generator's path are in this frame's picture. */
-  drawLegend(ctx, box, range, kind, layers, has) {
-    const x = box.left + box.width + 14;
-    const top = box.top + 22;
-    ctx.font = "11px system-ui, sans-serif";
-    ctx.fillStyle = "#333";
-    ctx.textAlign = "left";
-    ctx.textBaseline = "middle";
-    ctx.fillText(kind === "probability" ? "D(x)" : "critic", x - 2, box.top + 8);
-    const barH = Math.min(180, box.height * 0.5);
-    for (let i = 0; i < barH; i++) {
-      ctx.fillStyle = lutCss(this.lut, 1 - i / (barH - 1));
-      ctx.fillRect(x, top + i, 14, 1);
-    }
-    ctx.strokeStyle = "#999";
-    ctx.strokeRect(x, top, 14, barH);
-    ctx.font = "11px system-ui, sans-serif";
-    ctx.fillStyle = "#333";
-    ctx.textAlign = "left";
-    ctx.textBaseline = "middle";
-    const label = (v) => (kind === "probability" ? String(v) : Number(v.toPrecision(2)).toString());
-    ctx.fillText(`${label(range.hi)} real`, x + 18, top);
-    ctx.fillText(`${label(range.lo)} fake`, x + 18, top + barH);
-    // The undecided level: D = 0.5 (or the critic's midpoint), the contour drawn on the plot.
-    const midY = top + barH * (1 - (range.mid - range.lo) / (range.hi - range.lo || 1));
-    ctx.fillRect(x - 3, midY, 20, 1.5);
-    ctx.fillText(kind === "probability" ? "0.5" : label(range.mid), x + 18, midY);
-    let y = top + barH + 22;
-    const row = (drawSym, text) => {
-      drawSym(x + 7, y);
-      ctx.fillStyle = "#333";
-      ctx.fillText(text, x + 18, y);
-      y += 17;
-    };
-    if (layers.real) row((a, b) => dot(ctx, a, b, 3, COLORS.real, null), "real");
-    if (layers.fake) row((a, b) => dot(ctx, a, b, 3.2, COLORS.fake, COLORS.fakeStroke), "fake");
-    if (layers.arrows) row((a, b) => arrowSeg(ctx, a - 6, b, a + 6, b), "G grad");
-    if (layers.manifold) row((a, b) => line(ctx, a - 7, b, a + 7, b, COLORS.manifold, []), "G(z grid)");
-    row((a, b) => line(ctx, a - 7, b, a + 7, b, "rgba(0,0,0,0.55)", []), kind === "probability" ? "D = ½" : "critic = 0");
-    if (has.path) row((a, b) => line(ctx, a - 7, b, a + 7, b, COLORS.fakeDensity, []), "G's path");
-    if (layers.dstar && has.optimal) row((a, b) => line(ctx, a - 7, b, a + 7, b, COLORS.dStar, [3, 2]), "D* = ½");
-    return y;
-  }
 }
 
 /** Colour range: [0, 1] around 0.5 for probabilities; symmetric around 0 for a critic's scores. */
@@ -190,44 +148,6 @@ export function surfaceRange(header, surf) {
   let m = 1e-6;
   for (const v of surf.data) if (Number.isFinite(v) && Math.abs(v) > m) m = Math.abs(v);
   return { lo: -m, hi: m, mid: 0 };
-}
-
-function dot(ctx, x, y, r, fill, stroke) {
-  ctx.beginPath();
-  ctx.arc(x, y, r, 0, 2 * Math.PI);
-  ctx.fillStyle = fill;
-  ctx.fill();
-  if (stroke) {
-    ctx.strokeStyle = stroke;
-    ctx.lineWidth = 1.2;
-    ctx.stroke();
-  }
-}
-
-function line(ctx, x0, y0, x1, y1, color, dash) {
-  ctx.save();
-  ctx.strokeStyle = color;
-  ctx.lineWidth = 1.5;
-  ctx.setLineDash(dash);
-  ctx.beginPath();
-  ctx.moveTo(x0, y0);
-  ctx.lineTo(x1, y1);
-  ctx.stroke();
-  ctx.restore();
-}
-
-function arrowSeg(ctx, x0, y0, x1, y1) {
-  ctx.strokeStyle = COLORS.arrow;
-  ctx.lineWidth = 1.2;
-  ctx.beginPath();
-  ctx.moveTo(x0, y0);
-  ctx.lineTo(x1, y1);
-  const a = Math.atan2(y1 - y0, x1 - x0);
-  ctx.moveTo(x1, y1);
-  ctx.lineTo(x1 - 4 * Math.cos(a - 0.5), y1 - 4 * Math.sin(a - 0.5));
-  ctx.moveTo(x1, y1);
-  ctx.lineTo(x1 - 4 * Math.cos(a + 0.5), y1 - 4 * Math.sin(a + 0.5));
-  ctx.stroke();
 }
 
 function drawPoints(ctx, T, data, fill, stroke, r) {

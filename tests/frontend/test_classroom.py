@@ -122,6 +122,17 @@ def test_compare_mode_shows_two_views_one_legend_and_the_difference_in_words(lab
     page.wait_for_function("window.__toygan.compare.info && window.__toygan.compare.info.name === 'unrolled-vs-vanilla'",
                            timeout=15000)
     assert page.is_visible("[data-testid=view-2d]") and page.is_visible("[data-testid=view-2d-b]")
+    # A laptop's panes are tall and narrow: the legend goes under each plot, which then spans the pane
+    # (beside it the plot had 55% of the pane's width).
+    used = page.evaluate("""async () => {
+        const { plotLayout } = await import('./static/views/legend2d.js');
+        return ['view-2d', 'view-2d-b'].map((id) => {
+          const c = document.querySelector(`[data-testid=${id}]`);
+          return [c.clientWidth, c.clientHeight, plotLayout(c.clientWidth, c.clientHeight)];
+        });
+    }""")
+    for w, h, lay in used:
+        assert lay["under"] and lay["side"] >= 0.8 * w and lay["side"] <= h, used
     assert page.inner_text("[data-testid=pane-label-a]") == "A · ring-collapse"
     assert page.inner_text("[data-testid=pane-label-b]") == "B · ring-unrolled"
     assert page.inner_text("[data-testid=compare-diff]").strip() == "B: look-ahead (unrolled D steps) 5 instead of 0"

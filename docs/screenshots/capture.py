@@ -5,8 +5,12 @@ pixel = 1 image pixel).
 
     .venv/bin/python docs/screenshots/capture.py                    # every scene at every size
     .venv/bin/python docs/screenshots/capture.py --only ring-collapse --url http://127.0.0.1:8000/
+    .venv/bin/python docs/screenshots/capture.py --only compare     # compare A/B (laptop, phone)
+    .venv/bin/python docs/screenshots/capture.py --only classroom   # the share panel and a student's view
 
-Writes docs/screenshots/<scene>-<width>x<height>.png. Look at them before committing.
+Writes docs/screenshots/<scene>-<width>x<height>.png for the presets' scenes; docs/compare.png,
+docs/compare-phone.png, docs/classroom-share.png and docs/classroom-viewer.png for the README's
+classroom section. Look at them before committing.
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ SCENES = [
     ("bimodal-averaging", "#p=bimodal-averaging", 1000),  # one bell between the two humps
     ("dirac-alternating", "#p=dirac-alternating", 300),  # the circling (theta, psi)
 ]
+DOCS = OUT.parent
+# Compare A/B: the built-in comparison the README shows, trained this far, at these sizes (file names).
+COMPARE = ("ring-collapse", "unrolled-vs-vanilla", 300, [("compare.png", (1280, 800)), ("compare-phone.png", (390, 844))])
+CLASS_ITERATIONS = 150  # the teacher's run when both pages are shot
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SERVER_START_S = 60  # uvicorn + torch import on a busy machine
@@ -69,35 +77,98 @@ def serving():
         proc.wait(timeout=15)
 
 
-def shoot(browser, url: str, name: str, hash_: str, iterations: int, size: tuple[int, int]) -> Path:
+def new_page(browser, size: tuple[int, int]):
+    """A fresh page (its own context: no guide dismissed, no session to resume) that records what it throws."""
     context = browser.new_context(viewport={"width": size[0], "height": size[1]})
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    return page
+
+
+def train(page, iterations: int) -> None:
+    """Play to `iterations` and pause there, as a returning visitor (the first-steps guide is for the first screen)."""
+    page.evaluate("window.__toygan.setGuide && window.__toygan.setGuide(false)")
+    page.evaluate("window.__toygan.play()")
+    page.wait_for_function(f"window.__toygan.iteration >= {iterations}", timeout=180000)
+    page.evaluate("window.__toygan.pause()")
+    page.wait_for_function("document.querySelector('[data-testid=status]').textContent.includes('Paused')")
+
+
+def snap(page, path: Path, what: str) -> Path:
+    page.wait_for_timeout(1500)  # the last frame drawn, the framing eased, the charts laid out
+    page.screenshot(path=str(path))
+    if page.errors:
+        sys.exit(f"{what}: the page threw {page.errors}")
+    return path
+
+
+def ready(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_function("window.__toygan && window.__toygan.config && window.__toygan.frame", timeout=60000)
+
+
+def shoot(browser, url: str, name: str, hash_: str, iterations: int, size: tuple[int, int]) -> Path:
+    page = new_page(browser, size)
     try:
-        page.goto(url + hash_)
-        page.wait_for_function("window.__toygan && window.__toygan.config && window.__toygan.frame", timeout=60000)
+        ready(page, url + hash_)
         if iterations:
-            # A returning visitor: the first-steps guide (where the page has one) is for the first screen.
-            page.evaluate("window.__toygan.setGuide && window.__toygan.setGuide(false)")
-            page.evaluate("window.__toygan.play()")
-            page.wait_for_function(f"window.__toygan.iteration >= {iterations}", timeout=180000)
-            page.evaluate("window.__toygan.pause()")
-            page.wait_for_function("document.querySelector('[data-testid=status]').textContent.includes('Paused')")
-        page.wait_for_timeout(1500)  # the last frame drawn, the framing eased, the charts laid out
-        path = OUT / f"{name}-{size[0]}x{size[1]}.png"
-        page.screenshot(path=str(path))
-        if errors:
-            sys.exit(f"{name} at {size}: the page threw {errors}")
-        return path
+            train(page, iterations)
+        return snap(page, OUT / f"{name}-{size[0]}x{size[1]}.png", f"{name} at {size}")
     finally:
-        context.close()
+        page.context.close()
+
+
+def shoot_compare(browser, url: str) -> list[Path]:
+    """Compare A/B: the README's comparison side by side on a laptop, stacked on a phone."""
+    preset, comparison, iterations, shots = COMPARE
+    out = []
+    for file, size in shots:
+        page = new_page(browser, size)
+        try:
+            ready(page, url + f"#p={preset}")
+            page.click("[data-testid=mode-compare]")
+            page.select_option("[data-testid=comparison]", comparison)
+            page.wait_for_function(f"window.__toygan.compare.info && window.__toygan.compare.info.name === '{comparison}'",
+                                   timeout=30000)
+            train(page, iterations)
+            out.append(snap(page, DOCS / file, f"compare at {size}"))
+        finally:
+            page.context.close()
+    return out
+
+
+def shoot_classroom(browser, url: str) -> list[Path]:
+    """The teacher's share panel with one student watching, and that student's read-only page."""
+    teacher = new_page(browser, (1280, 800))
+    student = None
+    try:
+        ready(teacher, url + "#p=ring-collapse")
+        teacher.evaluate("window.__toygan.setGuide && window.__toygan.setGuide(false)")
+        teacher.click("[data-testid=share-class]")
+        teacher.wait_for_function("/^[0-9A-Z]{5}-[0-9A-Z]{5}$/.test("
+                                  "document.querySelector('[data-testid=class-code]').textContent)", timeout=30000)
+        code = teacher.inner_text("[data-testid=class-code]")
+        student = new_page(browser, (1280, 800))
+        student.goto(url + f"?watch={code}")
+        student.wait_for_function("window.__toygan && window.__toygan.classroom.role === 'viewer'", timeout=60000)
+        teacher.wait_for_function("document.querySelector('[data-testid=share-class]').textContent.includes('1 watching')",
+                                  timeout=30000)
+        train(teacher, CLASS_ITERATIONS)
+        at = teacher.evaluate("window.__toygan.iteration")
+        student.wait_for_function(f"window.__toygan.iteration === {at}", timeout=30000)
+        return [snap(teacher, DOCS / "classroom-share.png", "the teacher's page"),
+                snap(student, DOCS / "classroom-viewer.png", "the student's page")]
+    finally:
+        if student:
+            student.context.close()
+        teacher.context.close()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--url", help="a running lab (default: start one here)")
-    ap.add_argument("--only", choices=[s[0] for s in SCENES], help="one scene")
+    ap.add_argument("--only", choices=[s[0] for s in SCENES] + ["compare", "classroom"], help="one scene")
     ap.add_argument("--chromium", default=os.environ.get("TOYGAN_CHROMIUM", "/usr/bin/chromium"))
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
@@ -106,12 +177,18 @@ def main() -> None:
         url = args.url.rstrip("/") + "/" if args.url else stack.enter_context(serving())
         p = stack.enter_context(sync_playwright())
         browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+        paths: list[Path] = []
         for name, hash_, iterations in SCENES:
             if args.only and name != args.only:
                 continue
             for size in SIZES:
-                path = shoot(browser, url, name, hash_, iterations, size)
-                sys.stdout.write(f"{path.relative_to(ROOT)}\n")
+                paths.append(shoot(browser, url, name, hash_, iterations, size))
+        if args.only in (None, "compare"):
+            paths += shoot_compare(browser, url)
+        if args.only in (None, "classroom"):
+            paths += shoot_classroom(browser, url)
+        for path in paths:
+            sys.stdout.write(f"{path.relative_to(ROOT)}\n")
         browser.close()
 
 

@@ -122,8 +122,11 @@ def test_compare_mode_shows_two_views_one_legend_and_the_difference_in_words(lab
     page.wait_for_function("window.__toygan.compare.info && window.__toygan.compare.info.name === 'unrolled-vs-vanilla'",
                            timeout=15000)
     assert page.is_visible("[data-testid=view-2d]") and page.is_visible("[data-testid=view-2d-b]")
-    # A laptop's panes are tall and narrow: the legend goes under each plot, which then spans the pane
-    # (beside it the plot had 55% of the pane's width).
+    # A laptop's panes (1280x800, the guide dismissed) are tall and narrow: the legend goes under each
+    # plot, which then spans the pane (beside it the plot had 55% of the pane's width).
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.evaluate("window.__toygan.setGuide(false)")
+    page.wait_for_timeout(300)
     used = page.evaluate("""async () => {
         const { plotLayout } = await import('./static/views/legend2d.js');
         return ['view-2d', 'view-2d-b'].map((id) => {

@@ -101,6 +101,7 @@ export class Classroom {
       this.app.status.notice("This is your own copy, from where the class was: change anything.");
     }
     this.paint();
+    this.app.paint("guide"); // a viewer's page has none; an own copy may
   }
 
   onMessage(msg) {

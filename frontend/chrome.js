@@ -21,6 +21,12 @@ export function presetWait(app) {
   return `${entry.steps.toLocaleString("en")} its: ${left} left`;
 }
 
+/** Whether the first-steps guide shows: not on a student's page watching a class (it cannot press
+ * Play, and the teacher says what to watch). */
+function guideShown(app) {
+  return app.guideOpen && app.classroom.role !== "viewer";
+}
+
 export const PAINTERS = Object.freeze({
   counter(app) {
     $("iteration").textContent = String(app.iteration);
@@ -47,7 +53,7 @@ export const PAINTERS = Object.freeze({
     const preset = app.currentPreset();
     const story = storyOf(preset, app.speed);
     // With no preset the guide says what this would (where to start): one of them is enough.
-    $("story").hidden = !preset && app.guideOpen;
+    $("story").hidden = !preset && guideShown(app);
     $("story-title").textContent = story.title;
     $("story-meta").textContent = story.meta;
     // An edited preset: its story describes the original run, so it reads as a quotation.
@@ -64,8 +70,8 @@ export const PAINTERS = Object.freeze({
 
   guide(app) {
     const root = $("guide");
-    root.hidden = !app.guideOpen;
-    if (app.guideOpen) fillGuide(root, app.shownKind || app.mainKind(), () => app.setGuide(false));
+    root.hidden = !guideShown(app);
+    if (guideShown(app)) fillGuide(root, app.shownKind || app.mainKind(), () => app.setGuide(false));
     PAINTERS.story(app);
   },
 
@@ -93,7 +99,7 @@ export const PAINTERS = Object.freeze({
     $("canvas-2d").hidden = app.shownKind !== "2d";
     $("canvas-1d").hidden = app.shownKind !== "1d";
     $("canvas-dirac").hidden = app.shownKind !== "dirac";
-    if (app.guideOpen) PAINTERS.guide(app); // its legend follows the view on screen
+    if (guideShown(app)) PAINTERS.guide(app); // its legend follows the view on screen
   },
 
   share(app) {

@@ -73,6 +73,8 @@ def test_a_viewer_page_follows_the_teacher_read_only_and_forks_its_own_copy(lab_
     ctx, v = watching(lab_browser, lab_url, code)
     banner = v.inner_text("[data-testid=viewer-banner]")
     assert "Watching" in banner and "read-only" in banner and code in banner
+    # A first visit, but no "press Play" guide: a student watching cannot play.
+    assert v.is_hidden("[data-testid=guide]") and v.is_visible("[data-testid=story]")
     # The teacher's iteration advances on the viewer's page, with the curves from the start.
     start = v.evaluate(ITERATION)
     v.wait_for_function(f"{ITERATION} > {start + 20}", timeout=30000)

@@ -58,6 +58,10 @@ def test_the_share_panel_shows_the_code_the_link_a_qr_code_and_the_viewers(lab_p
     page.wait_for_function("document.querySelector('[data-testid=class-viewers]').textContent.startsWith('1 student')",
                            timeout=10000)
     assert "1 watching" in page.inner_text("[data-testid=share-class]")
+    # The wider button keeps the laptop's header one row: every item crosses one horizontal line.
+    spans = page.evaluate("[...document.querySelector('.topbar').children].filter((e) => e.getClientRects().length)"
+                          ".map((e) => { const r = e.getBoundingClientRect(); return [r.top, r.bottom]; })")
+    assert max(top for top, _ in spans) < min(bottom for _, bottom in spans), spans
     ctx.close()
     page.click("[data-testid=class-stop]")
     page.wait_for_function("!window.__toygan.classroom.share")

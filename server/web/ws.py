@@ -182,6 +182,8 @@ class Connection:
         # No await between opening a session and attaching it: the seat count stays exact.
         self.session = s
         s.attach(self.bridge, resumed, self._view)  # the session says `ready` (its host knows its config)
+        if resumed:  # a reload: the session's sweeps come back (their cells so far, then on as they finish)
+            self.sweeps.attach(s, self.bridge.post)
         log.info("session %s %s", s.id, "resumed" if resumed else "started")
 
     def _limited(self, what: str) -> None:
@@ -243,14 +245,14 @@ class Connection:
             self.session.submit(msg)
 
     async def on_sweep(self, msg: p.SweepRequest | p.SweepCancel) -> None:
-        """Sweeps belong to this connection (its cap, its cancel); they run in the sweep service. Checking a
-        grid validates every cell's config (~1 ms a cell), so it runs off the event loop too; this
-        connection's next message waits for it, which keeps its cap exact."""
+        """Sweeps belong to this connection's session (its cap, its cancel; they outlive a reload); they run
+        in the sweep service. Checking a grid validates every cell's config (~1 ms a cell), so it runs off
+        the event loop too; this connection's next message waits for it, which keeps its cap exact."""
         if isinstance(msg, p.SweepCancel):
-            self.sweeps.cancel(self, msg.id)  # one that just finished: nothing left to stop, no error
+            self.sweeps.cancel(self.session, msg.id)  # one that just finished: nothing left to stop, no error
             return
         try:
-            await asyncio.to_thread(self.sweeps.start, self, msg, self.bridge.post)
+            await asyncio.to_thread(self.sweeps.start, self.session, msg, self.bridge.post)
         except ConfigError as exc:
             self.error(exc.message, exc.field)
 
@@ -282,7 +284,8 @@ class Connection:
         except (WebSocketDisconnect, RuntimeError) as exc:  # the peer went away mid-receive
             log.debug("websocket receive ended: %s", exc)
         finally:
-            self.sweeps.drop(self)
+            if self.session is not None:  # its sweeps go on for a reload within the session's grace
+                self.sweeps.detach(self.session, self.bridge.post)
             if self.viewer is not None:
                 self.viewer.broadcast.leave(self.viewer)
             if self.session is not None:

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gan_core.engine.config import ConfigError
+from gan_core.engine.config import ConfigError, ExperimentConfig
 from gan_core.science.presets import get_preset
 from gan_core.science.sweep.grid import DEFAULT_MAX_CELLS, Axis, Grid, build_grid, parse_axis
 from gan_core.science.sweep.outcomes import majority
@@ -41,6 +41,7 @@ from gan_core.science.sweep.vectorized import GroupTask, group_tasks
 MAX_SEEDS = 32
 MAX_STEPS = 1_000_000
 DEFAULT_SEEDS = 3
+DEFAULT_STEPS = 2000  # iterations per run of a sweep over a config with no preset to take its count from
 POLL_S = 0.2  # how often a waiting sweep looks at its cancel event (seconds)
 
 
@@ -50,15 +51,18 @@ class SweepError(RuntimeError):
 
 @dataclass(frozen=True)
 class SweepPlan:
-    """A checked sweep: the preset, its grid, seeds 0..seeds-1 and the iterations of every run."""
+    """A checked sweep: the preset (the base's origin: None for a config of a person's own), its grid,
+    seeds 0..seeds-1 and the iterations of every run. `base` is the config every cell starts from when
+    it is not the preset's own (a preset edited in the lab, or a person's own experiment)."""
 
-    preset: str
+    preset: str | None
     steps: int
     seeds: int
     grid: Grid
     checkpoints: int = CHECKPOINTS
     eval_samples: int = EVAL_SAMPLES
     vectorize: bool = True  # stack runs that share an architecture (gan_core.science.sweep.vectorized)
+    base: ExperimentConfig | None = None
 
     @property
     def axes(self) -> tuple[Axis, ...]:
@@ -84,23 +88,29 @@ class SweepPlan:
         return group_tasks(runs) if self.vectorize else list(runs)
 
 
-def plan_sweep(preset: str, grid: Sequence[str | Axis], seeds: int = DEFAULT_SEEDS, steps: int | None = None,
-               max_cells: int = DEFAULT_MAX_CELLS, vectorize: bool = True) -> SweepPlan:
-    """Check a sweep and build its plan; ConfigError (field, reason) on any bad input."""
-    try:
-        p = get_preset(preset)
-    except KeyError as exc:
-        raise ConfigError(str(exc.args[0]), "preset") from None
+def plan_sweep(preset: str | None, grid: Sequence[str | Axis], seeds: int = DEFAULT_SEEDS, steps: int | None = None,
+               max_cells: int = DEFAULT_MAX_CELLS, vectorize: bool = True,
+               base: ExperimentConfig | None = None) -> SweepPlan:
+    """Check a sweep and build its plan; ConfigError (field, reason) on any bad input. Every cell starts
+    from `base` when given (the preset, if any, then only names its origin and its step count), else
+    from the preset's config."""
+    p = None
+    if preset is not None or base is None:
+        try:
+            p = get_preset(preset or "")
+        except KeyError as exc:
+            raise ConfigError(str(exc.args[0]), "preset") from None
     if not 1 <= seeds <= MAX_SEEDS:
         raise ConfigError(f"must be between 1 and {MAX_SEEDS}, got {seeds}", "seeds")
-    steps = p.steps if steps is None else steps
+    if steps is None:
+        steps = p.steps if p is not None else DEFAULT_STEPS
     if not 1 <= steps <= MAX_STEPS:
         raise ConfigError(f"must be between 1 and {MAX_STEPS}, got {steps}", "steps")
     axes = [a if isinstance(a, Axis) else parse_axis(a) for a in grid]
-    g = build_grid(p.experiment(), axes, max_cells)
+    g = build_grid(base if base is not None else p.experiment(), axes, max_cells)
     if any(c.config.device == "cuda" for c in g.cells) and not torch.cuda.is_available():
         raise ConfigError("'cuda' was asked for but no CUDA device is available here", "device")
-    return SweepPlan(preset, steps, seeds, g, vectorize=vectorize)
+    return SweepPlan(preset, steps, seeds, g, vectorize=vectorize, base=base)
 
 
 @dataclass(frozen=True)

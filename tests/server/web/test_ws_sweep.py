@@ -67,3 +67,27 @@ def test_a_bad_sweep_names_its_field_and_cancel_stops_a_sweep(client):
         assert done["id"] == sid and done["cancelled"] is True and done["done"] < 6
         ws.send_json({"type": "ping"})  # the connection goes on
         assert recv(ws, "pong")["type"] == "pong"
+
+
+def test_a_sweep_of_the_labs_config_outlives_a_reload_and_its_cells_come_back(client):
+    """The base config travels in the message (errors name config.<path>); the socket drops mid-sweep and
+    the page resumes with its token: the sweep is sent again with its cells so far, then the rest."""
+    with client.websocket_connect("/ws") as ws:
+        ready = hello(ws, config=SMALL)
+        ws.send_json({**DIRAC, "config": {"optimizer_d": {"lr": 0}}})
+        err = recv(ws, "error")
+        assert err["field"] == "config.optimizer_d.lr" and "greater than" in err["message"]
+        own = {"target": {"name": "dirac"}, "regularizers": {"r1": 0.3}, "optimizer_g": {"name": "sgd", "lr": 0.2}}
+        ws.send_json({**DIRAC, "preset": None, "config": own, "grid": ["optimizer_d.lr=0.1,0.2,0.3,0.4"]})
+        started = recv(ws, "sweep_started")
+        assert started["preset"] is None and started["config"]["optimizer_g"]["lr"] == 0.2
+        recv(ws, "sweep_cell")
+    with client.websocket_connect("/ws") as ws:
+        ws.send_json({"type": "hello", "resume": ready["token"]})
+        again = recv(ws, "sweep_started")
+        assert again["id"] == started["id"] and again["resumed"] is True and again["config"] == started["config"]
+        cells = [recv(ws, "sweep_cell") for _ in range(4)]
+        assert [c["done"] for c in cells] == [1, 2, 3, 4]
+        assert {c["cell"]["params"]["optimizer_d.lr"] for c in cells} == {0.1, 0.2, 0.3, 0.4}
+        done = recv(ws, "sweep_done")
+        assert done["id"] == started["id"] and done["cancelled"] is False and done["done"] == 4

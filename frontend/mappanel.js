@@ -1,7 +1,10 @@
 // The Map panel around the stability map: its form, progress, legend and hover box, drawn from
 // app.sweep (paintMap, write-only), and its controls wired to App's actions (wireMap: each handler
 // passes what the person did to App). sweep.js holds the rules, views/stability-map.js the map.
-import { OUTCOMES, SETTING_NAMES, WAITING, currentPosition, describeCell, progressText } from "./sweep.js";
+import {
+  LAB, OUTCOMES, SETTING_NAMES, WAITING, currentPosition, describeCell, metricName, metricNames, progressText,
+  shadeText,
+} from "./sweep.js";
 
 const $ = (id) => document.getElementById(id);
 const TIP_WIDTH = 240; // px, as .map-tooltip's width in lab.css
@@ -9,6 +12,10 @@ const TIP_WIDTH = 240; // px, as .map-tooltip's width in lab.css
 /** Build the panel's fixed parts once: the preset menu, the path suggestions, the legend's outcomes. */
 export function buildMapPanel(presets) {
   const select = $("map-preset");
+  const lab = document.createElement("option");
+  lab.value = LAB;
+  lab.textContent = "this experiment, as it is in the lab now (your edits too)";
+  select.append(lab);
   for (const p of presets) {
     const opt = document.createElement("option");
     opt.value = p.name;
@@ -56,6 +63,8 @@ export function wireMap(app) {
   $("map-steps").addEventListener("change", (e) => app.sweepForm({ steps: Number(e.target.value) || null }));
   $("map-example-dirac").addEventListener("click", () => app.sweepExample("dirac"));
   $("map-example-ring").addEventListener("click", () => app.sweepExample("ring"));
+  $("map-this").addEventListener("click", () => app.sweepForm({ preset: LAB }));
+  $("map-shade").addEventListener("change", (e) => app.shadeMap(e.target.value));
   $("map-form").addEventListener("submit", (e) => {
     e.preventDefault();
     app.startSweep();
@@ -66,14 +75,19 @@ export function wireMap(app) {
     const r = canvas.getBoundingClientRect();
     return app.mapView.cellAt(e.clientX - r.left, e.clientY - r.top);
   };
-  canvas.addEventListener("pointermove", (e) => app.hoverCell(at(e)));
-  canvas.addEventListener("pointerleave", () => app.hoverCell(null));
+  // A finger hovers nothing (its taps choose, below) and leaves the screen after every tap: only a
+  // mouse (or pen) moving over the map or leaving it changes the box.
+  canvas.addEventListener("pointermove", (e) => e.pointerType !== "touch" && app.hoverCell(at(e)));
+  canvas.addEventListener("pointerleave", (e) => e.pointerType !== "touch" && app.hoverCell(null));
   canvas.addEventListener("pointerup", (e) => {
     const index = at(e);
     if (index === null) return;
     // A finger has no hover: its first tap on a square shows the square's box, the second opens it.
-    if (e.pointerType !== "mouse" && app.sweep.hover !== index) app.hoverCell(index);
-    else app.openCell(index);
+    if (e.pointerType !== "mouse" && app.sweep.hover !== index) {
+      app.hoverCell(index);
+      const tip = $("map-tooltip");
+      if (tip.classList.contains("map-tip-below")) tip.scrollIntoView({ block: "nearest" });
+    } else app.openCell(index);
   });
   new ResizeObserver(() => app.sweep.open && app.paint("map")).observe(canvas);
 }
@@ -102,6 +116,7 @@ export function paintMap(app) {
   $("map-message").textContent = s.state === "idle" ? s.message : "";
   $("map-message").hidden = !(s.state === "idle" && s.message);
 
+  paintShade(s);
   const here = currentPosition(s, app.config);
   app.mapView.render(s, here);
   $("map-here").hidden = !here;
@@ -120,21 +135,42 @@ export function paintMap(app) {
       if (k === 0 || (s.axes.length === 2 && k === 1)) div.className = "map-tip-setting";
       return div;
     }));
-    const { cell, nrow, y0 } = app.mapView.layout;
+    const { cell } = app.mapView.layout;
     const stage = $("map-canvas").clientWidth;
     const width = TIP_WIDTH;
-    // Beside the square where a side has room; else (a phone) under it, or over it in the lower half.
+    // Beside the square where a side has room; else (a phone) under the map, in the panel's flow, so
+    // it covers no square and never leaves the screen (the tap that showed it scrolls it into view).
     const right = centre.x + cell / 2 + 6;
     const left = centre.x - cell / 2 - 6 - width;
-    if (right + width <= stage || left >= 0) {
+    const beside = right + width <= stage || left >= 0;
+    tip.classList.toggle("map-tip-below", !beside);
+    if (beside) {
       tip.style.left = `${right + width <= stage ? right : left}px`;
       tip.style.top = `${Math.max(0, centre.y - cell / 2)}px`;
-      tip.style.bottom = "";
     } else {
-      tip.style.left = `${Math.min(Math.max(0, centre.x - width / 2), Math.max(0, stage - width))}px`;
-      const lower = centre.y > y0 + (nrow * cell) / 2;
-      tip.style.top = lower ? "" : `${centre.y + cell / 2 + 4}px`;
-      tip.style.bottom = lower ? `${$("map-canvas").clientHeight - (centre.y - cell / 2) + 4}px` : "";
+      tip.style.left = "";
+      tip.style.top = "";
     }
   }
+}
+
+/** The shade menu (none, then every metric the cells carry) and its legend. */
+function paintShade(s) {
+  const select = $("map-shade");
+  const keys = metricNames(s);
+  if (s.shade && !keys.includes(s.shade)) keys.push(s.shade); // chosen before this map had it
+  const want = ["", ...keys].join("|");
+  if (select.dataset.keys !== want) {
+    select.replaceChildren(...["", ...keys].map((k) => {
+      const opt = document.createElement("option");
+      opt.value = k;
+      opt.textContent = k ? metricName(k) : "nothing (the outcome's colour only)";
+      return opt;
+    }));
+    select.dataset.keys = want;
+  }
+  select.value = s.shade;
+  const words = shadeText(s);
+  $("map-shade-legend").hidden = !words;
+  $("map-shade-legend").lastElementChild.textContent = words;
 }

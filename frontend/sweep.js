@@ -38,6 +38,28 @@ export const EXAMPLES = Object.freeze({
     values: ["log:1e-4:1e-2:5", "log:1e-4:1e-2:5"], seeds: 2, steps: 1000 },
 });
 
+// The form's "preset" that means the lab's experiment as it is now (a preset edited, or the person's own).
+export const LAB = "@lab";
+
+// Metrics a student reads by name when shading the map; any other metric a cell carries is offered by
+// its own name. "low" says what a pale square means for it.
+export const METRIC_NAMES = Object.freeze({
+  distance_to_equilibrium: "distance to the equilibrium",
+  sample_distance: "distance to the target",
+  distance_ratio: "distance / distance at the start",
+  modes_reached: "modes reached",
+  modes_captured: "modes captured",
+  high_quality_fraction: "share of good samples",
+  grad_norm_g: "G's gradient size",
+  motion: "motion at the end",
+  seconds: "seconds per run",
+});
+const PALE = 0.72; // how far towards white the lowest value is drawn (0: not at all, 1: white)
+
+export function metricName(key) {
+  return METRIC_NAMES[key] || key.replaceAll("_", " ");
+}
+
 export function settingName(path) {
   return SETTING_NAMES[path] || path;
 }
@@ -52,11 +74,14 @@ export function newSweep(preset) {
     cells: [], // by cell index: the server's cell ({params, outcome, outcomes, reasons, metrics}) or null
     startedAt: 0, finishedAt: 0, firstAt: 0, // when the first cell came (the pace is timed from there)
     hover: null, // the cell index under the pointer, or null
+    shade: "", // the metric that shades each square ("" none: the outcome's colour alone)
+    base: null, // the config every cell started from, when the map is of the lab's own experiment
   };
 }
 
-/** The `sweep` message for the form, or throws an Error saying what to fix. */
-export function sweepRequest(form) {
+/** The `sweep` message for the form, or throws an Error saying what to fix. With the form's preset
+ * LAB, every cell starts from `lab` ({config, preset}: the lab's experiment now, preset its origin). */
+export function sweepRequest(form, lab = null) {
   const grid = [];
   for (let i = 0; i < 2; i++) {
     const path = form.paths[i].trim();
@@ -67,7 +92,11 @@ export function sweepRequest(form) {
     grid.push(`${path}=${values}`);
   }
   if (!grid.length) throw new Error("choose at least one setting to vary");
-  const msg = { type: "sweep", preset: form.preset, grid, seeds: form.seeds };
+  let msg = { type: "sweep", preset: form.preset, grid, seeds: form.seeds };
+  if (form.preset === LAB) {
+    if (!lab || !lab.config) throw new Error("the lab has no experiment yet: wait for it to start");
+    msg = { ...msg, preset: lab.preset || null, config: lab.config };
+  }
   if (form.steps) msg.steps = form.steps;
   return msg;
 }
@@ -77,7 +106,15 @@ export function applySweepMessage(sweep, msg, now) {
   if (msg.type === "sweep_started") {
     Object.assign(sweep, { state: "running", message: "", id: msg.id, preset: msg.preset, steps: msg.steps,
       seeds: msg.seeds, axes: msg.axes, total: msg.cells, done: 0, cells: new Array(msg.cells).fill(null),
-      startedAt: now, finishedAt: 0, firstAt: 0, hover: null });
+      startedAt: now - 1000 * (msg.elapsed || 0), finishedAt: 0, firstAt: 0, hover: null, base: msg.config || null });
+    // Sent again after a reload (the sweep went on on the server): show it, and the form that asked for it.
+    if (msg.resumed) {
+      sweep.open = true;
+      const paths = msg.axes.map((a) => a.path);
+      const values = msg.axes.map((a) => a.values.map((v) => (typeof v === "string" ? v : JSON.stringify(v))).join(","));
+      sweep.form = { ...sweep.form, preset: msg.config ? LAB : msg.preset, paths: [paths[0], paths[1] || ""],
+        values: [values[0], values[1] || ""], seeds: msg.seeds, steps: msg.steps };
+    }
     return true;
   }
   if (msg.id !== sweep.id) return msg.type === "sweep_cell" || msg.type === "sweep_done"; // an old sweep's
@@ -167,6 +204,21 @@ export function cellPatch(cell, seed) {
   return patch;
 }
 
+/** The whole config of a cell's run on a map of the lab's own experiment: the base with the cell's
+ * settings and the seed (sent as one configure: every field given, nothing left from the lab's now). */
+export function cellConfig(base, cell, seed) {
+  const config = structuredClone(base);
+  const patch = cellPatch(cell, seed);
+  const merge = (into, from) => {
+    for (const [k, v] of Object.entries(from)) {
+      if (v && typeof v === "object" && !Array.isArray(v) && into[k] && typeof into[k] === "object") merge(into[k], v);
+      else into[k] = v;
+    }
+  };
+  merge(config, patch);
+  return config;
+}
+
 function fmtMetric(x) {
   return typeof x === "number" ? formatValue(x) : "n/a"; // 4.6e18 for a run that blew up, not 19 digits
 }
@@ -194,8 +246,11 @@ export function describeCell(sweep, index) {
   const measures = [`distance to target ${fmtMetric(dist)}`];
   if (m.modes_total >= 2) measures.push(`modes reached ${fmtMetric(m.modes_reached)} of ${m.modes_total}`);
   lines.push(measures.join(" · "));
+  if (sweep.shade && !["distance_to_equilibrium", "sample_distance", "modes_reached"].includes(sweep.shade)) {
+    lines.push(`${metricName(sweep.shade)} ${fmtMetric(m[sweep.shade])} (the shade)`);
+  }
   if (cell.reasons && cell.reasons.length) lines.push(`why (seed ${representativeSeed(cell)}): ${cell.reasons[representativeSeed(cell)]}`);
-  lines.push(`click: watch seed ${representativeSeed(cell)} in the lab`);
+  lines.push(`click (on a phone, tap again): watch seed ${representativeSeed(cell)} in the lab`);
   return lines;
 }
 
@@ -216,4 +271,70 @@ export function progressText(sweep, now) {
   const since = (now - sweep.firstAt) / 1000;
   if (sweep.done < 2 || since <= 0) return `${head} · working out how long the rest takes…`;
   return `${head} · about ${seconds((since / (sweep.done - 1)) * (sweep.total - sweep.done))} left`;
+}
+
+const NOT_A_SHADE = new Set(["iterations", "modes_total", "ref"]); // the same for every run of a map, or bookkeeping
+
+/** The metrics worth a shade on this map, for the menu: those that differ between its finished cells
+ * (a number in at least two), the ones with a name a student reads first. */
+export function metricNames(sweep) {
+  const seen = new Map();
+  for (const c of sweep.cells) {
+    if (!c) continue;
+    for (const [k, v] of Object.entries(c.metrics)) {
+      if (typeof v !== "number" || !Number.isFinite(v) || NOT_A_SHADE.has(k)) continue;
+      if (!seen.has(k)) seen.set(k, new Set());
+      seen.get(k).add(v);
+    }
+  }
+  const keys = [...seen].filter(([, vals]) => vals.size > 1).map(([k]) => k);
+  const named = Object.keys(METRIC_NAMES).filter((k) => keys.includes(k));
+  return [...named, ...keys.filter((k) => !(k in METRIC_NAMES)).sort()];
+}
+
+/** How `metric` shades the map: {lo, hi, log, level(value) -> 0..1 or null}, or null when no cell has
+ * it. The scale is logarithmic where every value is positive and they span 100x or more (a distance
+ * from 1e-3 to 10), else linear; all values equal: every square at the deepest shade. */
+export function shadeScale(sweep, metric) {
+  if (!metric) return null;
+  const vals = sweep.cells.filter(Boolean).map((c) => c.metrics[metric])
+    .filter((v) => typeof v === "number" && Number.isFinite(v));
+  if (!vals.length) return null;
+  const lo = Math.min(...vals);
+  const hi = Math.max(...vals);
+  const log = lo > 0 && hi / lo >= 100;
+  const f = (x) => (log ? Math.log(x) : x);
+  const level = (v) => {
+    if (typeof v !== "number" || !Number.isFinite(v)) return null;
+    if (hi === lo) return 1;
+    return Math.min(1, Math.max(0, (f(v) - f(lo)) / (f(hi) - f(lo))));
+  };
+  return { lo, hi, log, level };
+}
+
+/** The square's colour: the outcome's colour, paler towards white as `level` goes from 1 (high: the
+ * colour itself) to 0 (low); null (no shade, or no value): the colour itself. */
+export function shadeColor(hex, level) {
+  if (level === null || level === undefined) return hex;
+  const mix = PALE * (1 - level);
+  const rgb = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  return `#${rgb.map((c) => Math.round(c + (255 - c) * mix).toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** Dark or white letters, whichever reads better on `hex` (WCAG relative luminance). */
+export function inkOn(hex) {
+  const lin = [1, 3, 5].map((i) => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  const lum = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2];
+  return (lum + 0.05) / 0.05 > 1.05 / (lum + 0.05) ? "#1d1d1f" : "#ffffff";
+}
+
+/** The shade legend's words for `metric` on this map, or "" when the map is not shaded. */
+export function shadeText(sweep) {
+  const sc = shadeScale(sweep, sweep.shade);
+  if (!sc) return "";
+  const scale = sc.log ? ", log scale" : "";
+  return `Shade: ${metricName(sweep.shade)}. Pale = low (${formatValue(sc.lo)}), deep = high (${formatValue(sc.hi)})${scale}; no value: striped.`;
 }

@@ -1,10 +1,11 @@
 // The stability map: one square per cell of a sweep, coloured by how its runs ended, with a letter
-// (readable without colour) and, with several seeds, how many agree. Squares still training stay
+// (readable without colour) and, with several seeds, how many agree; with a metric chosen, each
+// square's shade says its value (pale = low, deep = high; striped: no value). Squares still training stay
 // grey and fill in as the server posts them. A ring marks where the lab's current run sits; the
 // square under the pointer gets an outline. Rows are the first setting (top to bottom, as
 // `toygan sweep` prints them), columns the second.
 import { fitCanvas, drawEmpty } from "./canvas-util.js";
-import { OUTCOME, WAITING, formatValue, mapShape, settingName } from "../sweep.js";
+import { OUTCOME, WAITING, formatValue, mapShape, settingName, shadeColor, shadeScale } from "../sweep.js";
 
 const MAX_CELL = 84; // px: a 3x3 map stays a map, not three posters
 const DARK_INK = new Set(["oscillating", "collapsed", "stalled"]); // light squares take dark letters
@@ -38,6 +39,7 @@ export class StabilityMapView {
     const y0 = 4;
     this.layout = { x0, y0, cell, nrow, ncol };
     ctx.clearRect(0, 0, w, h);
+    const shade = shadeScale(sweep, sweep.shade);
 
     for (let i = 0; i < nrow * ncol; i++) {
       const r = Math.floor(i / ncol);
@@ -46,10 +48,12 @@ export class StabilityMapView {
       const y = y0 + r * cell;
       const got = sweep.cells[i];
       const o = got ? OUTCOME[got.outcome] : null;
-      ctx.fillStyle = o ? o.color : WAITING.color;
+      const level = got && shade ? shade.level(got.metrics[sweep.shade]) : null;
+      ctx.fillStyle = o ? shadeColor(o.color, level) : WAITING.color;
       ctx.fillRect(x + 1, y + 1, cell - 2, cell - 2);
+      if (got && shade && level === null) this.stripes(x, y, cell);
       if (!got || cell < 14) continue;
-      const ink = DARK_INK.has(got.outcome) ? "#1d1d1f" : "#ffffff";
+      const ink = DARK_INK.has(got.outcome) || (level !== null && level < 0.5) ? "#1d1d1f" : "#ffffff";
       ctx.fillStyle = ink;
       ctx.textAlign = "center";
       ctx.textBaseline = "middle";
@@ -106,6 +110,24 @@ export class StabilityMapView {
       ctx.fillText(`← ${settingName(rows.path)}`, 0, 0);
       ctx.restore();
     }
+  }
+
+  /** White diagonal stripes over square (x, y): shaded by a metric this cell has no value of. */
+  stripes(x, y, cell) {
+    const ctx = this.canvas.getContext("2d");
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(x + 1, y + 1, cell - 2, cell - 2);
+    ctx.clip();
+    ctx.strokeStyle = "rgba(255, 255, 255, 0.6)";
+    ctx.lineWidth = 2;
+    for (let d = -cell; d < cell; d += 8) {
+      ctx.beginPath();
+      ctx.moveTo(x + d, y + cell);
+      ctx.lineTo(x + d + cell, y);
+      ctx.stroke();
+    }
+    ctx.restore();
   }
 
   /** The cell index at canvas point (x, y) in CSS pixels, or null. */

@@ -20,14 +20,26 @@ moment the pool was warm (a server, whose pool is already up). The sweeps also m
 checkpoints per run, which the baseline does not: their ratios are conservative. The workers run
 at this process's niceness (not the +10 of the CLI), so both sides get the same priority.
 
+--live (issue 18: "a sweep never drops a student's frame rate below the server's shared fps"): a real
+`toygan serve` on loopback (its own session hosts and its warm sweep pool, nice 19), one live session
+playing the default experiment; its frames/s and it/s are measured alone and beside a running page
+sweep (a 7x7 gaussian-1d map over the websocket, as the Map panel asks), in alternating rounds so a
+change in the machine's load weighs on both; printed: the medians, the ratio beside / alone, and the
+frames/s beside against the server's shared_fps (goal >= 1.0x). The sweep's pool is warmed first (a
+tiny sweep), so the rounds measure a sweep at work, not the workers starting.
+
 Usage: python bench/bench_sweep.py [--jobs N] [--seeds 3] [--steps 800] [--per-run]
+       python bench/bench_sweep.py --live [--rounds 3] [--seconds 8]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
 import resource
+import statistics
 import time
 
 import torch
@@ -36,6 +48,8 @@ from gan_core.cores import usable_cores
 from gan_core.engine.trainer import Trainer
 from gan_core.science.sweep import LocalPool, Sweep, plan_sweep
 from gan_core.science.sweep.runner import SweepPlan
+from server.settings import Settings
+from server.sweeps.service import SWEEP_NICE
 
 GRID = ["optimizer_d.lr=log:1e-3:1e-1:7", "optimizer_g.lr=log:1e-3:1e-1:7"]
 
@@ -75,6 +89,85 @@ def sweep(plan: SweepPlan, jobs: int, nice: int) -> dict[str, float]:
             "first_warm": first - warm}
 
 
+async def sweeping(port: int, started: asyncio.Event, stop: asyncio.Event, grid: list[str], steps: int) -> int:
+    """A page's sweep over the websocket, running until `stop` (then cancelled); returns the cells it got."""
+    import websockets
+
+    cells = 0
+    async with websockets.connect(f"ws://127.0.0.1:{port}/ws", max_size=2**24) as ws:
+        await ws.send(json.dumps({"type": "hello"}))
+        await ws.send(json.dumps({"type": "sweep", "preset": "gaussian-1d", "grid": grid, "seeds": 2, "steps": steps}))
+        while not stop.is_set():
+            try:
+                m = await asyncio.wait_for(ws.recv(), 0.5)
+            except TimeoutError:
+                continue
+            if isinstance(m, bytes):
+                continue
+            msg = json.loads(m)
+            if msg["type"] == "error":
+                raise SystemExit(f"the sweep was refused: {msg}")
+            if msg["type"] == "sweep_started":
+                started.set()
+            elif msg["type"] == "sweep_cell":
+                cells += 1
+            elif msg["type"] == "sweep_done":
+                break
+        await ws.send(json.dumps({"type": "sweep_cancel"}))
+    return cells
+
+
+async def live_round(port: int, seconds: float, beside: bool) -> tuple[float, float, int]:
+    """(frames/s, it/s, cells the sweep finished meanwhile) of one live session, alone or beside a sweep."""
+    from bench_server import Client  # bench/ is this script's folder: its loopback client
+
+    started, stop = asyncio.Event(), asyncio.Event()
+    task = None
+    if beside:
+        task = asyncio.create_task(sweeping(port, started, stop, GRID, 800))
+        await asyncio.wait_for(started.wait(), 60)
+    c = Client(port)
+    await c.run(seconds, warmup=2.0)
+    stop.set()
+    cells = await task if task else 0
+    return c.fps, c.frame_its, cells
+
+
+def live(rounds: int, seconds: float) -> None:
+    from bench_server import free_port, healthz, start_server
+
+    port = free_port()
+    proc = start_server(port, max_sessions=4, workers=None, grace=5.0)
+    try:
+        shared = Settings().shared_fps
+        print(f"server on :{port}, {healthz(port)['workers']['configured']} session hosts, sweep pool "
+              f"{Settings().sweep_jobs} workers at nice {SWEEP_NICE}; shared_fps {shared:g}", flush=True)
+        print(f"[{load()}] warming the sweep pool (a tiny sweep) ...", flush=True)
+        asyncio.run(warm(port))
+        alone, beside = [], []
+        for r in range(rounds):
+            for kind, out in (("alone", alone), ("beside a sweep", beside)):
+                fps, its, cells = asyncio.run(live_round(port, seconds, out is beside))
+                out.append((fps, its))
+                extra = f", the sweep finished {cells} cells meanwhile" if out is beside else ""
+                print(f"[{load()}] round {r + 1}, {kind}: {fps:.1f} frames/s, {its:.0f} it/s{extra}", flush=True)
+        fa, fb = statistics.median(x[0] for x in alone), statistics.median(x[0] for x in beside)
+        ia, ib = statistics.median(x[1] for x in alone), statistics.median(x[1] for x in beside)
+        print(f"[{load()}] done")
+        print(f"live session, median of {rounds} rounds: alone {fa:.1f} frames/s {ia:.0f} it/s; beside a page sweep "
+              f"{fb:.1f} frames/s {ib:.0f} it/s; beside / alone: frames {fb / fa:.2f}x, iterations {ib / ia:.2f}x; "
+              f"frames/s beside / shared_fps ({shared:g}): {fb / shared:.2f}x (goal >= 1.0x)")
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+async def warm(port: int) -> None:
+    started, stop = asyncio.Event(), asyncio.Event()
+    cells = await asyncio.wait_for(sweeping(port, started, stop, ["optimizer_d.lr=0.001,0.01"], 20), 300)
+    assert cells == 2, f"the warm-up sweep finished {cells} of 2 cells"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--jobs", type=int, default=usable_cores())
@@ -84,7 +177,14 @@ def main() -> None:
     ap.add_argument("--worker-nice", type=int, default=os.nice(0),
                     help="the workers' niceness (default: this process's, so both sides get the same priority; "
                     "the CLI and a server run them at +10)")
+    ap.add_argument("--live", action="store_true", help="measure a live session's frames/s alone and beside a "
+                    "page sweep on a real server (see above) instead of the throughput")
+    ap.add_argument("--rounds", type=int, default=3, help="--live: alternating alone / beside rounds")
+    ap.add_argument("--seconds", type=float, default=8.0, help="--live: the counted seconds of each round")
     a = ap.parse_args()
+    if a.live:
+        live(a.rounds, a.seconds)
+        return
     plan = plan_sweep("gaussian-1d", GRID, seeds=a.seeds, steps=a.steps)
     sweeps = [("vectorised", plan)]
     if a.per_run:

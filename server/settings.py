@@ -116,7 +116,7 @@ class Settings(BaseSettings):
     sweep_jobs: int = Field(default_factory=usable_cores, ge=0, le=256,
                             json_schema_extra={"doc_default": "one per core"},
                             description="Worker processes that run the Map panel's sweeps, at a lower CPU "
-                            "priority than the sessions (nice +10), started with the first sweep and kept "
+                            "priority than the sessions (nice 19: the CPU they leave), started with the first sweep and kept "
                             "warm; 0: no sweeps on this server")
     sweep_max_cells: int = Field(100, ge=1, le=400, description="Cells one client may have waiting or running "
                                  "in its sweeps at once; a sweep past it is refused (field grid)")

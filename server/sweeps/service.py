@@ -16,9 +16,8 @@ over; the owner's last finished sweep too, so a finished map survives a reload),
 arriving. An owner not back within `resume_grace_s` (the session's own grace) is dropped.
 
 The runs never touch the event loop or the sessions' hosts: they run in gan_core's LocalPool, whose
-spawned workers run at nice +10 (gan_core.science.sweep.run.WORKER_NICE), so a live session keeps
-the CPU first; the pool starts with the first sweep (a second or a few: torch is imported once per
-worker) and stays warm. A thread per sweep only waits on the pool and hands results to `post`
+spawned workers run at nice 19 (SWEEP_NICE), so a live session keeps the CPU first; the pool starts
+with the first sweep (a second or a few: torch is imported once per worker) and stays warm. A thread per sweep only waits on the pool and hands results to `post`
 (thread-safe: the socket's Bridge.post). Everything a client may ask is checked before anything
 runs: a ConfigError names the field ("preset", "grid", "seeds", "steps", an axis path, or config.<path>
 for a bad base config) and why.
@@ -45,12 +44,16 @@ log = logging.getLogger(__name__)
 
 Post = Callable[[dict[str, Any]], None]
 CLOSE_JOIN_S = 10.0  # how long shutdown waits for each sweep thread (cancelled runs stop within 50 iterations)
+# The sweep workers' niceness: the lowest priority there is, so they run on the CPU the sessions leave.
+# At the CLI's 10, a page sweep took 0.3-0.5x of a playing session's iterations on a loaded 2-core
+# machine (bench/bench_sweep.py --live): weight 110 against a session's 1024 still shares its core.
+SWEEP_NICE = 19
 
 
 def make_pool(jobs: int) -> Any:
     from gan_core.science.sweep.pool import LocalPool  # spawns worker processes: only when a sweep asks
 
-    return LocalPool(jobs)
+    return LocalPool(jobs, nice=SWEEP_NICE)
 
 
 @dataclass

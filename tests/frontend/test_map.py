@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-WAIT_MS = 120_000  # sweep workers run at nice +10: on a loaded machine they wait for the CPU
+WAIT_MS = 120_000  # sweep workers run at nice 19: on a loaded machine they wait for the CPU
 
 
 def rgb(hex_color: str) -> list[int]:

@@ -126,22 +126,26 @@ def test_the_map_fills_in_hovers_opens_a_run_and_stops(lab_page, lab_url, open_l
     assert "the run in the lab now" in here and "R1 penalty γ = 1" in here
 
     # A map of the lab's experiment as edited (the clicked run: R1 1, D's step 0.5, not the preset's 0.3
-    # and 0.1): every cell starts from it. The page reloads while it runs: the map comes back and its
-    # cells go on arriving; reloaded again once it is done, the finished map is still there.
+    # and 0.1): every cell starts from it. Its second square trains 8 D steps per G step, so it is still
+    # running well after the first is done: the page reloads between the two, the map comes back with
+    # the finished square and the other one arrives; reloaded again once done, the map is still there.
+    page.click("[data-testid=pause]")  # the sweep's workers (nice 19) run on the CPU the lab leaves
+    page.wait_for_function(f"!{app}.running", timeout=WAIT_MS)
     page.click("[data-testid=map-this]")
-    fill_form(page, "@lab", [("optimizer_g.lr", "0.05,0.2")], seeds=1, steps=3000)
+    fill_form(page, "@lab", [("training.k_d", "1,8")], seeds=1, steps=800)
     page.click("[data-testid=map-run]")
-    page.wait_for_function(f"{app}.sweep.state === 'running'", timeout=WAIT_MS)
+    page.wait_for_function(f"{app}.sweep.state === 'running' && {app}.sweep.done === 1", timeout=WAIT_MS)
     sid = page.evaluate(f"{app}.sweep.id")
     base = page.evaluate(f"{app}.sweep.base")
     assert base["regularizers"]["r1"] == 1 and base["optimizer_d"]["lr"] == 0.5
     reload_lab(page, app)
-    first = page.evaluate(f"[{app}.sweep.id, {app}.sweep.state, {app}.sweep.done, {app}.sweep.open, {app}.sweep.base]")
-    assert first[0] == sid and first[1] == "running" and first[2] < 2 and first[3] and first[4] == base
+    first = page.evaluate(f"[{app}.sweep.id, {app}.sweep.state, {app}.sweep.cells, {app}.sweep.open, {app}.sweep.base]")
+    assert first[0] == sid and first[1] == "running" and first[3] and first[4] == base
+    assert first[2][0]["params"] == {"training.k_d": 1} and first[2][1] is None  # the finished square is back
     assert page.is_visible("[data-testid=map-panel]")
-    assert page.input_value("[data-testid=map-values-0]") == "0.05,0.2"  # the form that asked for it
-    page.wait_for_function(f"{app}.sweep.state === 'done'", timeout=WAIT_MS)
-    assert page.evaluate(f"{app}.sweep.cells.map(c => c.params['optimizer_g.lr'])") == [0.05, 0.2]
+    assert page.input_value("[data-testid=map-values-0]") == "1,8"  # the form that asked for it
+    page.wait_for_function(f"{app}.sweep.state === 'done'", timeout=WAIT_MS)  # the live one goes on
+    assert page.evaluate(f"{app}.sweep.cells.map(c => c.params['training.k_d'])") == [1, 8]
     reload_lab(page, app)
     page.wait_for_function(f"{app}.sweep.state === 'done'", timeout=WAIT_MS)
     assert page.evaluate(f"{app}.sweep.id") == sid and page.evaluate(f"{app}.sweep.cells.every(c => c)")
@@ -150,7 +154,7 @@ def test_the_map_fills_in_hovers_opens_a_run_and_stops(lab_page, lab_url, open_l
     box = page.locator("[data-testid=map-canvas]").bounding_box()
     centre = page.evaluate(f"{app}.mapView.cellCenter(1)")
     page.mouse.click(box["x"] + centre["x"], box["y"] + centre["y"])
-    page.wait_for_function(f"{app}.config.optimizer_g.lr === 0.2 && {app}.config.regularizers.r1 === 1"
+    page.wait_for_function(f"{app}.config.training.k_d === 8 && {app}.config.regularizers.r1 === 1"
                            f" && {app}.config.optimizer_d.lr === 0.5", timeout=WAIT_MS)
 
     # A phone-wide panel: the square's box goes under the map (not over its squares), inside the screen.

@@ -169,8 +169,9 @@ class SweepRequest(_Msg):
     """Start a stability map (docs/sweeps.md): the `toygan sweep` options, the grid items as the CLI's."""
 
     type: Literal["sweep"]
-    preset: str | None = Field(None, max_length=200, description="the preset the cells start from, or (with "
-                               "config) the base's origin; null with config: a person's own experiment")
+    # Always given (null only with config), so an old client's message without it still reads as missing.
+    preset: str | None = Field(max_length=200, description="the preset the cells start from, or (with config) "
+                               "the base's origin; null with config: a person's own experiment")
     config: dict[str, Any] | None = Field(None, description="the base config (the lab's current experiment), "
                                           "validated as a configure's; errors name config.<path>")
     grid: list[Annotated[str, Field(max_length=2000)]] = Field(min_length=1, max_length=2)

@@ -85,8 +85,7 @@ export function wireMap(app) {
     // A finger has no hover: its first tap on a square shows the square's box, the second opens it.
     if (e.pointerType !== "mouse" && app.sweep.hover !== index) {
       app.hoverCell(index);
-      const tip = $("map-tooltip");
-      if (tip.classList.contains("map-tip-below")) tip.scrollIntoView({ block: "nearest" });
+      $("map-tooltip").scrollIntoView({ block: "nearest" }); // under the map on a phone: bring it on screen
     } else app.openCell(index);
   });
   new ResizeObserver(() => app.sweep.open && app.paint("map")).observe(canvas);

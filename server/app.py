@@ -10,7 +10,9 @@ from collections.abc import AsyncIterator
 import torch
 from fastapi import FastAPI
 
+from gan_core.engine.snapshot import SnapshotOptions
 from server.classroom.hub import Classroom
+from server.sessions import budget
 from server.sessions.manager import SessionManager
 from server.settings import Settings
 from server.sweeps.service import SweepService
@@ -51,7 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.lag = LagProbe()
     app.state.guard = Guard(settings)
     app.add_middleware(HostCheck, guard=app.state.guard)  # DNS rebinding: a loopback lab answers its own names
-    app.state.sweeps = SweepService(settings)
+    # A sweep's base config (the lab's experiment) passes the session budget, as a configure of it would.
+    app.state.sweeps = SweepService(settings, check_base=lambda cfg: budget.check(cfg, SnapshotOptions(), settings))
     app.include_router(build_router())
     app.add_api_websocket_route("/ws", websocket_endpoint)
     mount(app)

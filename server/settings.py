@@ -57,7 +57,7 @@ class Settings(BaseSettings):
                                        "their hosts are also accepted as Host; '*': any Origin and Host")
     max_message_bytes: int = Field(256 * 1024, ge=1024, le=64 * 1024 * 1024,
                                    json_schema_extra={"doc_default": "256 KiB"}, description="Largest hello, "
-                                   "configure or draw message (a config or a 5,000-point drawing: ~100-200 KB); "
+                                   "configure, draw, branch or sweep message (a config or a 5,000-point drawing: ~100-200 KB); "
                                    "other messages 16 KiB, imports max_import_bytes; a larger one gets an error "
                                    "before it is parsed")
     max_import_bytes: int = Field(0, ge=0, le=1024 * 1024 * 1024,

@@ -74,11 +74,15 @@ class Running:
 
 
 class SweepService:
-    def __init__(self, settings: Settings, pool_factory: Callable[[int], Any] = make_pool):
+    def __init__(self, settings: Settings, pool_factory: Callable[[int], Any] = make_pool,
+                 check_base: Callable[[Any], None] = lambda cfg: None):
+        """`check_base(config)` raises a ConfigError for a base config a configure would refuse beyond
+        its validation (the server wires the session budget in: server.app)."""
         self.jobs = settings.sweep_jobs
         self.max_cells = settings.sweep_max_cells
         self.max_steps = settings.sweep_max_steps
         self.grace_s = settings.resume_grace_s
+        self.check_base = check_base
         self.pool_factory = pool_factory
         # Guards everything below (sweep threads, timers and the loop share it). Posting happens under
         # it too, so a replay on attach and a cell being posted never miss or repeat a cell.
@@ -103,8 +107,9 @@ class SweepService:
                               f"got {req.steps}", "steps")
         base = None
         if req.config is not None:
-            try:
+            try:  # as a configure is checked: valid, and within what one session may cost on this server
                 base = parse_config(req.config)
+                self.check_base(base)
             except ConfigError as exc:  # named as a configure's error, under the message's own field
                 raise ConfigError(f"config: {exc.message}", f"config.{exc.field}" if exc.field else "config") from None
         plan = plan_sweep(req.preset, req.grid, seeds=req.seeds, steps=req.steps, max_cells=self.max_cells, base=base)

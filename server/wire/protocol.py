@@ -29,7 +29,7 @@ MAX_ITERATION = 10**9  # iterations and branch ids a message may name
 # a set_view is ~150 bytes, a configure of one knob ~60.
 SMALL_MESSAGE_BYTES = 16 * 1024
 # Up to max_message_bytes (a config or a drawing); "import" up to max_import_bytes.
-BIG_TYPES = ("hello", "configure", "draw", "branch")
+BIG_TYPES = ("hello", "configure", "draw", "branch", "sweep")  # sweep: its base config may hold a drawing
 _TYPE_FIRST = re.compile(r'\s*\{\s*"type"\s*:\s*"([a-z_]{1,20})"')
 
 

@@ -12,8 +12,10 @@ from concurrent.futures import Future
 import pytest
 
 from gan_core.engine.config import ConfigError
+from gan_core.engine.snapshot import SnapshotOptions
 from gan_core.science.sweep import OUTCOMES
 from gan_core.science.sweep.work import execute
+from server.sessions import budget
 from server.settings import Settings
 from server.sweeps.service import SweepService
 from server.wire.protocol import SweepRequest
@@ -282,3 +284,13 @@ def test_a_bad_base_config_is_refused_naming_its_path(req, field, words):
     with pytest.raises(ConfigError) as exc:
         service().start(object(), req, Inbox().post)
     assert exc.value.field == field and words in exc.value.message
+
+
+def test_a_base_config_over_a_sessions_budget_is_refused_as_a_configure_would_be():
+    big = {"discriminator": {"width": 512, "depth": 6}, "training": {"batch_size": 2048, "k_d": 50}}
+    settings = Settings(sweep_jobs=1, sweep_max_cells=6, sweep_max_steps=500)
+    svc = SweepService(settings, pool_factory=InlineBackend,
+                       check_base=lambda cfg: budget.check(cfg, SnapshotOptions(), settings))
+    with pytest.raises(ConfigError) as exc:
+        svc.start(object(), request(config=big), Inbox().post)
+    assert exc.value.field.startswith("config.") and "budget" in exc.value.message and svc.running == {}

@@ -1,12 +1,13 @@
 // App's methods for the Map panel (the stability map): its form, starting and stopping a sweep,
 // hovering and opening a square. sweep.js has the rules; mappanel.js draws the panel. Mixed into
 // App's prototype (app.js): `this` is the App, the one store.
-import { EXAMPLES, cellPatch, representativeSeed, settingName, sweepRequest } from "./sweep.js";
+import { EXAMPLES, LAB, cellConfig, cellPatch, representativeSeed, settingName, sweepRequest } from "./sweep.js";
 
 export const MapActions = {
   toggleMap(open = !this.sweep.open) {
     this.sweep.open = open;
-    if (open && !this.sweep.axes.length && this.preset) this.sweep.form.preset = this.preset;
+    // Before any map: start from the lab's experiment (the preset itself while it is unedited).
+    if (open && !this.sweep.axes.length) this.sweep.form.preset = this.preset && !this.modified ? this.preset : LAB;
     this.paint("map");
     this.requestRender(); // the main view changed width
   },
@@ -32,7 +33,7 @@ export const MapActions = {
   startSweep() {
     let msg;
     try {
-      msg = sweepRequest(this.sweep.form);
+      msg = sweepRequest(this.sweep.form, { config: this.config, preset: this.preset });
     } catch (err) {
       this.sweep.message = err.message;
       this.paint("map");
@@ -48,13 +49,19 @@ export const MapActions = {
     this.socket.send(this.sweep.id ? { type: "sweep_cancel", id: this.sweep.id } : { type: "sweep_cancel" });
   },
 
+  shadeMap(metric) {
+    this.sweep.shade = metric;
+    this.paint("map");
+  },
+
   hoverCell(index) {
     if (index === this.sweep.hover) return;
     this.sweep.hover = index;
     this.paint("map");
   },
 
-  /** Open a finished square's run in the lab: its preset, its settings and the seed that ended like the square. */
+  /** Open a finished square's run in the lab: its preset (or the edited experiment the map started from),
+   * its settings and the seed that ended like the square. */
   openCell(index) {
     const cell = this.sweep.cells[index];
     if (!cell) {
@@ -63,10 +70,14 @@ export const MapActions = {
     }
     const seed = representativeSeed(cell);
     this.clearTraces();
-    this.preset = this.sweep.preset;
-    this.paint("preset");
-    this.socket.send({ type: "preset", name: this.sweep.preset });
-    this.socket.send({ type: "configure", patch: cellPatch(cell, seed) });
+    if (this.sweep.preset) {
+      this.preset = this.sweep.preset;
+      this.paint("preset");
+      this.socket.send({ type: "preset", name: this.sweep.preset });
+    }
+    // A map of the lab's own experiment: its whole base config, not the preset's, with the square's settings.
+    const patch = this.sweep.base ? cellConfig(this.sweep.base, cell, seed) : cellPatch(cell, seed);
+    this.socket.send({ type: "configure", patch });
     this.socket.send({ type: "reset", seed });
     this.socket.send({ type: "play" });
     const what = Object.entries(cell.params).map(([k, v]) => `${settingName(k)} = ${v}`).join(", ");

@@ -26,8 +26,8 @@ export const ServerEvents = {
       this.status.notice(reloaded ? `Resumed after the reload: the same session goes on${at}, curves and timeline kept.`
         : `Reconnected: the same session goes on${at}.`);
     }
-    if (this.sweep.state === "starting" || this.sweep.state === "running") {
-      // A sweep belongs to its connection: the server stopped it when the socket dropped.
+    if (!msg.resumed && (this.sweep.state === "starting" || this.sweep.state === "running")) {
+      // A sweep belongs to the session (a resumed one sends it again); this is a new session: it is gone.
       this.sweep.state = "stopped";
       this.sweep.message = `The connection dropped, so the map stopped after ${this.sweep.done} of ${this.sweep.total} squares.`;
       this.paint("map");

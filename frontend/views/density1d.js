@@ -4,6 +4,7 @@
 // an arrow with their count at the edge.
 import { COLORS, drawAxes, drawEmpty, fitCanvas, makeTransform } from "./canvas-util.js";
 import { countOff, drawOffView, Framer, lockFor, offView } from "./framing.js";
+import { dStarLegend } from "./dstar.js";
 import { surfaceRange } from "./samples2d.js";
 
 export class Density1DView {
@@ -94,19 +95,6 @@ export class Density1DView {
     }
     legend(ctx, box, rows);
   }
-}
-
-/**
- * The D* legend entry, named from the frame's d_optimal_kind (docs/protocol.md): which optimum the
- * dashed curve is, or why none is drawn (critic losses have no such optimum; some targets have no
- * density). The curve breaks where the server masked D* (NaN: too few samples to know q there).
- */
-export function dStarLegend(header, dOptimal) {
-  const kind = header.d_optimal_kind;
-  if (!dOptimal || !kind) return ["no D* for this loss or target", COLORS.dStar, [1, 3]];
-  const formula = kind === "(1-eps) p/(p+q)" ? "(1−ε) p/(p+q)" : kind;
-  const gaps = dOptimal.data.some((v) => !Number.isFinite(v));
-  return [`D* = ${formula}${gaps ? " (gaps: too few samples to know it)" : ""}`, COLORS.dStar, [6, 4]];
 }
 
 function path(ctx, T, xs, ys) {

@@ -2,8 +2,12 @@
 // trajectory in (theta, psi) space. Alternating steps circle the equilibrium (0, 0),
 // simultaneous ones spiral out, R1 spirals in: the oscillation becomes a picture.
 import { COLORS, drawAxes, drawEmpty, fitCanvas, makeTransform } from "./canvas-util.js";
+import { wrapWords } from "./dstar.js";
 
 const MAX_POINTS = 20000; // trajectory points kept; older halves are thinned
+// What the D* layer means here: a point target has no density, so there is no D* curve to draw;
+// the optimum is the equilibrium itself, where psi = 0 and D = 1/2 everywhere.
+export const DIRAC_D_STAR = "no D* curve: the target is a point (no density); at the equilibrium ψ = 0, D = ½";
 
 export class DiracView {
   constructor(canvas) {
@@ -60,7 +64,8 @@ export class DiracView {
     }
   }
 
-  render(frame) {
+  /** view: the App's view options; with the D* layer ticked the plot says why there is no D* curve. */
+  render(frame, view = null) {
     const { ctx, w, h } = fitCanvas(this.canvas);
     if (!frame || !frame.header.dirac) {
       drawEmpty(ctx, w, h, frame ? "Not a Dirac game: pick the Dirac preset" : "Waiting for the first frame…");
@@ -116,6 +121,10 @@ export class DiracView {
     ctx.fillText(`● equilibrium (${fmt(c)}, 0)`, box.left + 6, box.top + box.height - 34);
     ctx.fillStyle = COLORS.dCurve;
     ctx.fillText("● now", box.left + 6, box.top + box.height - 18);
+    if (view && view.layers && view.layers.dstar) {
+      ctx.fillStyle = COLORS.dStar;
+      wrapWords(ctx, DIRAC_D_STAR, box.width - 12).forEach((row, i) => ctx.fillText(row, box.left + 6, box.top + 36 + 15 * i));
+    }
   }
 }
 

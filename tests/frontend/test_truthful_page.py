@@ -50,17 +50,56 @@ def test_metric_chart_shows_both_mode_rules_and_js_but_a_dirac_game_only_its_dis
     assert got["dirac"] == [[L["equilibrium"], "y"]]
 
 
-@pytest.mark.parametrize("kind, data, want", [
-    ("p/(p+q)", [0.5, 0.5], "D* = p/(p+q)"),
-    ("p/(p+q)", [0.5, None], "D* = p/(p+q) (gaps: too few samples to know it)"),
-    ("(1-eps) p/(p+q)", [0.35, 0.35], "D* = (1−ε) p/(p+q)"),
-    (None, None, "no D* for this loss or target"),
+@pytest.mark.parametrize("d_kind, kind, data, want", [
+    ("probability", "p/(p+q)", [0.5, 0.5], "D* = p/(p+q)"),
+    ("probability", "p/(p+q)", [0.5, None], "D* = p/(p+q) (gaps: too few samples to know it)"),
+    ("probability", "(1-eps) p/(p+q)", [0.35, 0.35], "D* = (1−ε) p/(p+q)"),
+    ("score", None, None, "no D*: a critic's, margin or EBGAN loss has no optimum of the form p/(p+q)"),
+    ("probability", None, None, "no D*: this target has no density to compare with"),
 ])
-def test_the_d_star_legend_names_the_optimum_the_frame_drew(page, kind, data, want):
+def test_the_d_star_legend_names_the_optimum_the_frame_drew(page, d_kind, kind, data, want):
     arr = "undefined" if data is None else f"{{data: Float32Array.from({json.dumps(data)}, (v) => v ?? NaN)}}"
-    got = call(page, "views/density1d.js",
-               f"return m.dStarLegend({{d_optimal_kind: {json.dumps(kind)}}}, {arr})[0];")
-    assert got == want
+    header = json.dumps({"d_kind": d_kind, "d_optimal_kind": kind})
+    got = call(page, "views/dstar.js", f"return [m.dStarLegend({header}, {arr})[0], m.dStarLines2d({header}, {arr})];")
+    assert got[0] == want
+    # The 2D view says the same: the formula over its inset, for which losses, or why none is drawn.
+    two = got[1]
+    assert two["drawn"] == (kind is not None)
+    if kind is None:
+        assert two["title"] == "no D* drawn" and two["lines"] == [want.removeprefix("no D*: ")]
+    else:
+        assert two["title"] == "optimal D* = " + want.removeprefix("D* = ").removesuffix(" (gaps: too few samples to know it)")
+        assert ("loss" in two["lines"][0]) or ("label smoothing" in two["lines"][0])
+        assert ("blank: too few samples to know it" in two["lines"]) == (None in data)
+
+
+EVERYTHING_ON = {
+    "noise": {"dim": 2}, "training": {"unroll": 5},
+    "generator": {"kind": "mlp", "virtual_batch_norm": True, "vbn_reference": 64},
+    "discriminator": {"kind": "autoencoder", "depth": 1, "width": 64, "code": 1},
+    "objective": {"name": "ebgan", "margin": 1.0, "pull_away": 0.1},
+    "regularizers": {"instance_noise": 0.1, "instance_noise_anneal": 500, "label_smoothing": 0.2, "r1": 0.3,
+                     "gradient_penalty": 2, "feature_matching": 0.5},
+}
+
+
+def test_the_model_strip_names_each_stabilizer_in_the_box_it_acts_on(page):
+    got = call(page, "views/model.js", f"""
+        const on = {json.dumps(EVERYTHING_ON)};
+        return [m.stabilizers(on),
+                m.stabilizers({{...on, discriminator: {{kind: 'mlp', spectral_norm: true, minibatch_kernels: 8}},
+                               objective: {{name: 'wgan-gp', gp_weight: 10}}}}),
+                m.stabilizers({{training: {{unroll: 0}}, regularizers: {{}}, objective: {{name: 'minimax'}},
+                               generator: {{kind: 'affine'}}, discriminator: {{kind: 'mlp'}}}})];""")
+    ebgan, critic, plain = got
+    assert ebgan["generator"] == ["virtual batch norm (reference 64)"]
+    assert ebgan["samples"] == ["instance noise std 0.1, fading over 500 its"]
+    assert ebgan["discriminator"] == ["EBGAN: energy = reconstruction error"]
+    assert ebgan["loss"] == ["gradient penalty 2", "R1 γ 0.3", "label smoothing ε 0.2", "feature matching 0.5",
+                             "margin m 1", "pull-away 0.1", "unrolled 5 D steps"]
+    assert critic["discriminator"] == ["spectral norm", "minibatch discrimination (8 kernels)"]
+    assert critic["loss"][0] == "gradient penalty λ 10"
+    assert all(v == [] for v in plain.values()), plain
 
 
 def wait_preset(page, name: str):
@@ -115,3 +154,31 @@ def test_a_long_preset_states_the_wait_left_at_the_measured_speed(page):
     assert got[0] == "11,000 its: ≈ 12 min left"
     assert got[1] == "" and got[3] == ""  # paused; no preset
     assert got[2] == "11,000 its: < 1 min left"
+
+
+def wait_text(page, testid: str, text: str):
+    # The strip follows the new preset's config, which may arrive after the preset's name.
+    page.wait_for_function(f"document.querySelector('[data-testid={testid}]').textContent === {json.dumps(text)}",
+                           timeout=30000)
+
+
+def d_star_note(page, js_condition: str):
+    page.evaluate("window.__toygan.socket.send({type: 'step', n: 10})")
+    page.wait_for_function(f"(() => {{ const n = window.__toygan.views['2d'].dStarNote; return n && {js_condition}; }})()",
+                           timeout=60000)
+    return page.evaluate("window.__toygan.views['2d'].dStarNote")
+
+
+def test_the_strip_shows_a_presets_stabilizers_and_the_2d_view_says_what_its_d_star_is(page):
+    wait_preset(page, "ring-minibatch-discrimination")
+    wait_text(page, "model-discriminator-extras", "+ minibatch discrimination (8 kernels)")
+    assert page.locator("[data-testid=model-loss-extras]").is_hidden()  # nothing acts on the loss here
+    page.check("[data-testid=layer-dstar]")
+    note = d_star_note(page, "n.drawn")
+    assert note["title"] == "optimal D* = p/(p+q)" and "logistic" in note["lines"][0]
+    wait_preset(page, "ring-wgan-gp")
+    wait_text(page, "model-loss-extras", "+ gradient penalty λ 0.1")  # the paper's toy weight
+    note = d_star_note(page, "!n.drawn")
+    assert note["title"] == "no D* drawn" and "critic" in note["lines"][0]
+    page.uncheck("[data-testid=layer-dstar]")
+    assert page.errors == []

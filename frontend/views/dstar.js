@@ -35,13 +35,19 @@ export function dStarLegend(header, dOptimal) {
   return [`D* = ${w.formula}${w.gaps ? " (gaps: too few samples to know it)" : ""}`, COLORS.dStar, [6, 4]];
 }
 
-/** The 2D view's lines: a title over the inset and what the inset and the dashed contour are. */
+/**
+ * The 2D view's words: a title over the inset, lines under it (for which losses; where it is
+ * blank), and `short`, the lines for a canvas too small for them (a phone).
+ */
 export function dStarLines2d(header, dOptimal) {
   const w = dStarWords(header, dOptimal);
-  if (!w.drawn) return { drawn: false, title: "no D* drawn", lines: [w.why] };
+  if (!w.drawn) {
+    const short = header.d_kind === "score" ? "none for this loss" : "no density here";
+    return { drawn: false, title: "no D* drawn", lines: [w.why], short: [short] };
+  }
   const lines = [w.why];
   if (w.gaps) lines.push("blank: too few samples to know it");
-  return { drawn: true, title: `optimal D* = ${w.formula}`, lines };
+  return { drawn: true, title: `optimal D* = ${w.formula}`, lines, short: w.gaps ? ["blank: too few samples"] : [] };
 }
 
 /** Words wrapped to `width` px in ctx's font. */

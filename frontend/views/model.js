@@ -118,6 +118,7 @@ export class ModelView {
       b.detail.textContent = detail;
       b.extras.textContent = extra[stage].map((e) => `+ ${e}`).join("\n");
       b.extras.hidden = extra[stage].length === 0;
+      b.box.classList.toggle("has-extras", extra[stage].length > 0); // wider: its lines need the room
       const more = extra[stage].length ? `; ${extra[stage].join(", ")}` : "";
       b.box.title = `${full || detail}${more}. Click for its settings.`;
     };

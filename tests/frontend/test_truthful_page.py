@@ -67,6 +67,7 @@ def test_the_d_star_legend_names_the_optimum_the_frame_drew(page, d_kind, kind, 
     assert two["drawn"] == (kind is not None)
     if kind is None:
         assert two["title"] == "no D* drawn" and two["lines"] == [want.removeprefix("no D*: ")]
+        assert two["short"] == ["none for this loss" if d_kind == "score" else "no density here"]  # a phone's
     else:
         assert two["title"] == "optimal D* = " + want.removeprefix("D* = ").removesuffix(" (gaps: too few samples to know it)")
         assert ("loss" in two["lines"][0]) or ("label smoothing" in two["lines"][0])

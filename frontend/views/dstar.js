@@ -31,7 +31,9 @@ export function dStarWords(header, dOptimal) {
 /** The 1D view's legend entry [text, colour, dash]: the dashed curve's formula, or why there is none. */
 export function dStarLegend(header, dOptimal) {
   const w = dStarWords(header, dOptimal);
-  if (!w.drawn) return [`no D*: ${w.why}`, COLORS.dStar, [1, 3]];
+  // Short: the 1D legend is one line per entry, and a phone's is ~50 characters wide.
+  if (!w.drawn) return [header.d_kind === "score" ? "no D*: a critic's loss has no p/(p+q) optimum"
+    : "no D*: this target has no density", COLORS.dStar, [1, 3]];
   return [`D* = ${w.formula}${w.gaps ? " (gaps: too few samples to know it)" : ""}`, COLORS.dStar, [6, 4]];
 }
 

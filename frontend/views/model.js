@@ -50,7 +50,7 @@ export function stabilizers(config) {
     const fade = r.instance_noise_anneal > 0 ? `, fading over ${r.instance_noise_anneal} its` : "";
     out.samples.push(`instance noise std ${r.instance_noise}${fade}`);
   }
-  if (d.kind === "autoencoder") out.discriminator.push("EBGAN: energy = reconstruction error");
+  if (d.kind === "autoencoder") out.discriminator.push("EBGAN energy");
   if (d.spectral_norm) out.discriminator.push("spectral norm");
   if (d.minibatch_kernels > 0) out.discriminator.push(`minibatch discrimination (${d.minibatch_kernels} kernels)`);
   if (d.batch_norm) out.discriminator.push("batch norm");

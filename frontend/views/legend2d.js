@@ -4,7 +4,7 @@
 // projector), where the plot then takes the canvas's whole width.
 import { COLORS, lutCss } from "./canvas-util.js";
 
-const LEGEND_W = 84; // px reserved right of the plot for the legend beside it
+export const LEGEND_W = 84; // px reserved right of the plot for the legend beside it
 const BESIDE_H = 36; // px reserved under the plot beside-wise: the x axis' tick labels, a margin
 const UNDER_H = 84; // px under the plot when the legend goes there: tick labels, the bar, two rows of marks
 const AXIS_W = 48; // px for the y axis' tick labels (left) and a margin (right)

@@ -6,7 +6,8 @@
 // arrow with their count at the edge.
 import { COLORS, divergingLut, drawAxes, drawEmpty, fitCanvas, makeTransform } from "./canvas-util.js";
 import { countOff, drawOffView, Framer, lockFor, offView } from "./framing.js";
-import { drawLegend, plotLayout } from "./legend2d.js";
+import { dStarLines2d, wrapWords } from "./dstar.js";
+import { drawLegend, LEGEND_W, plotLayout } from "./legend2d.js";
 
 const ARROW_FRACTION = 0.06; // the 95th-percentile arrow is this fraction of the plot width
 
@@ -21,6 +22,7 @@ export class Samples2DView {
     this.lut = divergingLut(255);
     this.surface = document.createElement("canvas"); // gx x gy image of D, upscaled on draw
     this.inset = document.createElement("canvas"); // the same for D*
+    this.dStarNote = null; // what the D* legend said last ({drawn, title, lines, short}; null: D* not ticked)
   }
 
   /** trail: the App's PointTrail (the generator point's path), drawn when it has one. */
@@ -77,9 +79,11 @@ export class Samples2DView {
     drawAxes(ctx, T);
     const legendBottom = drawLegend(ctx, this.lut, box, range, header.d_kind, layers, {
       optimal: Boolean(arrays.d_optimal), path: Boolean(path) }, under);
-    // D* goes beside the plot, under the legend, so it never hides samples (with the legend under the
-    // plot there is no room beside it: D*'s contour on the plot stays).
-    if (!under && layers.dstar && arrays.d_optimal) this.drawInset(ctx, T, arrays, w, h, legendBottom);
+    // D* goes beside the plot, so it never hides samples, with words saying what it is or why none
+    // is drawn (with the legend under the plot there is no room for the inset: the words go under the
+    // legend, and D*'s contour on the plot stays).
+    this.dStarNote = layers.dstar ? dStarLines2d(header, arrays.d_optimal) : null;
+    if (this.dStarNote) this.drawDStar(ctx, T, arrays, w, h, legendBottom, this.dStarNote, under);
   }
 
   drawSurface(ctx, T, arrays, surf, range, target) {
@@ -97,9 +101,14 @@ export class Samples2DView {
     for (let r = 0; r < gy; r++) {
       const row = (gy - 1 - r) * gx; // image rows run top-down; grid rows run up in y
       for (let c = 0; c < gx; c++) {
-        let i = Math.round((data[r * gx + c] - range.lo) * scale);
-        i = (i < 0 ? 0 : i > 255 ? 255 : i) * 4;
+        const v = data[r * gx + c];
         const o = (row + c) * 4;
+        if (!Number.isFinite(v)) {
+          px[o + 3] = 0; // masked (D* where neither density is known): left empty, not painted black
+          continue;
+        }
+        let i = Math.round((v - range.lo) * scale);
+        i = (i < 0 ? 0 : i > 255 ? 255 : i) * 4;
         px[o] = lut[i];
         px[o + 1] = lut[i + 1];
         px[o + 2] = lut[i + 2];
@@ -117,28 +126,56 @@ export class Samples2DView {
     ctx.drawImage(target, x0, y0, T.px(gxs[gx - 1] + hx) - x0, T.py(gys[0] - hy) - y0);
   }
 
-  drawInset(ctx, T, arrays, w, h, top) {
+  /**
+   * The D* inset (a heatmap of D* over the same window) with its title above and its lines below:
+   * in a column of its own right of the legend where the canvas is wide enough, else under the
+   * legend; with the legend `under` the plot, only the words, under it.
+   */
+  drawDStar(ctx, T, arrays, w, h, legendBottom, note, under) {
     const { box } = T;
-    const left = box.left + box.width + 10;
-    const s = Math.min(w - left - 4, h - top - 22, 200);
-    if (s < 40) return;
-    const ib = { left, top: top + 16, width: s, height: s };
-    const IT = makeTransform(ib, T.x0, T.x1, T.y0, T.y1);
-    ctx.save();
-    ctx.fillStyle = "#fff";
-    ctx.fillRect(ib.left, ib.top, s, s);
-    ctx.beginPath();
-    ctx.rect(ib.left, ib.top, s, s);
-    ctx.clip();
-    this.drawSurface(ctx, IT, arrays, arrays.d_optimal, { lo: 0, hi: 1, mid: 0.5 }, this.inset);
-    ctx.restore();
-    ctx.strokeStyle = COLORS.dStar;
-    ctx.strokeRect(ib.left, ib.top, s, s);
-    ctx.fillStyle = COLORS.dStar;
+    const besideLegend = box.left + box.width + 10 + LEGEND_W;
+    const wide = !under && w - besideLegend - 4 >= 120;
+    const left = under ? box.left : wide ? besideLegend : box.left + box.width + 10;
+    const top = wide ? box.top : legendBottom;
+    const width = Math.min(w - left - 4, under ? box.width : 200);
+    if (width < 40) return;
     ctx.font = "11px system-ui, sans-serif";
     ctx.textAlign = "left";
     ctx.textBaseline = "bottom";
-    ctx.fillText("optimal D*", ib.left, ib.top - 2);
+    ctx.fillStyle = COLORS.dStar;
+    const room = (lines) => lines.flatMap((l) => wrapWords(ctx, l, width));
+    const title = room([note.title]);
+    let rows = room(note.lines);
+    const drawn = note.drawn && !under;
+    const inset = (n) => (drawn ? Math.min(width, h - top - 24 - 13 * (n + title.length - 1)) : 0);
+    // Too little height for the inset and every line, or for the lines alone: the short words.
+    if ((drawn && inset(rows.length) < 40) || (!drawn && top + 18 + 13 * (rows.length + title.length) > h)) {
+      rows = room(note.short);
+    }
+    const s = inset(rows.length);
+    title.forEach((row, i) => ctx.fillText(row, left, top + 14 + 13 * i));
+    let y = top + 16 + 13 * (title.length - 1);
+    if (drawn && s >= 40) {
+      const ib = { left, top: y, width: s, height: s };
+      const IT = makeTransform(ib, T.x0, T.x1, T.y0, T.y1);
+      ctx.save();
+      ctx.fillStyle = "#fff";
+      ctx.fillRect(ib.left, ib.top, s, s);
+      ctx.beginPath();
+      ctx.rect(ib.left, ib.top, s, s);
+      ctx.clip();
+      this.drawSurface(ctx, IT, arrays, arrays.d_optimal, { lo: 0, hi: 1, mid: 0.5 }, this.inset);
+      ctx.restore();
+      ctx.strokeStyle = COLORS.dStar;
+      ctx.strokeRect(ib.left, ib.top, s, s);
+      y += s + 2;
+    }
+    ctx.fillStyle = "#333";
+    for (const row of rows) {
+      y += 13;
+      if (y > h - 1) break;
+      ctx.fillText(row, left, y);
+    }
   }
 }
 

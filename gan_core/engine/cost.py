@@ -115,6 +115,7 @@ class Workload:
     d_batch_norm: bool = False
     d_dropout: bool = False
     spectral_norm: bool = False
+    minibatch: int = 0  # minibatch discrimination's kernels x values per kernel (0: off)
     batch: int = 256
     k_d: int = 1
     k_g: int = 1
@@ -154,6 +155,7 @@ def workload(cfg: Any) -> Workload:
         d_kind=d.kind, d_depth=_get(d, "depth", 0), d_width=_get(d, "width", 0),
         d_batch_norm=bool(_get(d, "batch_norm", False)), d_dropout=_get(d, "dropout", 0.0) > 0,
         spectral_norm=bool(_get(d, "spectral_norm", False)),
+        minibatch=_get(d, "minibatch_kernels", 0) * _get(d, "minibatch_kernel_dim", 0),
         batch=tr.batch_size, k_d=tr.k_d, k_g=tr.k_g, unroll=tr.unroll, simultaneous=tr.update == "simultaneous",
         penalties=int(gp) + (_get(r, "r1", 0.0) > 0) + (_get(r, "dragan", 0.0) > 0),
         consensus=_get(r, "consensus", 0.0) > 0, historical=_get(r, "historical_averaging", 0.0) > 0,
@@ -203,6 +205,11 @@ def forward(w: Workload, net: str, n: int) -> Cost:
         flops, moved, ops = flops + 8 * per_unit, moved + 2 * FLOAT * per_unit, ops + 4 * len(hidden)
     if drop:  # a mask drawn per unit, then a multiply
         flops, moved, ops = flops + 4 * per_unit, moved + 2 * FLOAT * per_unit, ops + 4 * len(hidden)
+    if net == "d" and w.minibatch:
+        # Each row against a batch's rows (training: its own batch; a frame's surface: a reference
+        # batch as large): a (n, batch, kernels x values) difference, its abs and its sum.
+        pairs = n * w.batch * w.minibatch
+        flops, moved, ops = flops + 4 * pairs, moved + 3 * FLOAT * pairs, ops + 6
     if net == "d" and w.spectral_norm:  # one power iteration per layer: two matrix-vector products
         flops += sum(4 * a * b for a, b in ls)
         moved += FLOAT * sum(2 * a * b for a, b in ls)

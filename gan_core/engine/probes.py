@@ -227,7 +227,7 @@ def take_snapshot(t: Observed, opts: SnapshotOptions) -> Snapshot:
             n_grid = len(pts) if fresh_surface else 0
             if D is not t.D and fresh_surface:
                 # Rows interact: the grid is read against generated samples, the real set on its own.
-                raw = torch.cat([batch_layers.surface(t.D, pts, fake), D(real)])
+                raw = torch.cat([batch_layers.surface(t.D, pts, fake, t.plan.batch), D(real)])
             else:
                 # One pass of D over the grid and the real samples (rows do not interact in eval mode);
                 # without the surface, over the real samples only, and only for the metrics' D mean.

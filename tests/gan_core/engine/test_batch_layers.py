@@ -46,6 +46,18 @@ def test_similarity_against_a_reference_takes_every_reference_row():
     assert torch.allclose(minibatch_similarity(m, ref), want, atol=1e-6)
 
 
+@pytest.mark.parametrize("with_reference", [False, True])
+def test_the_frames_fast_path_gives_the_training_paths_numbers(with_reference):
+    # A frame reads D with nothing to differentiate (cdist); training with a gradient (plain
+    # differences, twice differentiable): the same similarities.
+    m = torch.randn(40, 5, 3, generator=_gen(7))
+    ref = torch.randn(16, 5, 3, generator=_gen(8)) if with_reference else None
+    fast = minibatch_similarity(m, ref)
+    slow = minibatch_similarity(m.clone().requires_grad_(True), ref)
+    assert slow.requires_grad and not fast.requires_grad
+    assert torch.allclose(fast, slow.detach(), atol=1e-6)
+
+
 def test_a_lone_row_has_no_others_to_compare_with():
     assert minibatch_similarity(torch.ones(1, 3, 2)).tolist() == [[0.0, 0.0, 0.0]]
 
@@ -104,6 +116,10 @@ def test_the_surface_compares_each_point_with_the_first_generated_samples():
         ref = fake[:SURFACE_REFERENCE]
         for i in range(len(points)):  # each point alone: its value does not depend on the other points
             assert torch.allclose(got[i], d(points[i:i + 1], reference=ref)[0], atol=1e-6)
+        # A training batch of 16 compares a sample with 15 others: the surface's reference is 16.
+        small = surface(d, points, fake, batch=16)
+        assert torch.allclose(small[0], d(points[:1], reference=fake[:16])[0], atol=1e-6)
+        assert not torch.allclose(small[0], got[0], atol=1e-6)
         # By hand for point 0: the hidden features, the kernels' mean similarity with the reference's.
         h, hr = d.net[:-1](points[:1]), d.net[:-1](ref)
         layer = d.minibatch

@@ -42,6 +42,10 @@ def test_extra_layers_cost_what_they_say():
     assert sn.flops - plain.flops == 4 * (2 * 4 + 4 * 1)  # two matrix-vector products per layer
     bn = cost.forward(replace(TINY, d_batch_norm=True), "d", 3)
     assert bn.flops - plain.flops == 8 * 3 * 4  # 8 per hidden unit and row
+    # Minibatch discrimination (8 kernels x 4 values): each of 5 rows against a batch of 3 rows.
+    mbd = cost.forward(replace(TINY, minibatch=32), "d", 5)
+    five = cost.forward(TINY, "d", 5)
+    assert mbd.flops - five.flops == 4 * 5 * 3 * 32 and mbd.bytes - five.bytes == 3 * 4 * 5 * 3 * 32
 
 
 def test_an_optimizer_step_by_hand():
@@ -96,6 +100,9 @@ def test_the_workload_of_configs():
                                         "discriminator": {"kind": "linear"}}))
     assert dirac.g_kind == "point" and dirac.dim == 1 and not dirac.has_density
     assert cost.workload(parse_config({})) == cost.Workload(noise_dim=2)  # the defaults agree
+    mbd = cost.workload(parse_config({"discriminator": {"minibatch_kernels": 8, "minibatch_kernel_dim": 4},
+                                      "training": {"batch_size": 64}}))
+    assert mbd.minibatch == 32
 
 
 def test_state_export_and_transfer():

@@ -137,9 +137,11 @@ def test_the_minibatch_surface_is_d_on_each_point_against_the_frames_generated_b
     s = t.snapshot(SnapshotOptions(samples=200, grid=12))
     with torch.no_grad():
         pts = torch.tensor([[x, y] for y in s.grid_y for x in s.grid_x])
-        want = batch_layers.surface(t.D, pts, torch.as_tensor(s.fake)).reshape(12, 12)
-        # One grid point alone, against the same generated batch: the same value (points never interact).
-        alone = t.D(pts[5:6], reference=torch.as_tensor(s.fake))
+        want = batch_layers.surface(t.D, pts, torch.as_tensor(s.fake), t.plan.batch).reshape(12, 12)
+        # One grid point alone, against the same generated batch (as large as a training batch: the
+        # batch a generator update is judged in): the same value (points never interact).
+        ref = torch.as_tensor(s.fake)[:batch_layers.surface_reference(t.plan.batch)]
+        alone = t.D(pts[5:6], reference=ref)
     assert torch.allclose(torch.as_tensor(s.d_surface), torch.sigmoid(want), atol=1e-5)
     assert s.d_surface.reshape(-1)[5] == pytest.approx(torch.sigmoid(alone).item(), abs=1e-5)
     # The same frame twice: the same picture.

@@ -221,8 +221,11 @@ def test_the_its_readout_does_not_move_the_header(lab_page, open_lab, lab_url, w
         # A laptop and a projector: the header is one row (its height is one row's, while the rate and
         # the wait for a preset's full run show too); the view bar takes two rows at most on the laptop
         # (what shows and how fast; the layers) and one on the projector.
-        page.evaluate("(() => { const app = window.__toygan; app.running = true; app.its = 12345; app.paint('counter'); })()")
-        assert page.inner_text("[data-testid=preset-wait]").endswith("min left")
+        # Set again at each poll: the preset's name and the server's status (paused) may still arrive
+        # after the page opened, and either repaints the counter.
+        page.wait_for_function("(() => { const app = window.__toygan; app.running = true; app.its = 12345;"
+                               " app.paint('counter'); return document.querySelector('[data-testid=preset-wait]')"
+                               ".textContent.endsWith('min left'); })()", timeout=30000)
         for size, view_rows in [((1280, 800), 2), ((1920, 1080), 1)]:
             page.set_viewport_size({"width": size[0], "height": size[1]})
             page.wait_for_timeout(100)

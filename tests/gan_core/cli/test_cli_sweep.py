@@ -97,7 +97,10 @@ def test_ctrl_c_cancels_the_runs_and_exits_130():
     cmd = [sys.executable, "-m", "gan_core", "sweep", "--preset", "dirac-r1", "--grid", "regularizers.r1=0,1",
            "--seeds", "2", "--steps", "900000", "--jobs", "2", "--json"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A session of its own: if the test fails, the whole group (the CLI and its sweep workers, each
+    # with minutes of runs left) is killed, never left to load the machine for the tests after it.
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     try:
         header = proc.stdout.readline()  # printed once the workers are up
         assert header.startswith("sweep dirac-r1: 2 cells"), header + proc.stderr.read()
@@ -106,7 +109,8 @@ def test_ctrl_c_cancels_the_runs_and_exits_130():
         out, err = proc.communicate(timeout=120)  # minutes of runs left: only a cancel ends this in time
     finally:
         if proc.poll() is None:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
     assert proc.returncode == 130, err
     res = json.loads(out.strip().splitlines()[-1])
     assert res["cancelled"] is True and res["cells"] == []

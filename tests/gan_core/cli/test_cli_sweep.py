@@ -100,7 +100,10 @@ def test_ctrl_c_cancels_the_runs_and_exits_130():
     # A session of its own: if the test fails, the whole group (the CLI and its sweep workers, each
     # with minutes of runs left) is killed, never left to load the machine for the tests after it.
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True,
+                            # A terminal's Ctrl-C reaches a foreground process whose SIGINT is not
+                            # ignored; a runner started in the background may pass on SIG_IGN.
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         header = proc.stdout.readline()  # printed once the workers are up
         assert header.startswith("sweep dirac-r1: 2 cells"), header + proc.stderr.read()

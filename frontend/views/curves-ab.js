@@ -19,6 +19,7 @@ export class CompareCurves {
     this.lastDraw = 0;
     this.drawn = null;
     this.pending = null;
+    this.asked = null;
   }
 
   /** Draw next time, even without new data (the single run's charts were shown meanwhile). */
@@ -34,9 +35,10 @@ export class CompareCurves {
     if (key === this.drawn) return;
     const wait = THROTTLE_MS - (performance.now() - this.lastDraw);
     if (wait > 0) {
+      this.asked = [a, b, logx, dirac]; // the timer draws the last asked-for state (as CurvesView)
       if (!this.pending) this.pending = setTimeout(() => {
         this.pending = null;
-        this.update(a, b, logx, dirac);
+        this.update(...this.asked);
       }, wait);
       return;
     }

@@ -70,6 +70,7 @@ export class CurvesView {
     this.lastDraw = 0;
     this.drawnKey = null;
     this.pending = null;
+    this.asked = null; // [history, view, dirac] of the last update() the pending timer will draw
     this.clipped = { loss: false, metric: false }; // whether a spike is cut off (tests read it)
     this.notes = new Map(); // div -> its chart's notes (kept when the marker moves)
     this.marked = null; // the iteration marked (null: none)
@@ -98,9 +99,13 @@ export class CurvesView {
     if (key === this.drawnKey) return;
     const wait = THROTTLE_MS - (performance.now() - this.lastDraw);
     if (wait > 0) {
+      // The timer draws what was asked for last, not first: a preset switched within the wait (a
+      // Dirac game after a density target) must not be drawn with the old target's traces, which a
+      // paused session would then show until its next frame.
+      this.asked = [history, view, dirac];
       if (!this.pending) this.pending = setTimeout(() => {
         this.pending = null;
-        this.update(history, view, this.marked, dirac);
+        this.update(this.asked[0], this.asked[1], this.marked, this.asked[2]);
       }, wait);
       return;
     }

@@ -26,10 +26,13 @@ playing the default experiment; its frames/s and it/s are measured alone and bes
 sweep (a 7x7 gaussian-1d map over the websocket, as the Map panel asks), in alternating rounds so a
 change in the machine's load weighs on both; printed: the medians, the ratio beside / alone, and the
 frames/s beside against the server's shared_fps (goal >= 1.0x). The sweep's pool is warmed first (a
-tiny sweep), so the rounds measure a sweep at work, not the workers starting.
+tiny sweep), so the rounds measure a sweep at work, not the workers starting. It also prints the page's
+first cell ("the first cell appears in the page within 3 s"): on the fresh server, from Run to the
+first square of a page that opened its Map panel --think seconds before (the workers start on the
+open), and on the warm pool beside the playing session in each round.
 
 Usage: python bench/bench_sweep.py [--jobs N] [--seeds 3] [--steps 800] [--per-run]
-       python bench/bench_sweep.py --live [--rounds 3] [--seconds 8]
+       python bench/bench_sweep.py --live [--rounds 3] [--seconds 8] [--think 5]
 """
 
 from __future__ import annotations
@@ -89,13 +92,20 @@ def sweep(plan: SweepPlan, jobs: int, nice: int) -> dict[str, float]:
             "first_warm": first - warm}
 
 
-async def sweeping(port: int, started: asyncio.Event, stop: asyncio.Event, grid: list[str], steps: int) -> int:
-    """A page's sweep over the websocket, running until `stop` (then cancelled); returns the cells it got."""
+async def sweeping(port: int, started: asyncio.Event, stop: asyncio.Event, grid: list[str], steps: int,
+                   first: list[float] | None = None, think: float = 0.0) -> int:
+    """A page's sweep over the websocket, running until `stop` (then cancelled); returns the cells it got.
+    `think` > 0: the page opens its Map panel (sweep_prepare) that many seconds before it asks for the map.
+    `first` gets the seconds from the ask to the first cell."""
     import websockets
 
     cells = 0
     async with websockets.connect(f"ws://127.0.0.1:{port}/ws", max_size=2**24) as ws:
         await ws.send(json.dumps({"type": "hello"}))
+        if think > 0:
+            await ws.send(json.dumps({"type": "sweep_prepare"}))
+            await asyncio.sleep(think)
+        asked = time.perf_counter()
         await ws.send(json.dumps({"type": "sweep", "preset": "gaussian-1d", "grid": grid, "seeds": 2, "steps": steps}))
         while not stop.is_set():
             try:
@@ -111,20 +121,23 @@ async def sweeping(port: int, started: asyncio.Event, stop: asyncio.Event, grid:
                 started.set()
             elif msg["type"] == "sweep_cell":
                 cells += 1
+                if cells == 1 and first is not None:
+                    first.append(time.perf_counter() - asked)
             elif msg["type"] == "sweep_done":
                 break
         await ws.send(json.dumps({"type": "sweep_cancel"}))
     return cells
 
 
-async def live_round(port: int, seconds: float, beside: bool) -> tuple[float, float, int]:
-    """(frames/s, it/s, cells the sweep finished meanwhile) of one live session, alone or beside a sweep."""
+async def live_round(port: int, seconds: float, beside: bool, first: list[float]) -> tuple[float, float, int]:
+    """(frames/s, it/s, cells the sweep finished meanwhile) of one live session, alone or beside a sweep
+    (the seconds to its first cell appended to `first`)."""
     from bench_server import Client  # bench/ is this script's folder: its loopback client
 
     started, stop = asyncio.Event(), asyncio.Event()
     task = None
     if beside:
-        task = asyncio.create_task(sweeping(port, started, stop, GRID, 800))
+        task = asyncio.create_task(sweeping(port, started, stop, GRID, 800, first))
         await asyncio.wait_for(started.wait(), 60)
     c = Client(port)
     await c.run(seconds, warmup=2.0)
@@ -133,7 +146,7 @@ async def live_round(port: int, seconds: float, beside: bool) -> tuple[float, fl
     return c.fps, c.frame_its, cells
 
 
-def live(rounds: int, seconds: float) -> None:
+def live(rounds: int, seconds: float, think: float) -> None:
     from bench_server import free_port, healthz, start_server
 
     port = free_port()
@@ -142,12 +155,18 @@ def live(rounds: int, seconds: float) -> None:
         shared = Settings().shared_fps
         print(f"server on :{port}, {healthz(port)['workers']['configured']} session hosts, sweep pool "
               f"{Settings().sweep_jobs} workers at nice {SWEEP_NICE}; shared_fps {shared:g}", flush=True)
+        # The page's first map on a fresh server: the Map panel opened `think` s before Run (the pool
+        # starts on the open and warms while the person picks the settings).
+        first_open: list[float] = []
+        asyncio.run(first_map(port, think, first_open))
+        print(f"[{load()}] a fresh server, the Map panel opened {think:g} s before Run: the page's first cell "
+              f"after {first_open[0]:.2f} s (goal <= 3 s)", flush=True)
         print(f"[{load()}] warming the sweep pool (a tiny sweep) ...", flush=True)
         asyncio.run(warm(port))
-        alone, beside = [], []
+        alone, beside, first = [], [], []
         for r in range(rounds):
             for kind, out in (("alone", alone), ("beside a sweep", beside)):
-                fps, its, cells = asyncio.run(live_round(port, seconds, out is beside))
+                fps, its, cells = asyncio.run(live_round(port, seconds, out is beside, first))
                 out.append((fps, its))
                 extra = f", the sweep finished {cells} cells meanwhile" if out is beside else ""
                 print(f"[{load()}] round {r + 1}, {kind}: {fps:.1f} frames/s, {its:.0f} it/s{extra}", flush=True)
@@ -157,9 +176,26 @@ def live(rounds: int, seconds: float) -> None:
         print(f"live session, median of {rounds} rounds: alone {fa:.1f} frames/s {ia:.0f} it/s; beside a page sweep "
               f"{fb:.1f} frames/s {ib:.0f} it/s; beside / alone: frames {fb / fa:.2f}x, iterations {ib / ia:.2f}x; "
               f"frames/s beside / shared_fps ({shared:g}): {fb / shared:.2f}x (goal >= 1.0x)")
+        print(f"first cell of the page's map on the warm pool, beside the playing session: median "
+              f"{statistics.median(first):.2f} s (max {max(first):.2f} s; goal <= 3 s); on a fresh server with the "
+              f"Map panel opened {think:g} s before Run: {first_open[0]:.2f} s")
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+async def first_map(port: int, think: float, first: list[float]) -> None:
+    """Open the Map panel, ask for the 7x7 map `think` seconds later, stop at its first cell."""
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def stop_at_first() -> None:
+        while not first:
+            await asyncio.sleep(0.05)
+        stop.set()
+
+    watcher = asyncio.create_task(stop_at_first())
+    await asyncio.wait_for(sweeping(port, started, stop, GRID, 800, first, think=think), 300)
+    await watcher
 
 
 async def warm(port: int) -> None:
@@ -181,9 +217,11 @@ def main() -> None:
                     "page sweep on a real server (see above) instead of the throughput")
     ap.add_argument("--rounds", type=int, default=3, help="--live: alternating alone / beside rounds")
     ap.add_argument("--seconds", type=float, default=8.0, help="--live: the counted seconds of each round")
+    ap.add_argument("--think", type=float, default=5.0, help="--live: seconds between opening the Map panel and "
+                    "asking for the first map on the fresh server (a person picking the settings)")
     a = ap.parse_args()
     if a.live:
-        live(a.rounds, a.seconds)
+        live(a.rounds, a.seconds, a.think)
         return
     plan = plan_sweep("gaussian-1d", GRID, seeds=a.seeds, steps=a.steps)
     sweeps = [("vectorised", plan)]

@@ -8,6 +8,9 @@ export const MapActions = {
     this.sweep.open = open;
     // Before any map: start from the lab's experiment (the preset itself while it is unedited).
     if (open && !this.sweep.axes.length) this.sweep.form.preset = this.preset && !this.modified ? this.preset : LAB;
+    // The server starts its sweep workers now, while the person picks the settings: they import torch
+    // (3-20 s), and a map asked for after that gets its first square in about a second and a half.
+    if (open && this.classroom.role !== "viewer") this.socket.send({ type: "sweep_prepare" });
     this.paint("map");
     this.requestRender(); // the main view changed width
   },

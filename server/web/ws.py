@@ -235,7 +235,7 @@ class Connection:
                 self._view = p.SetView(type="set_view", **msg.view.model_dump())
             self._hello(msg)
             return
-        if isinstance(msg, p.SweepRequest | p.SweepCancel):
+        if isinstance(msg, p.SweepRequest | p.SweepPrepare | p.SweepCancel):
             await self.on_sweep(msg)
         elif isinstance(msg, p.Broadcast):
             self._broadcast(msg)
@@ -244,12 +244,15 @@ class Connection:
         else:
             self.session.submit(msg)
 
-    async def on_sweep(self, msg: p.SweepRequest | p.SweepCancel) -> None:
+    async def on_sweep(self, msg: p.SweepRequest | p.SweepPrepare | p.SweepCancel) -> None:
         """Sweeps belong to this connection's session (its cap, its cancel; they outlive a reload); they run
         in the sweep service. Checking a grid validates every cell's config (~1 ms a cell), so it runs off
         the event loop too; this connection's next message waits for it, which keeps its cap exact."""
         if isinstance(msg, p.SweepCancel):
             self.sweeps.cancel(self.session, msg.id)  # one that just finished: nothing left to stop, no error
+            return
+        if isinstance(msg, p.SweepPrepare):
+            await asyncio.to_thread(self.sweeps.prepare)  # spawning the workers: milliseconds, off the loop
             return
         try:
             await asyncio.to_thread(self.sweeps.start, self.session, msg, self.bridge.post)

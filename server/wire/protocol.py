@@ -179,6 +179,12 @@ class SweepRequest(_Msg):
     steps: int | None = Field(None, ge=1)
 
 
+class SweepPrepare(_Msg):
+    """The page opened its Map panel: start the sweep workers now, so the first map does not wait for them."""
+
+    type: Literal["sweep_prepare"]
+
+
 class SweepCancel(_Msg):
     """Stop one sweep of this client (its id), or all of them (no id)."""
 
@@ -208,7 +214,7 @@ class Compare(_Msg):
 
 ClientMessage = Annotated[
     Hello | Play | Pause | Step | Reset | Configure | Preset | SetView | Draw | Export | Import | Ping
-    | Seek | Branch | SwitchBranch | Speed | SweepRequest | SweepCancel | Broadcast | Fork | Compare,
+    | Seek | Branch | SwitchBranch | Speed | SweepRequest | SweepPrepare | SweepCancel | Broadcast | Fork | Compare,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientMessage)
@@ -217,7 +223,7 @@ MESSAGE_TYPES = ("hello", "play", "pause", "step", "reset", "configure", "preset
                  "export", "import", "ping", "seek", "branch", "switch_branch", "speed", "broadcast", "fork",
                  "compare")
 # ... and the sweep messages, which the web edge gives to the sweep service (server.sweeps), not the session.
-SWEEP_TYPES = ("sweep", "sweep_cancel")
+SWEEP_TYPES = ("sweep", "sweep_prepare", "sweep_cancel")
 ALL_TYPES = MESSAGE_TYPES + SWEEP_TYPES
 # What a viewer may send once it watches: nothing that changes the teacher's experiment or its frames.
 VIEWER_TYPES = ("ping", "fork")

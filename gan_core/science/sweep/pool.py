@@ -1,6 +1,8 @@
 """The local backend: a pool of warm worker processes that run a sweep's tasks.
 
     pool = LocalPool(jobs=2)          # spawns the workers now: torch imported once in each
+    pool = LocalPool(2, warm=False)   # spawns them too, but returns at once (they warm up meanwhile;
+                                      # a task submitted now waits in the queue for them)
     h = pool.submit(task)             # a concurrent.futures.Future of the task's records
     pool.wait([h, ...], timeout=0.2)  # [(handle, records or exception)] of those that finished
     pool.cancel("sweep-id", [h, ...]) # pending tasks dropped, running ones stop at their next look
@@ -61,9 +63,11 @@ class LocalPool:
         self.flags = tempfile.mkdtemp(prefix="toygan-sweep-")
         self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
                                             initializer=init_worker, initargs=(nice,))
+        # One ping per worker starts them all now, not when the first task arrives; `warm` waits until
+        # every worker has imported torch and run its warm-up (seconds: a server must not wait).
+        pings = [self.executor.submit(ping) for _ in range(jobs)]
         if warm:
-            # Submitting one ping per worker starts them all now, not when the first sweep arrives.
-            wait_futures([self.executor.submit(ping) for _ in range(jobs)])
+            wait_futures(pings)
 
     def cancel_path(self, sweep: str) -> str:
         return os.path.join(self.flags, sweep)

@@ -152,9 +152,15 @@ def cell_result(plan: SweepPlan, index: int, records: Sequence[dict[str, Any]]) 
 class Sweep:
     """One run of a plan on a backend (see the module docstring). Not reusable: one `cells()` pass."""
 
-    def __init__(self, plan: SweepPlan, backend: Any, sweep_id: str | None = None):
+    def __init__(self, plan: SweepPlan, backend: Any, sweep_id: str | None = None, first_alone: bool = False):
+        """`first_alone`: submit nothing else until the first unit (the first cell, alone: see
+        vectorized.group_tasks) has finished, so it has the sweep's whole share of the CPU. A page
+        wants its first square soon (beside a playing session, at nice 19, a 7x7 map's first square came
+        after 4.2 s with the second unit sharing the one core left, bench/bench_sweep.py --live); the
+        cost is the other workers' idle second or so, which a CLI sweep, wanting throughput, does not pay."""
         self.plan = plan
         self.backend = backend
+        self.first_alone = first_alone
         self.id = sweep_id or uuid.uuid4().hex[:12]
         self.runs_done = 0
         self.stop = threading.Event()
@@ -177,13 +183,15 @@ class Sweep:
         done: dict[int, list[dict[str, Any]]] = defaultdict(list)
         # Keep each worker fed without flooding a shared backend; a backend may cap it (Ray: --jobs).
         window = getattr(be, "window", 2 * max(1, be.slots))
+        waiting_first = self.first_alone
         try:
             while (todo or pending) and not self.stop.is_set():
-                while todo and len(pending) < window:
+                while todo and len(pending) < (1 if waiting_first else window):
                     task = todo.popleft()
                     pending[be.submit(task)] = task
                 for handle, result in be.wait(list(pending), POLL_S):
                     task = pending.pop(handle)
+                    waiting_first = False
                     if isinstance(result, BaseException):
                         first = task.runs[0] if isinstance(task, GroupTask) else task
                         raise SweepError(f"cell {first.cell} ({plan.grid.cells[first.cell].params}), seed "

@@ -162,6 +162,22 @@ def test_a_server_without_sweep_workers_says_so():
     assert exc.value.field == "type" and "--sweep-jobs 0" in exc.value.message
 
 
+def test_opening_the_map_starts_the_one_shared_pool_which_the_sweeps_then_use():
+    made = []
+    svc = service(lambda jobs: made.append(InlineBackend(jobs)) or made[-1])
+    svc.prepare()
+    svc.prepare()  # a second page opening its Map panel: the same pool
+    assert len(made) == 1
+    inbox = Inbox()
+    svc.start(object(), request(), inbox.post)
+    assert inbox.until("sweep_done")[-1]["done"] == 2 and len(made) == 1
+    svc.close()
+    svc.prepare()  # a stopping server starts nothing
+    off = []
+    service(lambda jobs: off.append(jobs), sweep_jobs=0).prepare()  # sweeps turned off: nothing either
+    assert len(made) == 1 and made[0].closed and off == []
+
+
 def test_a_client_that_leaves_stops_its_sweeps_and_close_stops_the_workers():
     backends = []
     svc = service(lambda jobs: backends.append(StuckBackend()) or backends[-1])

@@ -30,6 +30,7 @@ def frame_at(ws, iteration: int) -> dict:
 def test_a_sweep_over_the_socket_fills_its_map_while_the_session_steps_on(client):
     with client.websocket_connect("/ws") as ws:
         hello(ws, config=SMALL)
+        ws.send_json({"type": "sweep_prepare"})  # the page opened its Map panel: no answer, the workers start
         ws.send_json(DIRAC)
         started = recv(ws, "sweep_started")
         assert started["cells"] == 4 and [a["path"] for a in started["axes"]] == ["regularizers.r1", "optimizer_d.lr"]

@@ -14,7 +14,7 @@ GOOD = {
     "branch": '{"type":"branch","patch":{"optimizer_g":{"lr":0.002}},"label":"faster G"}',
     "switch_branch": '{"type":"switch_branch","branch":0}', "speed": '{"type":"speed","its":60}',
     "sweep": '{"type":"sweep","preset":"dirac-r1","grid":["regularizers.r1=0,1"],"seeds":2,"steps":100}',
-    "sweep_cancel": '{"type":"sweep_cancel","id":"abc"}',
+    "sweep_prepare": '{"type":"sweep_prepare"}', "sweep_cancel": '{"type":"sweep_cancel","id":"abc"}',
     "broadcast": '{"type":"broadcast","stop":true}', "fork": '{"type":"fork"}',
     "compare": '{"type":"compare","name":"x","patch":{"training":{"unroll":5}}}',
 }

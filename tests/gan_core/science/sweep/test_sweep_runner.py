@@ -2,6 +2,7 @@
 diverged cell (never a crashed sweep), cancelling stops running work, and runs are deterministic."""
 
 import threading
+from concurrent.futures import Future
 
 import pytest
 
@@ -9,6 +10,7 @@ import gan_core.science.sweep.run as run_module
 from gan_core.engine.trainer import Trainer
 from gan_core.science.sweep import Sweep, plan_sweep, run_sweep, run_task, sweep_json
 from gan_core.science.sweep.run import RunTask
+from gan_core.science.sweep.work import execute
 
 
 @pytest.fixture
@@ -98,3 +100,39 @@ def test_an_error_torch_raises_mid_run_is_a_diverged_record(monkeypatch):
     rec = run_task(RunTask("e", 0, 0, cfg, steps=10))
     assert rec["outcome"] == "diverged" and rec["status"] == "error"
     assert rec["reason"] == "training raised RuntimeError: normal expects all elements of std >= 0.0"
+
+
+class CountingBackend:
+    """Runs each task in this process when the sweep waits; counts the units submitted before the first
+    one finished."""
+
+    name, slots = "counting", 2
+
+    def __init__(self):
+        self.pending, self.finished, self.before_first = [], 0, 0
+
+    def submit(self, task):
+        if not self.finished:
+            self.before_first += 1
+        f = Future()
+        self.pending.append((f, task))
+        return f
+
+    def wait(self, handles, timeout):
+        f, task = self.pending.pop(0)
+        f.set_result(execute(task))
+        self.finished += 1
+        return [(f, f.result())]
+
+    def cancel(self, sweep, handles):
+        pass
+
+
+@pytest.mark.parametrize("first_alone, before_first", [(False, 4), (True, 1)])
+def test_a_page_sweep_runs_its_first_square_alone_and_the_cli_keeps_every_worker_busy(first_alone, before_first):
+    # 8 cells x 1 seed of the Dirac game: the first cell alone, then groups; a window of 2 x 2 slots.
+    plan = plan_sweep("dirac-r1", ["regularizers.r1=0,0.1,0.2,0.3,0.5,0.7,1,2"], seeds=1, steps=20)
+    assert len(plan.tasks("x")) >= 4
+    backend = CountingBackend()
+    cells = list(Sweep(plan, backend, first_alone=first_alone).cells())
+    assert backend.before_first == before_first and len(cells) == 8

@@ -63,7 +63,9 @@ export const Rendering = {
       this.compare.paint();
     }
     const view = this.views[kind];
-    view.render(frame, this.view, this.trail);
+    // Comparing, A's window holds B's samples too, and B's pane draws A's window: the two runs on the
+    // same axes, and the one D surface window the server computes covers both panes.
+    view.render(frame, this.compare.active ? { ...this.view, frameAlso: this.compare.samples(kind) } : this.view, this.trail);
     this.compare.render(kind);
     if (frame) this.renderCount++;
     if (view.framer && frame) this.followWindow(view.framer);

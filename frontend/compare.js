@@ -67,7 +67,7 @@ export class Compare {
     this.panes.append(main, this.paneB);
     this.panes.after(this.story);
     this.canvases = canvases;
-    const framing = this.app.schema["x-view"].window; // B's plots framed by A's rule
+    const framing = this.app.schema["x-view"].window; // (B's views draw A's window: render)
     this.views = { "2d": new Samples2DView(canvases["2d"], framing), "1d": new Density1DView(canvases["1d"], framing),
       dirac: new DiracView(canvases.dirac) };
     new ResizeObserver(() => this.app.requestRender()).observe(this.paneB);
@@ -155,7 +155,18 @@ export class Compare {
 
   render(kind) {
     if (!this.active) return;
-    this.views[kind].render(this.frame, this.app.view, this.trail);
+    // A's window, as drawn now (it eases, and it was fitted to both runs' samples: App.render).
+    const framer = this.app.views[kind].framer;
+    const win = framer && framer.shown;
+    const lock = win ? (kind === "1d" ? win.slice(0, 2) : win.slice()) : this.app.view.lock;
+    this.views[kind].render(this.frame, { ...this.app.view, lock }, this.trail);
+  }
+
+  /** B's generated samples (flat) for A's window to hold, or null (none yet, or another view). */
+  samples(kind) {
+    const f = this.frame;
+    const dim = kind === "1d" ? 1 : 2;
+    return f && f.header.dim === dim && f.arrays.fake ? f.arrays.fake.data : null;
   }
 
   paint() {

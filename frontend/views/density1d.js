@@ -3,7 +3,7 @@
 // The x axis frames the target and the generated samples (framing.js); samples still outside get
 // an arrow with their count at the edge.
 import { COLORS, drawAxes, drawEmpty, fitCanvas, makeTransform } from "./canvas-util.js";
-import { countOff, drawOffView, Framer, lockFor, offView } from "./framing.js";
+import { countOff, drawOffView, framedSamples, Framer, lockFor, offView } from "./framing.js";
 import { dStarLegend } from "./dstar.js";
 import { surfaceRange } from "./samples2d.js";
 
@@ -13,7 +13,7 @@ export class Density1DView {
     this.canvas = canvas;
     this.yMax = 1; // density axis top, eased so the plot does not jump every frame
     this.framer = new Framer(rule);
-    this.fitted = null; // the frame and lock the framer last saw
+    this.fitted = null; // the frame, lock and other run's samples the framer last saw
     this.frameWindow = null; // the window drawn last: [xmin, xmax, 0, 1]
     this.offView = { fake: 0, real: 0 }; // samples outside it
   }
@@ -27,9 +27,10 @@ export class Density1DView {
     const { header, arrays } = frame;
     const now = performance.now();
     const lock = lockFor(view.lock, 1);
-    if (!this.fitted || this.fitted.frame !== frame || this.fitted.lock !== view.lock) {
-      this.fitted = { frame, lock: view.lock };
-      this.framer.update(header, arrays.fake && arrays.fake.data, 1, lock, now);
+    // view.frameAlso: another run's samples the window must hold too (compare mode: one window for A and B).
+    if (!this.fitted || this.fitted.frame !== frame || this.fitted.lock !== view.lock || this.fitted.also !== view.frameAlso) {
+      this.fitted = { frame, lock: view.lock, also: view.frameAlso };
+      this.framer.update(header, framedSamples(arrays.fake && arrays.fake.data, view.frameAlso), 1, lock, now);
     }
     const win = this.framer.step(now);
     this.frameWindow = win.slice();

@@ -302,6 +302,17 @@ export function drawOffView(ctx, T, fakeOff, realOff, colors, y1d = null) {
   ctx.restore();
 }
 
+/** Samples to frame: `fake` (flat) and `also` (flat, another run's samples to keep in the picture: compare
+ * mode frames A and B alike), joined; either may be null. */
+export function framedSamples(fake, also) {
+  if (!also || !also.length) return fake;
+  if (!fake || !fake.length) return also;
+  const out = new Float32Array(fake.length + also.length);
+  out.set(fake);
+  out.set(also, fake.length);
+  return out;
+}
+
 /** The view state's lock (null, or [xmin, xmax] / [xmin, xmax, ymin, ymax]) as a window for a view
  * of `dim`, or null: a lock made in a view of the other dimension does not apply. */
 export function lockFor(lock, dim) {

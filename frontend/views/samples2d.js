@@ -5,7 +5,7 @@
 // The plot frames the target and the generated samples (framing.js); samples still outside get an
 // arrow with their count at the edge.
 import { COLORS, divergingLut, drawAxes, drawEmpty, fitCanvas, makeTransform } from "./canvas-util.js";
-import { countOff, drawOffView, Framer, lockFor, offView } from "./framing.js";
+import { countOff, drawOffView, framedSamples, Framer, lockFor, offView } from "./framing.js";
 import { dStarLines2d, wrapWords } from "./dstar.js";
 import { drawLegend, LEGEND_W, plotLayout } from "./legend2d.js";
 
@@ -16,7 +16,7 @@ export class Samples2DView {
   constructor(canvas, rule) {
     this.canvas = canvas;
     this.framer = new Framer(rule);
-    this.fitted = null; // the frame and lock the framer last saw
+    this.fitted = null; // the frame, lock and other run's samples the framer last saw
     this.frameWindow = null; // the window drawn last: [xmin, xmax, ymin, ymax]
     this.offView = { fake: 0, real: 0 }; // samples outside it
     this.lut = divergingLut(255);
@@ -35,9 +35,10 @@ export class Samples2DView {
     const { header, arrays } = frame;
     const layers = view.layers;
     const now = performance.now();
-    if (!this.fitted || this.fitted.frame !== frame || this.fitted.lock !== view.lock) {
-      this.fitted = { frame, lock: view.lock };
-      this.framer.update(header, arrays.fake && arrays.fake.data, 2, lockFor(view.lock, 2), now);
+    // view.frameAlso: another run's samples the window must hold too (compare mode: one window for A and B).
+    if (!this.fitted || this.fitted.frame !== frame || this.fitted.lock !== view.lock || this.fitted.also !== view.frameAlso) {
+      this.fitted = { frame, lock: view.lock, also: view.frameAlso };
+      this.framer.update(header, framedSamples(arrays.fake && arrays.fake.data, view.frameAlso), 2, lockFor(view.lock, 2), now);
     }
     const [xmin, xmax, ymin, ymax] = this.framer.step(now);
     // A square plot area with equal axis scales, so rings look round; the legend beside it, or under

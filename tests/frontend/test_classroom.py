@@ -151,6 +151,17 @@ def test_compare_mode_shows_two_views_one_legend_and_the_difference_in_words(lab
     page.wait_for_function(f"{ITERATION} === 2", timeout=20000)
     page.wait_for_function("window.__toygan.compare.frame && window.__toygan.compare.frame.header.iteration === 2",
                            timeout=20000)
+    # One window for both panes, fitted to both runs' samples: the same axes, and the server is asked for
+    # D over a window that holds B's samples too, so B's surface fills B's pane as A's fills A's. B's
+    # samples are moved 5 right and 5 up, out of A's window (until the next B frame replaces them).
+    page.evaluate("""(() => { const c = window.__toygan.compare, f = c.frame;
+        const data = Float32Array.from(f.arrays.fake.data, (v) => v + 5);
+        c.frame = { ...f, arrays: { ...f.arrays, fake: { ...f.arrays.fake, data } } };
+        window.__toygan.requestRender(); })()""")
+    page.wait_for_function("""(() => { const a = window.__toygan, A = a.views['2d'], B = a.compare.views['2d'];
+        const near = (u, v) => u && v && u.length === v.length && u.every((x, i) => Math.abs(x - v[i]) < 1e-6);
+        return A.frameWindow[1] > 5 && A.frameWindow[3] > 5 && near(A.frameWindow, B.frameWindow)
+          && a.sentWindow[1] > 5 && a.sentWindow[3] > 5; })()""", timeout=20000)
     # One chart, one legend, both runs in it.
     page.wait_for_function("document.querySelectorAll('[data-testid=view-losses] .legend .traces').length === 4",
                            timeout=10000)

@@ -7,10 +7,12 @@ pixel = 1 image pixel).
     .venv/bin/python docs/screenshots/capture.py --only ring-collapse --url http://127.0.0.1:8000/
     .venv/bin/python docs/screenshots/capture.py --only compare     # compare A/B (laptop, phone)
     .venv/bin/python docs/screenshots/capture.py --only classroom   # the share panel and a student's view
+    .venv/bin/python docs/screenshots/capture.py --only maps        # the Map panel's two examples
 
 Writes docs/screenshots/<scene>-<width>x<height>.png for the presets' scenes; docs/compare.png,
 docs/compare-phone.png, docs/classroom-share.png and docs/classroom-viewer.png for the README's
-classroom section. Look at them before committing.
+classroom section; docs/map-dirac.png and docs/map-ring.png for docs/sweeps.md. Look at them before
+committing.
 """
 
 from __future__ import annotations
@@ -41,6 +43,14 @@ DOCS = OUT.parent
 # Compare A/B: the built-in comparison the README shows, trained this far, at these sizes (file names).
 COMPARE = ("ring-collapse", "unrolled-vs-vanilla", 300, [("compare.png", (1280, 800)), ("compare-phone.png", (390, 844))])
 CLASS_ITERATIONS = 150  # the teacher's run when both pages are shot
+# The Map panel's examples (frontend/sweep.js EXAMPLES), each drawn whole at 1280x800: (example, file,
+# the square clicked (its settings: its run then plays in the lab, ringed on the map), the outcome of
+# the square the pointer rests on (its hover box shown), iterations the clicked run plays before the shot).
+MAPS = [
+    ("dirac", "map-dirac.png", {"regularizers.r1": 0, "optimizer_d.lr": 0.0316}, "diverged", 300),
+    ("ring", "map-ring.png", {"optimizer_d.lr": 0.01, "optimizer_g.lr": 0.000316}, "converged", 1500),
+]
+MAP_WAIT_MS = 900_000  # the ring example: 50 runs of 1000 iterations on the workers at nice 19
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SERVER_START_S = 60  # uvicorn + torch import on a busy machine
@@ -165,10 +175,54 @@ def shoot_classroom(browser, url: str) -> list[Path]:
         teacher.context.close()
 
 
+def nearest_cell(cells: list[dict], want: dict) -> int:
+    """The index of the square whose settings are nearest `want` (relative distance: axis values are
+    rounded in the page's list, 0.0316 for 10^-1.5)."""
+    def off(c):
+        return sum(abs(c["params"][k] - v) / max(abs(v), 1e-12) for k, v in want.items())
+    return min(range(len(cells)), key=lambda i: off(cells[i]))
+
+
+def shoot_maps(browser, url: str) -> list[Path]:
+    """Each Map example drawn whole: one square clicked (its run plays in the lab, ringed), the pointer
+    on another (its hover box)."""
+    out = []
+    for example, file, clicked, hovered, iterations in MAPS:
+        page = new_page(browser, (1280, 800))
+        try:
+            ready(page, url)
+            page.evaluate("window.__toygan.setGuide && window.__toygan.setGuide(false)")
+            page.click("[data-testid=map-toggle]")
+            page.click(f"[data-testid=map-example-{example}]")
+            page.click("[data-testid=map-run]")
+            page.wait_for_function("window.__toygan.sweep.state === 'done'", timeout=MAP_WAIT_MS)
+            cells = page.evaluate("window.__toygan.sweep.cells")
+            box = page.locator("[data-testid=map-canvas]").bounding_box()
+
+            def at(index):
+                c = page.evaluate(f"window.__toygan.mapView.cellCenter({index})")
+                return box["x"] + c["x"], box["y"] + c["y"]
+
+            page.mouse.click(*at(nearest_cell(cells, clicked)))
+            page.wait_for_function("window.__toygan.running", timeout=60000)
+            page.wait_for_function(f"window.__toygan.iteration >= {iterations}", timeout=180000)
+            page.evaluate("window.__toygan.pause()")
+            page.wait_for_function("document.querySelector('[data-testid=status]').textContent.includes('Paused')")
+            target = next((i for i, c in enumerate(cells) if c["outcome"] == hovered), None)
+            if target is None:
+                sys.exit(f"the {example} map has no {hovered} square to point at: {[c['outcome'] for c in cells]}")
+            page.mouse.move(*at(target))
+            page.wait_for_selector("[data-testid=map-tooltip]:not([hidden])")
+            out.append(snap(page, DOCS / file, f"the {example} map"))
+        finally:
+            page.context.close()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--url", help="a running lab (default: start one here)")
-    ap.add_argument("--only", choices=[s[0] for s in SCENES] + ["compare", "classroom"], help="one scene")
+    ap.add_argument("--only", choices=[s[0] for s in SCENES] + ["compare", "classroom", "maps"], help="one scene")
     ap.add_argument("--chromium", default=os.environ.get("TOYGAN_CHROMIUM", "/usr/bin/chromium"))
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
@@ -187,6 +241,8 @@ def main() -> None:
             paths += shoot_compare(browser, url)
         if args.only in (None, "classroom"):
             paths += shoot_classroom(browser, url)
+        if args.only in (None, "maps"):
+            paths += shoot_maps(browser, url)
         for path in paths:
             sys.stdout.write(f"{path.relative_to(ROOT)}\n")
         browser.close()

@@ -183,6 +183,13 @@ def nearest_cell(cells: list[dict], want: dict) -> int:
     return min(range(len(cells)), key=lambda i: off(cells[i]))
 
 
+def square_at(page, index: int) -> tuple[float, float]:
+    """The page coordinates of the centre of the map's square `index`."""
+    box = page.locator("[data-testid=map-canvas]").bounding_box()
+    c = page.evaluate(f"window.__toygan.mapView.cellCenter({index})")
+    return box["x"] + c["x"], box["y"] + c["y"]
+
+
 def shoot_maps(browser, url: str) -> list[Path]:
     """Each Map example drawn whole: one square clicked (its run plays in the lab, ringed), the pointer
     on another (its hover box)."""
@@ -197,13 +204,7 @@ def shoot_maps(browser, url: str) -> list[Path]:
             page.click("[data-testid=map-run]")
             page.wait_for_function("window.__toygan.sweep.state === 'done'", timeout=MAP_WAIT_MS)
             cells = page.evaluate("window.__toygan.sweep.cells")
-            box = page.locator("[data-testid=map-canvas]").bounding_box()
-
-            def at(index):
-                c = page.evaluate(f"window.__toygan.mapView.cellCenter({index})")
-                return box["x"] + c["x"], box["y"] + c["y"]
-
-            page.mouse.click(*at(nearest_cell(cells, clicked)))
+            page.mouse.click(*square_at(page, nearest_cell(cells, clicked)))
             page.wait_for_function("window.__toygan.running", timeout=60000)
             page.wait_for_function(f"window.__toygan.iteration >= {iterations}", timeout=180000)
             page.evaluate("window.__toygan.pause()")
@@ -211,7 +212,7 @@ def shoot_maps(browser, url: str) -> list[Path]:
             target = next((i for i, c in enumerate(cells) if c["outcome"] == hovered), None)
             if target is None:
                 sys.exit(f"the {example} map has no {hovered} square to point at: {[c['outcome'] for c in cells]}")
-            page.mouse.move(*at(target))
+            page.mouse.move(*square_at(page, target))
             page.wait_for_selector("[data-testid=map-tooltip]:not([hidden])")
             out.append(snap(page, DOCS / file, f"the {example} map"))
         finally:

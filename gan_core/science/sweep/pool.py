@@ -11,7 +11,7 @@
 Workers are spawned (not forked: a forked torch can deadlock on locks held by the parent's
 threads), run one torch thread each, at a lower CPU priority (os.nice WORKER_NICE) so a sweep
 yields the CPU to the lab's live sessions, and ignore SIGINT: Ctrl-C reaches the parent, which
-cancels. A pool outlives sweeps (a server keeps one warm); several sweeps may share it.
+cancels. A worker whose parent dies (SIGKILL: no cancel) exits within ORPHAN_POLL_S. A pool outlives sweeps (a server keeps one warm); several sweeps may share it.
 Cancelling is cooperative: the task's cancel flag is a file (`cancel_path`) that the run looks
 for every gan_core.science.sweep.run.CANCEL_EVERY iterations; no state is shared in memory.
 """
@@ -22,6 +22,8 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
 from multiprocessing import get_context
@@ -31,12 +33,31 @@ from gan_core.engine.trainer import Trainer
 from gan_core.science.sweep.run import WORKER_NICE, prepare_worker
 from gan_core.science.sweep.work import execute
 
+ORPHAN_POLL_S = 1.0  # how often a worker checks that its parent is alive (seconds; a getppid() call)
+
 
 def init_worker(nice: int) -> None:
-    """Runs once in each worker process, before any task: priority, threads, and a warm-up."""
+    """Runs once in each worker process, before any task: priority, threads, an orphan watch, a warm-up."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     prepare_worker(nice)
+    exit_when_orphaned()
     warm_up()
+
+
+def exit_when_orphaned(poll_s: float = ORPHAN_POLL_S) -> None:
+    """A thread that ends this worker once its parent is gone (killed, say, with SIGKILL, which leaves
+    no chance to cancel): a task keeps running after its parent's death (a 900,000-iteration run did for
+    half an hour, on a shared machine), and nobody is left to read its result."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        # At once, from this thread (the main one is busy training; SIGTERM would wait for its next
+        # bytecode): no cleanup to run, the parent that owned the results is gone.
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
 def warm_up() -> None:

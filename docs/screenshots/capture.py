@@ -8,11 +8,12 @@ pixel = 1 image pixel).
     .venv/bin/python docs/screenshots/capture.py --only compare     # compare A/B (laptop, phone)
     .venv/bin/python docs/screenshots/capture.py --only classroom   # the share panel and a student's view
     .venv/bin/python docs/screenshots/capture.py --only maps        # the Map panel's two examples
+    .venv/bin/python docs/screenshots/capture.py --only truth       # three presets with D* drawn
 
 Writes docs/screenshots/<scene>-<width>x<height>.png for the presets' scenes; docs/compare.png,
 docs/compare-phone.png, docs/classroom-share.png and docs/classroom-viewer.png for the README's
-classroom section; docs/map-dirac.png and docs/map-ring.png for docs/sweeps.md. Look at them before
-committing.
+classroom section; docs/map-dirac.png and docs/map-ring.png for docs/sweeps.md; docs/truth-<preset>-1280x800.png
+for docs/results.md. Look at them before committing.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ MAPS = [
     ("dirac", "map-dirac.png", {"regularizers.r1": 0, "optimizer_d.lr": 0.0316}, "diverged", 300),
     ("ring", "map-ring.png", {"optimizer_d.lr": 0.01, "optimizer_g.lr": 0.000316}, "converged", 1500),
 ]
+# docs/results.md's presets with D* ticked (p/(p+q) over the real and generated densities, or why none
+# is drawn), trained this far at 1280x800: (preset, iterations).
+TRUTH = [("bimodal-averaging", 1500), ("gaussian-1d", 1000), ("dirac-r1", 600)]
 MAP_WAIT_MS = 900_000  # the ring example: 50 runs of 1000 iterations on the workers at nice 19
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -183,6 +187,22 @@ def nearest_cell(cells: list[dict], want: dict) -> int:
     return min(range(len(cells)), key=lambda i: off(cells[i]))
 
 
+def shoot_truth(browser, url: str) -> list[Path]:
+    """docs/results.md's three presets with D* ticked, the preset's text under the view."""
+    out = []
+    for preset, iterations in TRUTH:
+        page = new_page(browser, (1280, 800))
+        try:
+            ready(page, url + f"#p={preset}")
+            page.evaluate("window.__toygan.setGuide && window.__toygan.setGuide(false)")
+            page.check("[data-testid=layer-dstar]")
+            train(page, iterations)
+            out.append(snap(page, DOCS / f"truth-{preset}-1280x800.png", f"{preset} with D*"))
+        finally:
+            page.context.close()
+    return out
+
+
 def square_at(page, index: int) -> tuple[float, float]:
     """The page coordinates of the centre of the map's square `index`."""
     box = page.locator("[data-testid=map-canvas]").bounding_box()
@@ -223,7 +243,7 @@ def shoot_maps(browser, url: str) -> list[Path]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--url", help="a running lab (default: start one here)")
-    ap.add_argument("--only", choices=[s[0] for s in SCENES] + ["compare", "classroom", "maps"], help="one scene")
+    ap.add_argument("--only", choices=[s[0] for s in SCENES] + ["compare", "classroom", "maps", "truth"], help="one scene")
     ap.add_argument("--chromium", default=os.environ.get("TOYGAN_CHROMIUM", "/usr/bin/chromium"))
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
@@ -244,6 +264,8 @@ def main() -> None:
             paths += shoot_classroom(browser, url)
         if args.only in (None, "maps"):
             paths += shoot_maps(browser, url)
+        if args.only in (None, "truth"):
+            paths += shoot_truth(browser, url)
         for path in paths:
             sys.stdout.write(f"{path.relative_to(ROOT)}\n")
         browser.close()

@@ -3,6 +3,12 @@
     toygan sweep --preset P --grid PATH=V1,V2,... [--grid PATH=...] [--seeds N] [--steps N]
                  [--jobs N] [--backend local|ray] [--ray-address ADDR] [--no-vectorize] [--json]
                  [--report out.html]
+    toygan sweep --config experiment.json [--set KEY=VALUE ...] --grid ...   # a config of your own
+                                                                              # (or a saved experiment)
+
+`--set` edits the base every cell starts from (the preset's config, or the file's) before the grid
+is applied, as `toygan run --set` does; with --config, "preset" in --json is null and runs take
+--steps (default 2000).
 
 One line per cell as it finishes, then the map as a table of outcome letters; with --json the
 last line of stdout is one object: preset, steps, seeds, backend, seconds, axes [{path, values}],
@@ -25,12 +31,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from gan_core.cli.values import config_file, set_patch
 from gan_core.cores import usable_cores
-from gan_core.engine.config import ConfigError
+from gan_core.engine.config import ConfigError, ExperimentConfig, apply_patch
 from gan_core.plain_json import json_safe
+from gan_core.science.presets import get_preset
 from gan_core.science.sweep.outcomes import LETTERS, OUTCOMES
 from gan_core.science.sweep.runner import (
     DEFAULT_SEEDS,
+    DEFAULT_STEPS,
     CellResult,
     Sweep,
     SweepError,
@@ -47,12 +56,18 @@ OPTION_FIELDS = ("seeds", "steps", "grid")  # plan_sweep's field names that are 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of `toygan sweep`."""
-    p.add_argument("--preset", required=True, help="the preset every cell starts from (see `toygan presets`)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--preset", help="the preset every cell starts from (see `toygan presets`)")
+    src.add_argument("--config", help="an ExperimentConfig as a JSON file (a saved experiment's or the page's "
+                     "Config download) every cell starts from instead of a preset")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="edit the base config (the preset's or the file's) by dotted path before the grid, as "
+                   "`toygan run --set`; repeatable")
     p.add_argument("--grid", action="append", default=[], metavar="PATH=V1,V2,...",
                    help="an axis: a dotted config path (as --set takes it) and its values, or log:LO:HI:N / "
                    "lin:LO:HI:N; one or two")
     p.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, help=f"seeds 0..N-1 per cell (default {DEFAULT_SEEDS})")
-    p.add_argument("--steps", type=int, help="iterations per run (default: the preset's)")
+    p.add_argument("--steps", type=int, help=f"iterations per run (default: the preset's; {DEFAULT_STEPS} with --config)")
     p.add_argument("--jobs", type=int, help="runs at once (default: the usable cores; with ray: the cluster's CPUs)")
     p.add_argument("--backend", choices=("local", "ray"), default="local",
                    help="local worker processes (default) or Ray tasks")
@@ -64,10 +79,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report", metavar="OUT.html", help="write the map as a self-contained HTML page")
 
 
+def base_config(args: argparse.Namespace) -> ExperimentConfig | None:
+    """The config every cell starts from when it is not a preset's own: the --config file's, or the
+    preset's edited by --set; None for the preset as it is."""
+    patch = set_patch(args.set)
+    if args.config is not None:
+        cfg, dropped = config_file(args.config)
+        if dropped:
+            print(f"note: {args.config} is read as a schema version 1 file; left out {', '.join(dropped)} "
+                  "(they do not apply to the kinds it chose)", file=sys.stderr)
+    elif patch:
+        try:
+            cfg = get_preset(args.preset).experiment()
+        except KeyError as exc:
+            raise ConfigError(str(exc.args[0]), "preset") from None
+    else:
+        return None
+    return apply_patch(cfg, patch) if patch else cfg
+
+
 def checked_plan(args: argparse.Namespace) -> SweepPlan:
     """The plan, with every option checked; ConfigError naming the option or the axis."""
+    base = base_config(args)
     try:
-        plan = plan_sweep(args.preset, args.grid, seeds=args.seeds, steps=args.steps, vectorize=not args.no_vectorize)
+        plan = plan_sweep(args.preset, args.grid, seeds=args.seeds, steps=args.steps, vectorize=not args.no_vectorize,
+                          base=base)
     except ConfigError as exc:
         if exc.field in OPTION_FIELDS:
             raise ConfigError(exc.message, "--" + exc.field) from None
@@ -79,6 +115,12 @@ def checked_plan(args: argparse.Namespace) -> SweepPlan:
     if args.report is not None and not Path(args.report).resolve().parent.is_dir():
         raise ConfigError(f"folder of {args.report} does not exist", "--report")
     return plan
+
+
+def source_words(args: argparse.Namespace) -> str:
+    """How the command line named the base, for the report's "made with" line."""
+    words = f"--config {args.config}" if args.config is not None else f"--preset {args.preset}"
+    return " ".join([words, *(f"--set {a}" for a in args.set)])
 
 
 def make_backend(args: argparse.Namespace) -> Any:
@@ -135,7 +177,8 @@ def command(args: argparse.Namespace) -> int:
         print("interrupted before any run started", file=sys.stderr)
         return EXIT_INTERRUPTED
     shape = " x ".join(str(len(a.values)) for a in plan.axes)
-    print(f"sweep {plan.preset}: {len(plan.grid.cells)} cells ({shape}) x {plan.seeds} seeds = {plan.runs} runs of "
+    origin = args.config if args.config is not None else plan.preset + (" (edited by --set)" if args.set else "")
+    print(f"sweep {origin}: {len(plan.grid.cells)} cells ({shape}) x {plan.seeds} seeds = {plan.runs} runs of "
           f"{plan.steps} iterations on {backend.name} ({backend.slots} at once)", flush=True)
     sweep = Sweep(plan, backend)
     cells: dict[int, CellResult] = {}
@@ -162,7 +205,7 @@ def command(args: argparse.Namespace) -> int:
     if args.report:
         from gan_core.report.sweep_report import write_sweep_report
 
-        write_sweep_report(args.report, result)
+        write_sweep_report(args.report, result, source=source_words(args))
         print(f"report: {args.report}", flush=True)
     if args.json:
         print(json.dumps(json_safe(sweep_json(result)), allow_nan=False), flush=True)

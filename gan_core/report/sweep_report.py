@@ -172,8 +172,9 @@ def map_figure(result: SweepResult) -> go.Figure:
     return fig
 
 
-def sweep_html(result: SweepResult) -> str:
-    """The whole page as one string."""
+def sweep_html(result: SweepResult, source: str | None = None) -> str:
+    """The whole page as one string; `source`: how the command line named the base ("--preset P",
+    "--config F --set K=V"), for the page's "made with" line."""
     p = result.plan
     fig = map_figure(result).to_html(full_html=False, include_plotlyjs=True, include_mathjax=False, div_id="map",
                                      config={"displaylogo": False, "responsive": True})
@@ -187,8 +188,9 @@ def sweep_html(result: SweepResult) -> str:
               "document.getElementById('shade-legend').textContent = s.words;});})();</script>")
     counts = ", ".join(f"{sum(c.outcome == o for c in result.cells)} {o}" for o in OUTCOMES)
     grid = " ".join(f"--grid {a.path}={','.join(_label(v) for v in a.values)}" for a in p.axes)
-    command = f"toygan sweep --preset {p.preset} {grid} --seeds {p.seeds} --steps {p.steps}"
-    title = f"ToyGAN Lab stability map: {p.preset}"
+    source = source or (f"--preset {p.preset}" if p.base is None else "--config experiment.json")
+    command = f"toygan sweep {source} {grid} --seeds {p.seeds} --steps {p.steps}"
+    title = f"ToyGAN Lab stability map: {p.preset or 'a config of its own'}" + (" (edited)" if p.base is not None and p.preset else "")
     style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
              "h2{font-size:1.1em;margin-bottom:0}"
              "code{background:#f6f6f6;padding:2px 4px;overflow-wrap:anywhere}")
@@ -213,7 +215,7 @@ def sweep_html(result: SweepResult) -> str:
     ])
 
 
-def write_sweep_report(path: str | Path, result: SweepResult) -> Path:
+def write_sweep_report(path: str | Path, result: SweepResult, source: str | None = None) -> Path:
     p = Path(path)
-    p.write_text(sweep_html(result), encoding="utf-8")
+    p.write_text(sweep_html(result, source), encoding="utf-8")
     return p

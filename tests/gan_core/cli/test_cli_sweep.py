@@ -77,6 +77,43 @@ def test_bad_input_is_one_line_naming_the_field(capsys, argv, field, words):
         assert w in lines[0], lines[0]
 
 
+def test_a_config_file_edited_by_set_is_the_base_of_every_cell(capsys, tmp_path):
+    # A Dirac game of one's own (a saved or downloaded config), its R1 penalty turned off by --set: the
+    # alternating updates then circle and the simultaneous ones spiral out, as dirac-r1's would.
+    own = tmp_path / "own.json"
+    own.write_text(json.dumps({"target": {"name": "dirac"}, "regularizers": {"r1": 0.3}, "objective": {"name": "minimax"},
+                               "generator": {"kind": "point", "init": [1.0]},
+                               "discriminator": {"kind": "linear", "bias": False, "init": [1.0]},
+                               "optimizer_g": {"name": "sgd", "lr": 0.1}, "optimizer_d": {"name": "sgd", "lr": 0.1},
+                               "training": {"batch_size": 1}}))
+    report = tmp_path / "map.html"
+    rc, out, err = run_cli(capsys, "sweep", "--config", str(own), "--set", "regularizers.r1=0", "--grid",
+                           "training.update=alternating,simultaneous", "--seeds", "1", "--steps", "300", "--jobs", "1",
+                           "--json", "--report", str(report))
+    assert rc == 0, err
+    assert out.splitlines()[0].startswith(f"sweep {own}: 2 cells")
+    res = json.loads(out.strip().splitlines()[-1])
+    assert res["preset"] is None and res["steps"] == 300
+    by = {c["params"]["training.update"]: c["outcome"] for c in res["cells"]}
+    assert by == {"alternating": "oscillating", "simultaneous": "diverged"}
+    page = report.read_text()
+    assert f"toygan sweep --config {own} --set regularizers.r1=0 --grid training.update=" in page
+    assert "stability map: a config of its own" in page
+
+
+@pytest.mark.parametrize("argv, field, words", [
+    (["--config", "/no/such.json"], "config", ["cannot read"]),
+    (["--preset", "dirac-r1", "--set", "optimizer_d.lrr=1"], "optimizer_d.lrr", ["not a field"]),
+    (["--preset", "dirac-r1", "--set", "optimizer_d.lr=-1"], "optimizer_d.lr", ["greater than 0"]),
+    (["--preset", "dirac-r1", "--config", "x.json"], "argument --config", ["not allowed with argument --preset"]),
+])
+def test_a_bad_base_is_one_line_naming_the_field(capsys, argv, field, words):
+    rc, out, err = run_cli(capsys, "sweep", *argv, "--grid", "regularizers.r1=0,1")
+    lines = err.strip().splitlines()
+    assert rc == 2 and out == "" and len(lines) == 1 and lines[0].startswith(f"toygan: error: {field}: "), err
+    assert all(w in lines[0] for w in words), lines[0]
+
+
 def test_unknown_preset_and_missing_ray(capsys, monkeypatch):
     rc, _, err = run_cli(capsys, "sweep", "--preset", "nope", "--grid", "training.k_d=1")
     assert rc == 2 and err.startswith("toygan: error: preset: unknown preset 'nope'")

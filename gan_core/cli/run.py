@@ -31,7 +31,7 @@ from typing import Any
 
 import torch
 
-from gan_core.cli.values import config_file, set_patch
+from gan_core.cli.values import add_base_arguments, config_file, set_patch
 from gan_core.engine.config import SCHEMA_VERSION, ConfigError, ExperimentConfig, apply_patch
 from gan_core.engine.metrics import kde_divergences
 from gan_core.engine.snapshot import SnapshotOptions
@@ -47,13 +47,7 @@ EXIT_INTERRUPTED = 130
 
 def add_arguments(r: argparse.ArgumentParser) -> None:
     """The options of `toygan run`."""
-    src = r.add_mutually_exclusive_group(required=True)
-    src.add_argument("--preset", help="a preset name (see `toygan presets`)")
-    src.add_argument("--config", help="an ExperimentConfig as a JSON file (missing keys take defaults; files "
-                     "from older versions of the lab are read too)")
-    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config field by dotted path, e.g. optimizer_d.lr=1e-4 (value parsed as "
-                   "JSON when it can be, else taken as a string); repeatable")
+    add_base_arguments(r, "the run")
     r.add_argument("--steps", type=int, help=f"iterations to train (default: the preset's, else {DEFAULT_STEPS})")
     r.add_argument("--seed", type=int, help="random seed (replaces the config's)")
     r.add_argument("--every", type=int, help="print a progress line every N iterations (default: steps/10)")

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gan_core.cli.values import config_file, set_patch
+from gan_core.cli.values import add_base_arguments, config_file, set_patch
 from gan_core.cores import usable_cores
 from gan_core.engine.config import ConfigError, ExperimentConfig, apply_patch
 from gan_core.plain_json import json_safe
@@ -56,13 +56,7 @@ OPTION_FIELDS = ("seeds", "steps", "grid")  # plan_sweep's field names that are 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of `toygan sweep`."""
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--preset", help="the preset every cell starts from (see `toygan presets`)")
-    src.add_argument("--config", help="an ExperimentConfig as a JSON file (a saved experiment's or the page's "
-                     "Config download) every cell starts from instead of a preset")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="edit the base config (the preset's or the file's) by dotted path before the grid, as "
-                   "`toygan run --set`; repeatable")
+    add_base_arguments(p, "every cell")  # --preset | --config, and --set (applied before the grid)
     p.add_argument("--grid", action="append", default=[], metavar="PATH=V1,V2,...",
                    help="an axis: a dotted config path (as --set takes it) and its values, or log:LO:HI:N / "
                    "lin:LO:HI:N; one or two")

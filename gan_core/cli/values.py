@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,19 @@ from gan_core.engine.config import (
 # nothing in a valid current config; they drop what does not apply to its kind (the flat v1 dumps
 # of `toygan run --json` and the page's config export carry every kind's fields).
 UNVERSIONED_FILE = 1
+
+
+def add_base_arguments(p: argparse.ArgumentParser, starts: str) -> None:
+    """--preset | --config (one required) and --set, as `toygan run` and `toygan sweep` take them;
+    `starts`: what starts from the config, for the help ("the run", "every cell")."""
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--preset", help=f"the preset {starts} starts from (see `toygan presets`)")
+    src.add_argument("--config", help=f"an ExperimentConfig as a JSON file {starts} starts from instead (the page's "
+                     "Config download or a saved experiment; missing keys take defaults; files from older "
+                     "versions of the lab are read too)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a field of that config by dotted path, e.g. optimizer_d.lr=1e-4 (value parsed "
+                   "as JSON when it can be, else taken as a string); repeatable")
 
 
 def parse_value(text: str) -> Any:

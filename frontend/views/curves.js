@@ -198,7 +198,9 @@ export class CurvesView {
       yaxis: { ...shares, tickmode: "array", tickvals: FRACTION_TICKS, fixedrange: true, zeroline: false },
       yaxis2: dist.axis,
     };
-    window.Plotly.react(this.metricDiv, traces, layout(this.metricDiv, { xaxis: xaxis(M.iteration, others.map((b) => b.metrics.iteration)), ...axes },
+    // showlegend: plotly hides the legend of a one-trace chart, and the Dirac game's one line must still
+    // say what it is ("distance to equilibrium": the axis only says "distance").
+    window.Plotly.react(this.metricDiv, traces, layout(this.metricDiv, { xaxis: xaxis(M.iteration, others.map((b) => b.metrics.iteration)), ...axes, showlegend: true },
       [M.iteration.length ? dist.note : "Metrics appear every half second of training"]), config);
     this.drawn = true;
   }

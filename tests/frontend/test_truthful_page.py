@@ -199,6 +199,11 @@ def test_the_live_chart_plots_js_on_a_density_target_and_only_distance_on_a_dira
               return JSON.stringify({traces: d.map((t) => [t.name, t.x && t.x.length]), running: a.running,
                 iteration: a.iteration, dirac: a.isDirac(), metrics: Object.keys(M), points: M.iteration.length,
                 branches: a.history.branches.size}); })()"""))
+    # Its one line is named in a legend (plotly shows none for one trace unless asked): the axis says
+    # only "distance".
+    page.wait_for_function("document.querySelectorAll('[data-testid=view-metrics] .legend .traces').length === 1")
+    shown = page.eval_on_selector_all("[data-testid=view-metrics] .legend .traces text", "ts => ts.map(t => t.textContent)")
+    assert shown == [labels["equilibrium"]]
     assert page.errors == []
 
 

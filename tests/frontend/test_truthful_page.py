@@ -135,9 +135,13 @@ def test_the_model_strip_names_each_stabilizer_in_the_box_it_acts_on(page):
 
 
 def wait_preset(page, name: str):
+    """Choose preset `name` and wait for its config: the page names the preset at once, but the config
+    it holds is the old one until the server's answer (a read in between took the old learning rate)."""
+    assert page.evaluate("window.__toygan.preset") != name, "choose another preset first: no config would come"
+    page.evaluate("window.__configBefore = window.__toygan.config")
     page.select_option("[data-testid=preset]", name)
     page.wait_for_function(f"window.__toygan.preset === {json.dumps(name)} && window.__toygan.config"
-                           f" && !window.__toygan.modified")
+                           f" && window.__toygan.config !== window.__configBefore && !window.__toygan.modified")
 
 
 def wait_text(page, testid: str, text: str):

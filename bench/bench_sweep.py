@@ -98,6 +98,7 @@ async def sweeping(port: int, started: asyncio.Event, stop: asyncio.Event, grid:
     `think` > 0: the page opens its Map panel (sweep_prepare) that many seconds before it asks for the map.
     `first` gets the seconds from the ask to the first cell."""
     import websockets
+    from loopback import receive_until  # bench/ is this script's folder
 
     cells = 0
     async with websockets.connect(f"ws://127.0.0.1:{port}/ws", max_size=2**24) as ws:
@@ -107,11 +108,7 @@ async def sweeping(port: int, started: asyncio.Event, stop: asyncio.Event, grid:
             await asyncio.sleep(think)
         asked = time.perf_counter()
         await ws.send(json.dumps({"type": "sweep", "preset": "gaussian-1d", "grid": grid, "seeds": 2, "steps": steps}))
-        while not stop.is_set():
-            try:
-                m = await asyncio.wait_for(ws.recv(), 0.5)
-            except TimeoutError:
-                continue
+        async for m in receive_until(ws, stop):
             if isinstance(m, bytes):
                 continue
             msg = json.loads(m)

@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 import websockets
+from loopback import receive_until
 
 from server.wire.frames import read_header
 
@@ -56,11 +57,7 @@ class Viewer:
         try:
             async with websockets.connect(f"ws://127.0.0.1:{self.port}/ws", max_size=2**24) as ws:
                 await ws.send(json.dumps({"type": "hello", "watch": self.code}))
-                while not stop.is_set():
-                    try:
-                        m = await asyncio.wait_for(ws.recv(), 0.5)
-                    except TimeoutError:
-                        continue
+                async for m in receive_until(ws, stop):
                     if isinstance(m, bytes):
                         self.ready.set()
                         now = time.perf_counter()
@@ -96,11 +93,7 @@ class Teacher:
             await ws.send(json.dumps({"type": "hello"}))
             await ws.send(json.dumps({"type": "play"}))
             await ws.send(json.dumps({"type": "broadcast"}))
-            while not stop.is_set():
-                try:
-                    m = await asyncio.wait_for(ws.recv(), 0.5)
-                except TimeoutError:
-                    continue
+            async for m in receive_until(ws, stop):
                 if isinstance(m, bytes):
                     now = time.perf_counter()
                     if self.window.counts(now):
